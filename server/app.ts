@@ -1,0 +1,238 @@
+// The HTTP layer of the reference server: fastify routes that map the protocol (DESIGN §1) onto the
+// pure Store. It owns parsing of bodies, error responses and the disconnect hook; the store owns state.
+//
+// Hot path: a /set wakes every parked /get of its key with one shared Outcome; the response body is
+// serialised once per Notification (cached in a WeakMap), not once per waiter.
+
+import { parse as parseQueryString } from "node:querystring";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import {
+  ERRORS,
+  type ErrorName,
+  errorBody,
+  type ParamLimits,
+  type Params,
+  ProtocolError,
+  parseClear,
+  parseGet,
+  parseSet,
+} from "./protocol.ts";
+import { type Clock, type Notification, type Outcome, Store, systemClock, Waiter } from "./store.ts";
+
+export interface ServerLimits extends ParamLimits {
+  maxBodyBytes: number;
+  maxWaiters: number;
+  maxWaitersPerKey: number;
+  maxKeys: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
+  maxKeyBytes: 256,
+  maxValueBytes: 64 * 1024,
+  maxBodyBytes: 80 * 1024, // a 64 KiB value plus its key and form encoding overhead
+  maxWaiters: 100_000,
+  maxWaitersPerKey: 100_000,
+  maxKeys: 1_000_000,
+  maxTimeoutS: 3600,
+});
+
+export interface AppOptions {
+  limits?: Partial<ServerLimits>;
+  clock?: Clock;
+  /** For testing the harness's regression gate only: delay every wake by this many ms. */
+  faultWakeDelayMs?: number;
+}
+
+export interface LongPollApp {
+  app: FastifyInstance;
+  store: Store;
+  limits: Readonly<ServerLimits>;
+  /** Stop accepting, answer every parked waiter with shutting_down, close the server. */
+  shutdown(): Promise<void>;
+}
+
+const JSON_TYPE = "application/json; charset=utf-8";
+const OK_BODY = '{"error_code":0}';
+const SWEEP_INTERVAL_MS = 60_000;
+
+/** Known routes and their one method, for telling 405 from 404. */
+const ROUTE_METHODS: Record<string, string> = {
+  "/get": "POST",
+  "/set": "POST",
+  "/clear": "POST",
+  "/stats": "GET",
+  "/healthz": "GET",
+};
+
+export function createApp(options: AppOptions = {}): LongPollApp {
+  const limits: Readonly<ServerLimits> = Object.freeze({ ...DEFAULT_LIMITS, ...options.limits });
+  const clock = options.clock ?? systemClock;
+  const store = new Store(limits, clock);
+  const faultDelayMs = options.faultWakeDelayMs ?? 0;
+  let closing = false;
+
+  const app = Fastify({
+    logger: false,
+    bodyLimit: limits.maxBodyBytes,
+    return503OnClosing: false, // we answer with our own shutting_down body
+    forceCloseConnections: "idle",
+  });
+
+  app.addContentTypeParser(
+    "application/x-www-form-urlencoded",
+    { parseAs: "string" },
+    (_request, body, done) => done(null, parseQueryString(body as string)),
+  );
+
+  // Serialise each notification once; every waiter it wakes sends the same string.
+  const bodies = new WeakMap<Notification, string>();
+  const valueBody = (n: Notification): string => {
+    let body = bodies.get(n);
+    if (body === undefined) {
+      body = JSON.stringify({ error_code: 0, value: n.value, version: n.version });
+      bodies.set(n, body);
+    }
+    return body;
+  };
+
+  const sendError = (reply: FastifyReply, name: ErrorName, message: string): void => {
+    if (name === "shutting_down") reply.header("connection", "close");
+    reply
+      .code(ERRORS[name].status)
+      .type(JSON_TYPE)
+      .send(JSON.stringify(errorBody(name, message)));
+  };
+
+  const sendOutcome = (reply: FastifyReply, outcome: Outcome): void => {
+    if (reply.sent || reply.raw.destroyed) return;
+    switch (outcome.kind) {
+      case "value":
+        reply.type(JSON_TYPE).send(valueBody(outcome.notification));
+        return;
+      case "timeout":
+        sendError(reply, "timeout", "no value was set before the timeout");
+        return;
+      case "shutting_down":
+        sendError(reply, "shutting_down", "the server is shutting down; retry on another server");
+        return;
+    }
+  };
+
+  const deliverTo = (reply: FastifyReply) =>
+    faultDelayMs > 0
+      ? (outcome: Outcome) => setTimeout(() => sendOutcome(reply, outcome), faultDelayMs)
+      : (outcome: Outcome) => sendOutcome(reply, outcome);
+
+  app.addHook("onRequest", (_request, reply, done) => {
+    // Answering here ends the request: done() is then not called, so no route runs.
+    if (closing)
+      return sendError(reply, "shutting_down", "the server is shutting down; retry on another server");
+    done();
+  });
+
+  app.post("/get", (request, reply) => {
+    const outcome = store.get(parseGet(requestParams(request), limits), deliverTo(reply));
+    if (outcome instanceof Waiter) {
+      // A client that goes away while parked is removed at once; after an answer this is a no-op.
+      reply.raw.once("close", () => store.cancel(outcome));
+      return;
+    }
+    sendOutcome(reply, outcome);
+  });
+
+  app.post("/set", (request, reply) => {
+    const { version } = store.set(parseSet(requestParams(request), limits));
+    reply.type(JSON_TYPE).send(`{"error_code":0,"version":${version}}`);
+  });
+
+  app.post("/clear", (request, reply) => {
+    store.clear(parseClear(requestParams(request)));
+    reply.type(JSON_TYPE).send(OK_BODY);
+  });
+
+  app.get("/stats", (_request, reply) => {
+    const s = store.stats();
+    const mem = process.memoryUsage();
+    reply.type(JSON_TYPE).send(
+      JSON.stringify({
+        error_code: 0,
+        waiters: s.waiters,
+        keys: s.keys,
+        values: s.values,
+        version: s.version,
+        counters: s.counters,
+        memory: { rss_bytes: mem.rss, heap_used_bytes: mem.heapUsed, heap_total_bytes: mem.heapTotal },
+        limits,
+        pid: process.pid,
+        uptime_s: process.uptime(),
+      }),
+    );
+  });
+
+  app.get("/healthz", (_request, reply) => {
+    reply.type(JSON_TYPE).send(OK_BODY);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split("?", 1)[0] ?? "";
+    const method = ROUTE_METHODS[path];
+    if (method !== undefined) {
+      reply.header("allow", method);
+      sendError(
+        reply,
+        "method_not_allowed",
+        `${request.method} ${path} is not allowed; use ${method} ${path}`,
+      );
+      return;
+    }
+    sendError(
+      reply,
+      "not_found",
+      `no route ${path}; the routes are POST /get, /set, /clear and GET /stats, /healthz`,
+    );
+  });
+
+  app.setErrorHandler((error: Error & { code?: string; statusCode?: number }, _request, reply) => {
+    if (error instanceof ProtocolError) return sendError(reply, error.errorName, error.message);
+    switch (error.code) {
+      case "FST_ERR_CTP_BODY_TOO_LARGE":
+        return sendError(
+          reply,
+          "too_large",
+          `request body is over ${limits.maxBodyBytes} bytes (server flag --max-body-bytes)`,
+        );
+      case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+        return sendError(
+          reply,
+          "unsupported_media_type",
+          "send parameters as application/x-www-form-urlencoded, application/json or in the query string",
+        );
+    }
+    if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+      return sendError(reply, "invalid_input", `invalid request: ${error.message}`);
+    }
+    return sendError(reply, "internal", `internal error: ${error.message}`);
+  });
+
+  const sweep = setInterval(() => store.sweepExpired(), SWEEP_INTERVAL_MS);
+  sweep.unref();
+
+  const shutdown = async (): Promise<void> => {
+    if (closing) return;
+    closing = true;
+    clearInterval(sweep);
+    store.shutdown();
+    await app.close();
+  };
+
+  return { app, store, limits, shutdown };
+}
+
+/** Query string, then body (form or JSON) on top, as Tornado's get_argument sees them. */
+function requestParams(request: FastifyRequest): Params {
+  const body = request.body;
+  if (body !== undefined && body !== null && (typeof body !== "object" || Array.isArray(body))) {
+    throw new ProtocolError("invalid_input", "a JSON body must be an object of parameters");
+  }
+  return { ...(request.query as Params), ...(body as Params | undefined) };
+}

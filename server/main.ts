@@ -1,0 +1,187 @@
+// Entry point of the reference server: flags → limits → listen → signals.
+// Prints one line "longpoll-server listening on URL" when ready (the harness reads it to learn the port).
+// Exit codes: 0 after a graceful shutdown, 2 for a bad flag, 1 if listening fails.
+
+import { parseArgs } from "node:util";
+import { createApp, DEFAULT_LIMITS, type ServerLimits } from "./app.ts";
+
+interface FlagSpec {
+  flag: string;
+  help: string;
+  default: string;
+  /** Which limit it sets, when it is a limit. */
+  limit?: keyof ServerLimits;
+  /** Smallest allowed value. */
+  min: number;
+}
+
+const FLAGS: FlagSpec[] = [
+  { flag: "port", help: "TCP port to listen on (0: any free port)", default: "8888", min: 0 },
+  {
+    flag: "backlog",
+    help: "listen queue length (also capped by net.core.somaxconn)",
+    default: "511",
+    min: 1,
+  },
+  {
+    flag: "max-key-bytes",
+    help: "longest key",
+    default: String(DEFAULT_LIMITS.maxKeyBytes),
+    limit: "maxKeyBytes",
+    min: 1,
+  },
+  {
+    flag: "max-value-bytes",
+    help: "largest value",
+    default: String(DEFAULT_LIMITS.maxValueBytes),
+    limit: "maxValueBytes",
+    min: 1,
+  },
+  {
+    flag: "max-body-bytes",
+    help: "largest request body",
+    default: String(DEFAULT_LIMITS.maxBodyBytes),
+    limit: "maxBodyBytes",
+    min: 1,
+  },
+  {
+    flag: "max-waiters",
+    help: "parked /get requests in total",
+    default: String(DEFAULT_LIMITS.maxWaiters),
+    limit: "maxWaiters",
+    min: 0,
+  },
+  {
+    flag: "max-waiters-per-key",
+    help: "parked /get requests on one key",
+    default: String(DEFAULT_LIMITS.maxWaitersPerKey),
+    limit: "maxWaitersPerKey",
+    min: 0,
+  },
+  {
+    flag: "max-keys",
+    help: "keys held (with a value or waiters)",
+    default: String(DEFAULT_LIMITS.maxKeys),
+    limit: "maxKeys",
+    min: 1,
+  },
+  {
+    flag: "max-timeout",
+    help: "seconds; larger /get timeouts are clamped to it",
+    default: String(DEFAULT_LIMITS.maxTimeoutS),
+    limit: "maxTimeoutS",
+    min: 0,
+  },
+  {
+    flag: "fault-wake-delay-ms",
+    help: "FOR TESTING THE GATE ONLY: delay every wake by this many ms",
+    default: "0",
+    min: 0,
+  },
+];
+
+function usage(): string {
+  const lines = FLAGS.map((f) => `  --${f.flag.padEnd(22)} ${f.help} (default ${f.default})`);
+  return [
+    "usage: npm run server -- [flags]",
+    "",
+    "The longpoll-bench reference long-poll server: POST /get, /set, /clear; GET /stats, /healthz.",
+    "",
+    "  --host HOST              address to listen on (default 127.0.0.1)",
+    ...lines,
+    "  --help                   show this help",
+  ].join("\n");
+}
+
+class FlagError extends Error {}
+
+function parseFlags(argv: string[]) {
+  const options: Record<string, { type: "string" | "boolean" }> = {
+    host: { type: "string" },
+    help: { type: "boolean" },
+  };
+  for (const f of FLAGS) options[f.flag] = { type: "string" };
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+  } catch (error) {
+    throw new FlagError(`${(error as Error).message}; see --help`);
+  }
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  const numbers: Record<string, number> = {};
+  for (const f of FLAGS) {
+    const raw = (values[f.flag] as string | undefined) ?? f.default;
+    const n = Number(raw);
+    if (
+      raw.trim() === "" ||
+      !Number.isFinite(n) ||
+      n < f.min ||
+      (f.flag !== "max-timeout" && !Number.isInteger(n))
+    ) {
+      throw new FlagError(
+        `--${f.flag} must be a number >= ${f.min}${f.flag === "max-timeout" ? "" : " (an integer)"}, got "${raw}"`,
+      );
+    }
+    numbers[f.flag] = n;
+  }
+  const limits: Partial<ServerLimits> = {};
+  for (const f of FLAGS) if (f.limit) limits[f.limit] = numbers[f.flag];
+  return {
+    help: values.help === true,
+    host: (values.host as string | undefined) ?? "127.0.0.1",
+    port: numbers.port ?? 8888,
+    backlog: numbers.backlog ?? 511,
+    faultWakeDelayMs: numbers["fault-wake-delay-ms"] ?? 0,
+    limits,
+  };
+}
+
+async function main(): Promise<void> {
+  let flags: ReturnType<typeof parseFlags>;
+  try {
+    flags = parseFlags(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof FlagError)) throw error;
+    process.stderr.write(`longpoll-server: ${error.message}\n`);
+    process.exit(2);
+  }
+  if (flags.help) {
+    process.stdout.write(`${usage()}\n`);
+    return;
+  }
+  const server = createApp({ limits: flags.limits, faultWakeDelayMs: flags.faultWakeDelayMs });
+  if (flags.faultWakeDelayMs > 0) {
+    process.stderr.write(
+      `longpoll-server: FAULT INJECTION ON: every wake is delayed ${flags.faultWakeDelayMs} ms\n`,
+    );
+  }
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    const parked = server.store.stats().waiters;
+    process.stderr.write(
+      `longpoll-server: ${signal}: answering ${parked} parked waiters with shutting_down\n`,
+    );
+    server.shutdown().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`longpoll-server: shutdown failed: ${String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+  try {
+    const address = await server.app.listen({ host: flags.host, port: flags.port, backlog: flags.backlog });
+    process.stdout.write(`longpoll-server listening on ${address} pid=${process.pid}\n`);
+  } catch (error) {
+    process.stderr.write(
+      `longpoll-server: cannot listen on ${flags.host}:${flags.port}: ${(error as Error).message}\n`,
+    );
+    process.exit(1);
+  }
+}
+
+await main();

@@ -1,0 +1,157 @@
+// The wire contract of the long-poll protocol (DESIGN §1): error codes, error names, HTTP statuses,
+// and the parsing of request parameters into typed values.
+// Knows no fastify and no store internals: it turns a flat record of strings into typed requests,
+// and a ProtocolError into a response body. One table of errors; a name is never reused.
+
+/** Error codes of the original server, kept for compatibility. Timeout shares 2 with invalid input. */
+export const ErrorCode = { ok: 0, unknown: 1, invalidInput: 2 } as const;
+
+/** Every error the server can answer with: stable name → original code and HTTP status. */
+export const ERRORS = {
+  timeout: { code: ErrorCode.invalidInput, status: 200 }, // a normal outcome, not a failure
+  invalid_input: { code: ErrorCode.invalidInput, status: 400 },
+  key_too_long: { code: ErrorCode.invalidInput, status: 400 },
+  value_too_large: { code: ErrorCode.invalidInput, status: 413 },
+  too_large: { code: ErrorCode.invalidInput, status: 413 },
+  unsupported_media_type: { code: ErrorCode.invalidInput, status: 415 },
+  not_found: { code: ErrorCode.invalidInput, status: 404 },
+  method_not_allowed: { code: ErrorCode.invalidInput, status: 405 },
+  overloaded: { code: ErrorCode.unknown, status: 503 },
+  key_overloaded: { code: ErrorCode.unknown, status: 503 },
+  too_many_keys: { code: ErrorCode.unknown, status: 503 },
+  shutting_down: { code: ErrorCode.unknown, status: 503 },
+  internal: { code: ErrorCode.unknown, status: 500 },
+} as const;
+
+export type ErrorName = keyof typeof ERRORS;
+
+export class ProtocolError extends Error {
+  readonly errorName: ErrorName;
+  readonly errorCode: number;
+  readonly status: number;
+  constructor(name: ErrorName, message: string) {
+    super(message);
+    this.errorName = name;
+    this.errorCode = ERRORS[name].code;
+    this.status = ERRORS[name].status;
+  }
+}
+
+export interface ErrorBody {
+  error_code: number;
+  error: ErrorName;
+  message: string;
+}
+
+export function errorBody(name: ErrorName, message: string): ErrorBody {
+  return { error_code: ERRORS[name].code, error: name, message };
+}
+
+/** Default values of the original server. */
+export const DEFAULT_TIMEOUT_S = 3600;
+export const DEFAULT_EXPIRED_S = 86400;
+
+export interface GetRequest {
+  key: string;
+  /** Seconds to park, already clamped to the server's maximum. 0 means answer at once. */
+  timeoutS: number;
+  /** Version cursor: park until the key's version is greater than this. Undefined: original semantics. */
+  since: number | undefined;
+}
+
+export interface SetRequest {
+  key: string;
+  value: string;
+  expiredS: number;
+}
+
+export interface ClearRequest {
+  /** Epoch seconds: drop values that expire before this. Undefined: drop all. */
+  validBegin: number | undefined;
+}
+
+export interface ParamLimits {
+  maxKeyBytes: number;
+  maxValueBytes: number;
+  maxTimeoutS: number;
+}
+
+/** A flat parameter record; the HTTP layer merges query string and body into it. */
+export type Params = Record<string, unknown>;
+
+function stringParam(params: Params, name: string): string | undefined {
+  const raw = params[name];
+  if (raw === undefined || raw === null) return undefined;
+  // Tornado's get_argument takes the last value of a repeated form field.
+  const value = Array.isArray(raw) ? raw[raw.length - 1] : raw;
+  if (typeof value === "string") return value;
+  if (typeof value === "number" && Number.isFinite(value)) return String(value);
+  throw new ProtocolError("invalid_input", `parameter "${name}" must be a string or a number`);
+}
+
+function requiredKey(params: Params, limits: ParamLimits): string {
+  const key = stringParam(params, "key");
+  if (key === undefined || key === "") {
+    throw new ProtocolError("invalid_input", 'parameter "key" is required: send key=<name>');
+  }
+  const bytes = Buffer.byteLength(key);
+  if (bytes > limits.maxKeyBytes) {
+    throw new ProtocolError(
+      "key_too_long",
+      `key is ${bytes} bytes, the limit is ${limits.maxKeyBytes} (server flag --max-key-bytes)`,
+    );
+  }
+  return key;
+}
+
+/** A non-negative number of seconds (fractions allowed), or the default when absent. */
+function secondsParam(params: Params, name: string, fallback: number | undefined): number | undefined {
+  const raw = stringParam(params, name);
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0 || raw.trim() !== raw) {
+    throw new ProtocolError(
+      "invalid_input",
+      `parameter "${name}" must be a non-negative number, got "${raw}"`,
+    );
+  }
+  return n;
+}
+
+export function parseGet(params: Params, limits: ParamLimits): GetRequest {
+  const key = requiredKey(params, limits);
+  const timeout = secondsParam(params, "timeout", DEFAULT_TIMEOUT_S) ?? DEFAULT_TIMEOUT_S;
+  const sinceRaw = stringParam(params, "since");
+  let since: number | undefined;
+  if (sinceRaw !== undefined && sinceRaw !== "") {
+    since = Number(sinceRaw);
+    if (!Number.isSafeInteger(since) || since < 0) {
+      throw new ProtocolError(
+        "invalid_input",
+        `parameter "since" must be a non-negative integer version, got "${sinceRaw}"`,
+      );
+    }
+  }
+  return { key, timeoutS: Math.min(timeout, limits.maxTimeoutS), since };
+}
+
+export function parseSet(params: Params, limits: ParamLimits): SetRequest {
+  const key = requiredKey(params, limits);
+  const value = stringParam(params, "value");
+  if (value === undefined || value === "") {
+    throw new ProtocolError("invalid_input", 'parameter "value" is required and must not be empty');
+  }
+  const bytes = Buffer.byteLength(value);
+  if (bytes > limits.maxValueBytes) {
+    throw new ProtocolError(
+      "value_too_large",
+      `value is ${bytes} bytes, the limit is ${limits.maxValueBytes} (server flag --max-value-bytes)`,
+    );
+  }
+  const expiredS = secondsParam(params, "expired", DEFAULT_EXPIRED_S) ?? DEFAULT_EXPIRED_S;
+  return { key, value, expiredS };
+}
+
+export function parseClear(params: Params): ClearRequest {
+  return { validBegin: secondsParam(params, "valid_begin", undefined) };
+}
