@@ -153,6 +153,7 @@ export function createApp(options: AppOptions = {}): LongPollApp {
   app.get("/stats", (_request, reply) => {
     const s = store.stats();
     const mem = process.memoryUsage();
+    const cpu = process.cpuUsage();
     reply.type(JSON_TYPE).send(
       JSON.stringify({
         error_code: 0,
@@ -162,6 +163,7 @@ export function createApp(options: AppOptions = {}): LongPollApp {
         version: s.version,
         counters: s.counters,
         memory: { rss_bytes: mem.rss, heap_used_bytes: mem.heapUsed, heap_total_bytes: mem.heapTotal },
+        cpu: { user_us: cpu.user, system_us: cpu.system },
         limits,
         pid: process.pid,
         uptime_s: process.uptime(),

@@ -1,0 +1,13 @@
+// The exit codes of bench, compare and gate (DESIGN §4), in one place.
+export const ExitCode = {
+  ok: 0,
+  regression: 1,
+  invalidInput: 2,
+  targetFailed: 3,
+  hostLimits: 4,
+  interrupted: 5,
+  /** A bug in the harness itself (an unexpected exception): EX_SOFTWARE, distinct from every verdict. */
+  internal: 70,
+} as const;
+
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

@@ -1,0 +1,86 @@
+// Readers of Linux /proc: a process's CPU time and RSS, the host's file and port limits, and the
+// kernel's listen-queue counters. Each returns undefined where the file is missing (not Linux, or
+// the process is gone), never throws.
+
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+
+let clockTicks: number | undefined;
+function ticksPerSecond(): number {
+  if (clockTicks === undefined) {
+    try {
+      clockTicks = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+    } catch {
+      clockTicks = 100;
+    }
+  }
+  return clockTicks;
+}
+
+function read(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+export interface ProcSample {
+  /** User + system CPU time, microseconds. */
+  cpuUs: number;
+  rssBytes: number;
+}
+
+export function readProcess(pid: number): ProcSample | undefined {
+  const stat = read(`/proc/${pid}/stat`);
+  const status = read(`/proc/${pid}/status`);
+  if (!stat || !status) return undefined;
+  // Fields after the parenthesised command name, which may itself contain spaces.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15)
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return { cpuUs: (ticks * 1e6) / ticksPerSecond(), rssBytes: rssKb * 1024 };
+}
+
+/** The soft limit on open files of this process (children inherit it). */
+export function openFileLimit(): number | undefined {
+  const limits = read("/proc/self/limits");
+  const m = limits && /Max open files\s+(\d+|unlimited)/.exec(limits);
+  if (!m) return undefined;
+  return m[1] === "unlimited" ? Number.POSITIVE_INFINITY : Number(m[1]);
+}
+
+/** Number of ephemeral ports (net.ipv4.ip_local_port_range). */
+export function ephemeralPortCount(): number | undefined {
+  const range = read("/proc/sys/net/ipv4/ip_local_port_range");
+  if (!range) return undefined;
+  const [low, high] = range.trim().split(/\s+/).map(Number);
+  return low !== undefined && high !== undefined ? high - low + 1 : undefined;
+}
+
+export function somaxconn(): number | undefined {
+  const text = read("/proc/sys/net/core/somaxconn");
+  return text ? Number(text.trim()) : undefined;
+}
+
+export interface ListenCounters {
+  overflows: number;
+  drops: number;
+}
+
+/** Host-wide TcpExt ListenOverflows / ListenDrops (accept queue full), from /proc/net/netstat. */
+export function listenCounters(): ListenCounters | undefined {
+  const text = read("/proc/net/netstat");
+  if (!text) return undefined;
+  const lines = text.split("\n").filter((l) => l.startsWith("TcpExt:"));
+  if (lines.length < 2) return undefined;
+  const names = (lines[0] as string).split(/\s+/);
+  const values = (lines[1] as string).split(/\s+/).map(Number);
+  const get = (name: string) => values[names.indexOf(name)] ?? 0;
+  return { overflows: get("ListenOverflows"), drops: get("ListenDrops") };
+}
+
+export function cpuModel(): string {
+  const info = read("/proc/cpuinfo");
+  return /model name\s*:\s*(.+)/.exec(info ?? "")?.[1]?.trim() ?? "unknown";
+}

@@ -1,0 +1,110 @@
+// The 100 ms sampler of a scenario run: the target's RSS, heap, CPU and parked waiters, and the
+// driver's own CPU and event-loop delay, as timeseries rows. A spawned target is read from
+// /proc/<pid> (exact, no request to the server); heap and parked count come from its /stats where it
+// has one. The driver's figures let a result say when the driver, not the server, was the limit.
+
+import type { Phase } from "../phases.ts";
+import type { Target } from "../targets/target.ts";
+import { readProcess } from "./proc.ts";
+
+export interface TimeseriesRow {
+  t_ms: number;
+  phase: string;
+  target_rss_bytes: number | "";
+  target_heap_bytes: number | "";
+  target_cpu_pct: number | "";
+  parked_waiters: number | "";
+  driver_cpu_pct: number | "";
+  driver_event_loop_delay_ms: number | "";
+}
+
+export interface SamplerInputs {
+  target: Target;
+  driverPids: () => number[];
+  driverEventLoopMaxMs: () => number;
+  phase: () => Phase | undefined;
+  elapsedMs: () => number;
+  intervalMs?: number;
+}
+
+export interface CpuReading {
+  targetUs: number | undefined;
+  /** Per driver worker, µs. */
+  driverUs: number[];
+}
+
+/**
+ * CPU time so far of the target and of each driver worker (for per-phase CPU). The target's own
+ * count (its /stats, µs) is preferred to /proc, whose 10 ms ticks are too coarse for a 50 ms phase;
+ * the workers report theirs with their status.
+ */
+export async function readCpu(target: Target, driverCpuUs: () => Promise<number[]>): Promise<CpuReading> {
+  const [stats, driverUs] = await Promise.all([target.stats().catch(() => undefined), driverCpuUs()]);
+  let targetUs = stats?.cpuUs;
+  if (targetUs === undefined && target.pid !== undefined) targetUs = readProcess(target.pid)?.cpuUs;
+  return { targetUs, driverUs };
+}
+
+export class Sampler {
+  readonly rows: TimeseriesRow[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private statsInFlight = false;
+  private lastParked: number | "" = "";
+  private lastHeap: number | "" = "";
+  private previous: { t: number; targetCpu: number | undefined; driverCpu: number } | undefined;
+
+  constructor(private readonly inputs: SamplerInputs) {}
+
+  start(): void {
+    this.tick();
+    this.timer = setInterval(() => this.tick(), this.inputs.intervalMs ?? 100);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private tick(): void {
+    const { target } = this.inputs;
+    // The /stats read is asynchronous; its answer lands in the next row. Never two in flight.
+    if (!this.statsInFlight) {
+      this.statsInFlight = true;
+      target
+        .stats()
+        .then((s) => {
+          this.lastParked = s?.waiters ?? "";
+          this.lastHeap = s?.heapUsedBytes ?? "";
+          if (target.pid === undefined && s) this.attachedReading = s;
+        })
+        .catch(() => undefined)
+        .finally(() => {
+          this.statsInFlight = false;
+        });
+    }
+    const t = this.inputs.elapsedMs();
+    const proc = target.pid !== undefined ? readProcess(target.pid) : undefined;
+    const targetCpu = proc?.cpuUs ?? this.attachedReading?.cpuUs;
+    const rss = proc?.rssBytes ?? this.attachedReading?.rssBytes;
+    let driverCpu = 0;
+    for (const pid of this.inputs.driverPids()) driverCpu += readProcess(pid)?.cpuUs ?? 0;
+    const pct = (now: number | undefined, before: number | undefined, dt: number): number | "" =>
+      now === undefined || before === undefined || dt <= 0
+        ? ""
+        : Math.round(((now - before) / 1000 / dt) * 1000) / 10;
+    const prev = this.previous;
+    this.rows.push({
+      t_ms: Math.round(t),
+      phase: this.inputs.phase() ?? "",
+      target_rss_bytes: rss ?? "",
+      target_heap_bytes: this.lastHeap,
+      target_cpu_pct: prev ? pct(targetCpu, prev.targetCpu, t - prev.t) : "",
+      parked_waiters: this.lastParked,
+      driver_cpu_pct: prev ? pct(driverCpu, prev.driverCpu, t - prev.t) : "",
+      driver_event_loop_delay_ms: Math.round(this.inputs.driverEventLoopMaxMs() * 100) / 100,
+    });
+    this.previous = { t, targetCpu, driverCpu };
+  }
+
+  private attachedReading: { cpuUs?: number; rssBytes?: number } | undefined;
+}

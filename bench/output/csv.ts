@@ -1,0 +1,61 @@
+// CSV files of a run, as pure functions of the results (csv-stringify). Units are in column names.
+
+import { stringify } from "csv-stringify/sync";
+import { decodeHistogram, percentileRows } from "../metrics/histograms.ts";
+import type { ScenarioResult } from "../run.ts";
+
+export const SUMMARY_COLUMNS = ["scenario", "target", "repeat", "metric", "value", "unit"] as const;
+export const LATENCY_COLUMNS = [
+  "target",
+  "repeat",
+  "value_ms",
+  "percentile",
+  "total_count",
+  "one_over_one_minus_percentile",
+] as const;
+export const TIMESERIES_COLUMNS = [
+  "target",
+  "repeat",
+  "t_ms",
+  "phase",
+  "target_rss_bytes",
+  "target_heap_bytes",
+  "target_cpu_pct",
+  "parked_waiters",
+  "driver_cpu_pct",
+  "driver_event_loop_delay_ms",
+] as const;
+
+export function summaryCsv(results: ScenarioResult[]): string {
+  const rows = results.flatMap((r) =>
+    r.metrics.map((m) => ({
+      scenario: r.scenario.name,
+      target: r.target,
+      repeat: r.repeat,
+      ...m,
+      metric: m.name,
+    })),
+  );
+  return stringify(rows, { header: true, columns: [...SUMMARY_COLUMNS] });
+}
+
+/** The notification-latency distribution of one scenario (connect latency where nothing was set). */
+export function latencyCsv(results: ScenarioResult[]): string {
+  const rows = results.flatMap((r) => {
+    const encoded = r.scenario.sets.count > 0 ? r.histograms.latency : r.histograms.connect;
+    if (!encoded) return [];
+    return percentileRows(decodeHistogram(encoded)).map((row) => ({
+      target: r.target,
+      repeat: r.repeat,
+      ...row,
+    }));
+  });
+  return stringify(rows, { header: true, columns: [...LATENCY_COLUMNS] });
+}
+
+export function timeseriesCsv(results: ScenarioResult[]): string {
+  const rows = results.flatMap((r) =>
+    r.timeseries.map((row) => ({ target: r.target, repeat: r.repeat, ...row })),
+  );
+  return stringify(rows, { header: true, columns: [...TIMESERIES_COLUMNS] });
+}

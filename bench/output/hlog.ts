@@ -1,0 +1,33 @@
+// The .hlog file of a scenario: its encoded HDR histograms in the HdrHistogram log format, one
+// interval line per target × repeat × kind, tagged, so they merge across runs and hosts with any
+// HdrHistogram log reader.
+
+import { HistogramLogWriter } from "hdr-histogram-js";
+import { decodeHistogram } from "../metrics/histograms.ts";
+import type { ScenarioResult } from "../run.ts";
+
+const tagSafe = (s: string) => s.replace(/[^A-Za-z0-9_.:-]/g, "_");
+
+export function hlogText(results: ScenarioResult[], startedAtMs: number): string {
+  let text = "";
+  const writer = new HistogramLogWriter((chunk) => {
+    text += chunk;
+  });
+  writer.outputComment("longpoll-bench histograms; values in microseconds; tag = kind.target.repeat");
+  writer.outputLogFormatVersion();
+  writer.outputStartTime(startedAtMs);
+  writer.outputLegend();
+  for (const r of results) {
+    for (const kind of ["latency", "connect"] as const) {
+      const encoded = r.histograms[kind];
+      if (!encoded) continue;
+      const h = decodeHistogram(encoded);
+      if (h.totalCount === 0) continue;
+      h.tag = tagSafe(`${kind}.${r.target}.r${r.repeat}`);
+      const start = (r.phases[0]?.start_ms ?? 0) / 1000;
+      const end = start + r.phases.reduce((s, p) => s + p.duration_ms, 0) / 1000;
+      writer.outputIntervalHistogram(h, start, end, 1000);
+    }
+  }
+  return text;
+}

@@ -1,0 +1,133 @@
+// The run folder: results/<run-id>/ with run.json, summary.csv, latency-<scenario>.csv,
+// timeseries-<scenario>.csv and <scenario>.hlog. A folder is never overwritten: an existing,
+// non-empty folder is refused. Files are rewritten after every scenario, so whatever was measured
+// before a crash or Ctrl-C is on disk.
+
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { availableParallelism, hostname, release, totalmem } from "node:os";
+import { join } from "node:path";
+import { UsageError } from "../errors.ts";
+import { cpuModel } from "../metrics/proc.ts";
+import type { HostLimits } from "../preflight.ts";
+import type { ScenarioResult } from "../run.ts";
+import type { Scenario } from "../scenario.ts";
+import { latencyCsv, summaryCsv, timeseriesCsv } from "./csv.ts";
+import { hlogText } from "./hlog.ts";
+
+export const RESULTS_ROOT = new URL("../../results/", import.meta.url).pathname;
+
+export function newRunId(date = new Date()): string {
+  const stamp = date.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+  return `${stamp}-${Math.random().toString(36).slice(2, 6)}`;
+}
+
+/** Create the run folder; refuse one that exists with files in it. */
+export function createRunFolder(dir: string): string {
+  if (existsSync(dir) && readdirSync(dir).length > 0) {
+    throw new UsageError(
+      `--out ${dir}: the folder exists and is not empty; results are never overwritten, name a new folder`,
+    );
+  }
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+export interface Environment {
+  node: string;
+  platform: string;
+  kernel: string;
+  cpu_model: string;
+  cores: number;
+  memory_bytes: number;
+  hostname: string;
+  host_limits: HostLimits;
+  git_commit: string | undefined;
+  git_dirty: boolean | undefined;
+}
+
+function git(args: string[]): string | undefined {
+  try {
+    return execFileSync("git", args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+export function environment(hostLimits: HostLimits): Environment {
+  const status = git(["status", "--porcelain", "--untracked-files=no"]);
+  return {
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    kernel: release(),
+    cpu_model: cpuModel(),
+    cores: availableParallelism(),
+    memory_bytes: totalmem(),
+    hostname: hostname(),
+    host_limits: hostLimits,
+    git_commit: git(["rev-parse", "HEAD"]),
+    git_dirty: status === undefined ? undefined : status.length > 0,
+  };
+}
+
+export interface RunRecord {
+  tool: "longpoll-bench";
+  run_id: string;
+  started_at: string;
+  finished_at: string | undefined;
+  complete: boolean;
+  exit_code: number | undefined;
+  command: string[];
+  environment: Environment;
+  targets: string[];
+  repeat: number;
+  scenarios: Scenario[];
+  results: {
+    scenario: string;
+    target: string;
+    repeat: number;
+    complete: boolean;
+    error?: ScenarioResult["error"];
+    warnings: string[];
+    flags: ScenarioResult["flags"];
+    phases: ScenarioResult["phases"];
+    metrics: Record<string, number>;
+    error_reasons: Record<string, number>;
+  }[];
+}
+
+export function runRecord(base: Omit<RunRecord, "results">, results: ScenarioResult[]): RunRecord {
+  return {
+    ...base,
+    results: results.map((r) => ({
+      scenario: r.scenario.name,
+      target: r.target,
+      repeat: r.repeat,
+      complete: r.complete,
+      ...(r.error ? { error: r.error } : {}),
+      warnings: r.warnings,
+      flags: r.flags,
+      phases: r.phases,
+      metrics: Object.fromEntries(r.metrics.map((m) => [m.name, m.value])),
+      error_reasons: r.errorReasons,
+    })),
+  };
+}
+
+/** Write every file of the run from the results so far. */
+export function writeRunFolder(
+  dir: string,
+  record: RunRecord,
+  results: ScenarioResult[],
+  startedAtMs: number,
+): void {
+  writeFileSync(join(dir, "run.json"), `${JSON.stringify(record, null, 2)}\n`);
+  writeFileSync(join(dir, "summary.csv"), summaryCsv(results));
+  const names = [...new Set(results.map((r) => r.scenario.name))];
+  for (const name of names) {
+    const of = results.filter((r) => r.scenario.name === name);
+    writeFileSync(join(dir, `latency-${name}.csv`), latencyCsv(of));
+    writeFileSync(join(dir, `timeseries-${name}.csv`), timeseriesCsv(of));
+    writeFileSync(join(dir, `${name}.hlog`), hlogText(of, startedAtMs));
+  }
+}

@@ -1,0 +1,143 @@
+// Scenario files: the zod schema, the types the code takes from it, and loading with every problem
+// reported at once (file and JSON path). Validated once here, at the edge; inside, values are trusted.
+// Knows nothing of sockets or targets.
+
+import { readdirSync, readFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { z } from "zod";
+import { ScenarioError } from "./errors.ts";
+
+const positiveInt = z.number().int().positive();
+
+export const ArrivalSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("all-at-once") }).strict(),
+  z.object({ type: z.literal("uniform"), window_ms: z.number().positive().max(600_000) }).strict(),
+  z.object({ type: z.literal("rate"), per_second: z.number().positive().max(1_000_000) }).strict(),
+]);
+export type Arrival = z.infer<typeof ArrivalSchema>;
+
+const DeadlinesSchema = z
+  .object({
+    /** From the first arrival until the target holds every waiter. */
+    ready_ms: positiveInt.default(30_000),
+    /** From the first set until every notification arrived. */
+    collect_ms: positiveInt.default(15_000),
+  })
+  .strict();
+
+/**
+ * A burst: W waiters over K keys arrive on a schedule and park; then `sets.count` sets (one per
+ * key, the first `count` keys) go out spread over `sets.window_ms`. Count 0 measures connecting alone.
+ */
+export const BurstScenarioSchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "lower-case letters, digits and dashes"),
+    description: z.string().min(1),
+    type: z.literal("burst"),
+    waiters: positiveInt.max(200_000),
+    keys: positiveInt.default(1),
+    arrival: ArrivalSchema,
+    sets: z.object({ count: z.number().int().min(0), window_ms: z.number().min(0).default(0) }).strict(),
+    /** The timeout each waiting /get asks for; long enough that none times out during the run. */
+    wait_timeout_s: z.number().positive().default(120),
+    deadlines: DeadlinesSchema.default({ ready_ms: 30_000, collect_ms: 15_000 }),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    if (s.keys > s.waiters) {
+      ctx.addIssue({ code: "custom", path: ["keys"], message: `must be at most waiters (${s.waiters})` });
+    }
+    if (s.sets.count > s.keys) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["sets", "count"],
+        message: `must be at most keys (${s.keys}): each set goes to its own key`,
+      });
+    }
+  });
+
+export const ScenarioSchema = BurstScenarioSchema;
+export type Scenario = z.infer<typeof ScenarioSchema>;
+export type BurstScenario = z.infer<typeof BurstScenarioSchema>;
+
+/** A suite is a named list of scenario files in scenarios/suites/<name>.json. */
+const SuiteSchema = z.object({ description: z.string(), scenarios: z.array(z.string()).min(1) }).strict();
+
+export const SCENARIO_DIR = new URL("../scenarios/", import.meta.url).pathname;
+export const DEFAULT_SUITE = "default";
+
+function formatIssues(file: string, error: z.ZodError): string[] {
+  return error.issues.map((issue) => {
+    const path = issue.path.length ? issue.path.join(".") : "(top level)";
+    return `${file}: ${path}: ${issue.message}`;
+  });
+}
+
+/** Parse one scenario from text; returns the scenario or the problems, never throws. */
+export function parseScenario(file: string, text: string): { scenario?: Scenario; problems: string[] } {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    return { problems: [`${file}: not valid JSON: ${(error as Error).message}`] };
+  }
+  const result = ScenarioSchema.safeParse(data);
+  if (!result.success) return { problems: formatIssues(file, result.error) };
+  return { scenario: Object.freeze(result.data), problems: [] };
+}
+
+/** Load scenario files; every problem in every file is collected, then thrown together. */
+export function loadScenarios(files: string[]): Scenario[] {
+  const problems: string[] = [];
+  const scenarios: Scenario[] = [];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (error) {
+      problems.push(
+        `${file}: cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      );
+      continue;
+    }
+    const { scenario, problems: found } = parseScenario(file, text);
+    problems.push(...found);
+    if (scenario) scenarios.push(scenario);
+  }
+  const seen = new Set<string>();
+  for (const s of scenarios) {
+    if (seen.has(s.name))
+      problems.push(`scenario name "${s.name}" appears twice; names must be unique in a run`);
+    seen.add(s.name);
+  }
+  if (problems.length) throw new ScenarioError(problems);
+  return scenarios;
+}
+
+/** The scenario files of a suite, resolved relative to scenarios/. */
+export function suiteFiles(name: string, dir = SCENARIO_DIR): string[] {
+  const file = join(dir, "suites", `${name}.json`);
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    throw new ScenarioError([`no suite "${name}": known suites are ${listSuites(dir).join(", ") || "none"}`]);
+  }
+  const result = SuiteSchema.safeParse(JSON.parse(text));
+  if (!result.success) throw new ScenarioError(formatIssues(file, result.error));
+  return result.data.scenarios.map((s) => join(dir, s));
+}
+
+export function listSuites(dir = SCENARIO_DIR): string[] {
+  return readdirSync(join(dir, "suites"))
+    .filter((f) => f.endsWith(".json"))
+    .map((f) => basename(f, ".json"))
+    .sort();
+}
+
+export function listScenarioFiles(dir = SCENARIO_DIR): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".json"))
+    .sort()
+    .map((f) => join(dir, f));
+}

@@ -1,0 +1,107 @@
+// The setter: fires /set requests on the scenario's schedule through undici (the control path).
+// Each value carries its *scheduled* send time, so a set that goes out late counts its lateness in
+// every waiter's latency instead of hiding it (coordinated omission). Lateness is also recorded on
+// its own, so a result can say the setter, not the server, was late.
+
+import { Pool } from "undici";
+import { type Histogram, newHistogram } from "./metrics/histograms.ts";
+import { formatSetValue } from "./set-value.ts";
+import type { ProtocolAdapter } from "./targets/adapter.ts";
+
+export interface PlannedSet {
+  key: string;
+  /** Offset from the fire instant, ms. */
+  offsetMs: number;
+}
+
+export interface SetterResult {
+  sent: number;
+  ok: number;
+  errors: number;
+  errorReasons: Record<string, number>;
+  /** Actual send − scheduled send, µs. */
+  lateness: Histogram;
+  /** Request → response of each set, µs. */
+  responseTime: Histogram;
+}
+
+export interface SetterOptions {
+  url: URL;
+  adapter: ProtocolAdapter;
+  sets: PlannedSet[];
+  fireAtNs: bigint;
+  connections?: number;
+}
+
+const sleepNs = (ns: bigint) => new Promise((r) => setTimeout(r, Math.max(0, Number(ns) / 1e6)));
+
+export async function runSets(options: SetterOptions): Promise<SetterResult> {
+  const { adapter, sets, fireAtNs } = options;
+  const pool = new Pool(options.url.origin, {
+    connections: options.connections ?? Math.min(64, Math.max(1, sets.length)),
+    pipelining: 1,
+    headersTimeout: 60_000,
+    bodyTimeout: 60_000,
+  });
+  const result: SetterResult = {
+    sent: 0,
+    ok: 0,
+    errors: 0,
+    errorReasons: {},
+    lateness: newHistogram(),
+    responseTime: newHistogram(),
+  };
+  const fail = (reason: string) => {
+    result.errors++;
+    result.errorReasons[reason] = (result.errorReasons[reason] ?? 0) + 1;
+  };
+  const inFlight: Promise<void>[] = [];
+  try {
+    await warmUp(pool, options.connections ?? Math.min(64, Math.max(1, sets.length)));
+    for (const planned of sets) {
+      const scheduledNs = fireAtNs + BigInt(Math.round(planned.offsetMs * 1e6));
+      const wait = scheduledNs - process.hrtime.bigint();
+      if (wait > 1_000_000n) await sleepNs(wait);
+      const request = adapter.setRequest(planned.key, formatSetValue(scheduledNs));
+      const sentNs = process.hrtime.bigint();
+      result.lateness.recordValue(Math.max(0, Number(sentNs - scheduledNs) / 1000));
+      result.sent++;
+      inFlight.push(
+        pool
+          .request({
+            method: request.method,
+            path: request.path,
+            body: request.body,
+            headers: { "content-type": request.contentType },
+          })
+          .then(async (res) => {
+            const body = await res.body.text();
+            result.responseTime.recordValue(Math.max(1, Number(process.hrtime.bigint() - sentNs) / 1000));
+            if (res.statusCode >= 200 && res.statusCode < 300) result.ok++;
+            else fail(`HTTP ${res.statusCode} ${body.slice(0, 80)}`);
+          })
+          .catch((error: { code?: string; message: string }) => fail(error.code ?? error.message)),
+      );
+    }
+    await Promise.all(inFlight);
+  } finally {
+    await pool.close();
+  }
+  return result;
+}
+
+/**
+ * Open the pool's connections before the fire instant, so a set's latency holds no TCP handshake.
+ * Any answer will do (a target without /healthz says 404), so errors are ignored here; a target that
+ * refuses connections shows up as set errors in the run itself.
+ */
+async function warmUp(pool: Pool, connections: number): Promise<void> {
+  await Promise.all(
+    Array.from({ length: connections }, () =>
+      pool.request({ method: "GET", path: "/healthz" }).then(
+        (res) => res.body.dump(),
+        () => undefined,
+      ),
+    ),
+  );
+}

@@ -1,0 +1,35 @@
+// What the harness needs to know of a long-poll protocol: how to build a waiting request and a set,
+// and how to classify a response. One adapter per protocol; workers look them up by name, since an
+// adapter cannot cross a process boundary.
+
+export type Classified =
+  | { kind: "value"; value: string; version?: number }
+  | { kind: "timeout" }
+  | { kind: "error"; reason: string };
+
+export interface SetRequest {
+  method: "POST" | "PUT";
+  path: string;
+  body: string;
+  contentType: string;
+}
+
+export interface ProtocolAdapter {
+  readonly name: string;
+  /** Complete HTTP/1.1 request text for one waiting request on `key`, ready to write to a socket. */
+  waitRequest(hostHeader: string, key: string, timeoutS: number): string;
+  setRequest(key: string, value: string): SetRequest;
+  classify(status: number, body: string): Classified;
+}
+
+/** Form-encode one request body, as the original protocol's clients do. */
+export function formBody(params: Record<string, string | number>): string {
+  return new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)])).toString();
+}
+
+export function postRequest(hostHeader: string, path: string, body: string, contentType: string): string {
+  return (
+    `POST ${path} HTTP/1.1\r\nHost: ${hostHeader}\r\nContent-Type: ${contentType}\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+  );
+}

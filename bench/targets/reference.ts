@@ -1,0 +1,41 @@
+// The embedded default target: the reference server (server/main.ts), spawned on a free loopback port.
+
+import { seedAdapter } from "./seed.ts";
+import { spawnTarget } from "./spawn.ts";
+import type { Target } from "./target.ts";
+
+const SERVER_MAIN = new URL("../../server/main.ts", import.meta.url).pathname;
+
+export interface ReferenceOptions {
+  /** Parked waiters the run needs; the server's limits are raised to fit. */
+  waiters: number;
+  /** Extra server flags, e.g. fault injection for the gate's own tests. */
+  extraArgs?: string[];
+}
+
+export function tsxNodeArgs(): string[] {
+  return ["--import", import.meta.resolve("tsx")];
+}
+
+export function spawnReference(options: ReferenceOptions): Promise<Target> {
+  const room = String(Math.max(100_000, options.waiters * 2));
+  return spawnTarget({
+    name: "reference",
+    command: process.execPath,
+    args: [
+      ...tsxNodeArgs(),
+      SERVER_MAIN,
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+      "--max-waiters",
+      room,
+      "--max-waiters-per-key",
+      room,
+      ...(options.extraArgs ?? []),
+    ],
+    adapter: seedAdapter,
+    readyPattern: /listening on (http:\/\/\S+)/,
+  });
+}

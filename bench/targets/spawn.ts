@@ -1,0 +1,96 @@
+// Lifecycle of a target process started by the harness: spawn, wait for its ready line (which names
+// its URL), notice if it dies, and stop it with SIGTERM (then SIGKILL). Works for any server that
+// prints a line with its URL or port; the reference server and the peers use it.
+
+import { type ChildProcess, spawn } from "node:child_process";
+import { TargetError } from "../errors.ts";
+import type { ProtocolAdapter } from "./adapter.ts";
+import { StatsClient } from "./stats-client.ts";
+import type { Target, TargetStats } from "./target.ts";
+
+export interface SpawnSpec {
+  name: string;
+  command: string;
+  args: string[];
+  adapter: ProtocolAdapter;
+  /** Matched against stdout and stderr; group 1 is the URL the target listens on. */
+  readyPattern: RegExp;
+  /** How long to wait for the ready line. */
+  startTimeoutMs?: number;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+const STDERR_TAIL_BYTES = 4096;
+
+export async function spawnTarget(spec: SpawnSpec): Promise<Target> {
+  const child = spawn(spec.command, spec.args, {
+    cwd: spec.cwd,
+    env: spec.env ?? process.env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  let stopping = false;
+  const tail = () => output.slice(-STDERR_TAIL_BYTES).trim();
+  const exitDescription = (code: number | null, signal: NodeJS.Signals | null) =>
+    `target "${spec.name}" (pid ${child.pid}) exited ${signal ? `on ${signal}` : `with code ${code}`}${tail() ? `; its output ends:\n${tail()}` : ""}`;
+
+  const url = await new Promise<URL>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(
+        new TargetError(
+          `target "${spec.name}" printed no ready line within ${spec.startTimeoutMs ?? 15_000} ms${tail() ? `; its output:\n${tail()}` : ""}`,
+        ),
+      );
+    }, spec.startTimeoutMs ?? 15_000);
+    const onData = (chunk: Buffer) => {
+      output = (output + chunk.toString("utf8")).slice(-64 * 1024);
+      const m = spec.readyPattern.exec(output);
+      if (m?.[1]) {
+        clearTimeout(timer);
+        resolve(new URL(m[1]));
+      }
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+    child.once("error", (error) => {
+      clearTimeout(timer);
+      reject(new TargetError(`cannot start target "${spec.name}" (${spec.command}): ${error.message}`));
+    });
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      reject(new TargetError(exitDescription(code, signal)));
+    });
+  });
+
+  const died = new Promise<string>((resolve) => {
+    child.once("exit", (code, signal) => {
+      if (!stopping) resolve(exitDescription(code, signal));
+    });
+  });
+  const statsClient = new StatsClient(url);
+  return {
+    name: spec.name,
+    url,
+    pid: child.pid,
+    adapter: spec.adapter,
+    stats: (): Promise<TargetStats | undefined> => statsClient.read(),
+    died,
+    async stop() {
+      stopping = true;
+      await statsClient.close();
+      await stopProcess(child);
+    },
+  };
+}
+
+/** SIGTERM, then SIGKILL after a grace period; resolves when the process has exited. */
+export async function stopProcess(child: ChildProcess, graceMs = 5_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+  await exited;
+  clearTimeout(timer);
+}

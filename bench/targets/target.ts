@@ -1,0 +1,28 @@
+// A target: the server under test, however it came to be (spawned here, or attached by URL).
+// The run sees only this interface: where to connect, how to speak (the adapter), how to read the
+// target's own figures, and how it ends.
+
+import type { ProtocolAdapter } from "./adapter.ts";
+
+export interface TargetStats {
+  /** Parked waiters, where the target counts them (the reference server's /stats). */
+  waiters?: number;
+  heapUsedBytes?: number;
+  rssBytes?: number;
+  /** User + system CPU time, microseconds. */
+  cpuUs?: number;
+}
+
+export interface Target {
+  /** What the user named: "reference", a peer name, or the URL. */
+  readonly name: string;
+  readonly url: URL;
+  /** The process id, for a target spawned here. */
+  readonly pid: number | undefined;
+  readonly adapter: ProtocolAdapter;
+  /** Read the target's /stats; undefined when it exposes none. */
+  stats(): Promise<TargetStats | undefined>;
+  /** Settles with a description when a spawned target dies before stop(); never for an attached one. */
+  readonly died: Promise<string>;
+  stop(): Promise<void>;
+}
