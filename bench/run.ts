@@ -100,8 +100,10 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
   ctx.signal.addEventListener("abort", onAbort, { once: true });
   const guard = <T>(p: Promise<T>): Promise<T> => Promise.race([p, failure]);
 
-  const takeReports = async (): Promise<WorkerReport[]> => {
-    const reports = await guard((fleet as Fleet).reports());
+  /** Merge the workers' reports into the result. After a failure, called unguarded: the workers still answer. */
+  const takeReports = async (guarded = true): Promise<WorkerReport[]> => {
+    const pending = (fleet as Fleet).reports();
+    const reports = await (guarded ? guard(pending) : pending);
     reportsTaken = true;
     result.histograms.latency = encodeHistogram(mergeEncoded(reports.map((r) => r.latencyHistogram)));
     result.histograms.connect = encodeHistogram(mergeEncoded(reports.map((r) => r.connectHistogram)));
@@ -175,6 +177,8 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
       parked = stats?.waiters;
       ctx.progress.detail(`parked ${parked ?? "?"} / ${scenario.waiters}, written ${status.written}`);
       if (status.errors >= scenario.waiters) {
+        const gone = await guard(target.checkGone());
+        if (gone !== undefined) throw new TargetError(`target died mid-run: ${gone}`);
         await takeReports();
         throw new TargetError(
           `every waiter failed against ${target.name}: ${Object.entries(result.errorReasons)
@@ -260,6 +264,10 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
       driverBusiest = Math.max(driverBusiest, cpuFanout.busiestWorkerMs / Math.max(1, fanoutWallMs));
     }
 
+    if (status.errors > 0) {
+      const gone = await guard(target.checkGone());
+      if (gone !== undefined) throw new TargetError(`target died mid-run: ${gone}`);
+    }
     const reports = await takeReports();
     const totals = reports.reduce(
       (acc, r) => {
@@ -334,7 +342,7 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
     result.error = describeError(error);
     if (fleet && !reportsTaken) {
       // Keep what the workers measured, if they can still say.
-      await takeReports().catch(() => undefined);
+      await takeReports(false).catch(() => undefined);
     }
   } finally {
     ctx.signal.removeEventListener("abort", onAbort);

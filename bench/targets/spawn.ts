@@ -22,6 +22,7 @@ export interface SpawnSpec {
 }
 
 const STDERR_TAIL_BYTES = 4096;
+const EXIT_GRACE_MS = 300;
 
 export async function spawnTarget(spec: SpawnSpec): Promise<Target> {
   const child = spawn(spec.command, spec.args, {
@@ -77,6 +78,11 @@ export async function spawnTarget(spec: SpawnSpec): Promise<Target> {
     adapter: spec.adapter,
     stats: (): Promise<TargetStats | undefined> => statsClient.read(),
     died,
+    async checkGone() {
+      // Its sockets close a moment before the exit is reaped: give the exit event a short while.
+      const grace = new Promise<undefined>((r) => setTimeout(() => r(undefined), EXIT_GRACE_MS));
+      return Promise.race([died, grace]);
+    },
     async stop() {
       stopping = true;
       await statsClient.close();

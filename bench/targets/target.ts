@@ -22,7 +22,12 @@ export interface Target {
   readonly adapter: ProtocolAdapter;
   /** Read the target's /stats; undefined when it exposes none. */
   stats(): Promise<TargetStats | undefined>;
-  /** Settles with a description when a spawned target dies before stop(); never for an attached one. */
+  /** Settles with a description when the target dies (or, attached, stops answering) before stop(). */
   readonly died: Promise<string>;
+  /**
+   * Ask now whether the target is gone: a description if so, undefined if it is alive. The run asks
+   * when waiters failed, so a dead target is reported as such (exit 3), not as a pile of errors.
+   */
+  checkGone(): Promise<string | undefined>;
   stop(): Promise<void>;
 }

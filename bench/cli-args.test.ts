@@ -1,0 +1,40 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { parseBenchArgs } from "./cli-args.ts";
+import { UsageError } from "./errors.ts";
+
+test("flags parse into typed options", () => {
+  const o = parseBenchArgs([
+    "a.json",
+    "b.json",
+    "--workers",
+    "2",
+    "--repeat",
+    "3",
+    "--target",
+    "http://127.0.0.1:9",
+  ]);
+  assert.deepEqual(o.files, ["a.json", "b.json"]);
+  assert.equal(o.workers, 2);
+  assert.equal(o.repeat, 3);
+  assert.equal(o.target, "http://127.0.0.1:9");
+  assert.ok(Object.isFrozen(o));
+});
+
+test("bad flags are usage errors naming the flag", () => {
+  const cases: [string[], RegExp][] = [
+    [["--workers", "0"], /--workers/],
+    [["--repeat", "x"], /--repeat/],
+    [["--target", "nope"], /--target must be a URL/],
+    [["--target", "http://10.0.0.1:80"], /not a loopback/],
+    [["--bogus"], /bogus/],
+    [["a.json", "--suite", "default"], /not both/],
+  ];
+  for (const [argv, message] of cases) {
+    assert.throws(
+      () => parseBenchArgs(argv),
+      (e: unknown) => e instanceof UsageError && e.exitCode === 2 && message.test(e.message),
+      argv.join(" "),
+    );
+  }
+});

@@ -1,0 +1,63 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { HttpParseError, ResponseParser } from "./http-response-parser.ts";
+
+const cl = (body: string, extra = "") =>
+  `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n${extra}content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+
+test("a Content-Length response, whole", () => {
+  const [r] = new ResponseParser().push(cl('{"error_code":0,"value":"v"}'));
+  assert.deepEqual(r, { status: 200, body: '{"error_code":0,"value":"v"}', close: false });
+});
+
+test("a response split at every byte, and UTF-8 bodies", () => {
+  const text = cl('{"value":"héllo ✓"}', "Connection: close\r\n");
+  const bytes = Buffer.from(text, "utf8");
+  const parser = new ResponseParser();
+  const out = [];
+  for (let i = 0; i < bytes.length; i++) out.push(...parser.push(bytes.subarray(i, i + 1)));
+  assert.equal(out.length, 1);
+  assert.equal(out[0]?.body, '{"value":"héllo ✓"}');
+  assert.equal(out[0]?.close, true);
+  assert.equal(parser.pending, false);
+});
+
+test("chunked bodies, with extensions and trailers, split anywhere", () => {
+  const text =
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\n\r\n" +
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-Trailer: 1\r\n\r\n";
+  for (let cut = 1; cut < text.length; cut++) {
+    const parser = new ResponseParser();
+    const out = [...parser.push(text.slice(0, cut)), ...parser.push(text.slice(cut))];
+    assert.deepEqual(
+      out.map((r) => r.body),
+      ["hello world", "abc"],
+      `cut at ${cut}`,
+    );
+  }
+});
+
+test("several responses in one segment (keep-alive)", () => {
+  const out = new ResponseParser().push(cl("a") + cl("bb") + cl("ccc").slice(0, 20));
+  assert.deepEqual(
+    out.map((r) => r.body),
+    ["a", "bb"],
+  );
+});
+
+test("malformed responses are errors, not hangs", () => {
+  assert.throws(() => new ResponseParser().push("HTTX/1.1 200 OK\r\n\r\n"), HttpParseError);
+  assert.throws(() => new ResponseParser().push("HTTP/1.1 200 OK\r\nbroken\r\n\r\n"), HttpParseError);
+  assert.throws(
+    () => new ResponseParser().push("HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n"),
+    HttpParseError,
+  );
+  assert.throws(
+    () => new ResponseParser().push("HTTP/1.1 200 OK\r\n\r\n"),
+    /neither content-length nor chunked/,
+  );
+  assert.throws(
+    () => new ResponseParser().push("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"),
+    /bad chunk size/,
+  );
+});

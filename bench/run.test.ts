@@ -1,0 +1,220 @@
+// The engine end to end at small sizes: against the reference server (counts, histograms, files),
+// against a target of known latency (the measurement is right, not just present), and against a
+// target that dies mid-run (exit 3, what was measured is kept).
+
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync } from "node:fs";
+import type { Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import { decodeHistogram } from "./metrics/histograms.ts";
+import { LATENCY_COLUMNS, SUMMARY_COLUMNS, TIMESERIES_COLUMNS } from "./output/csv.ts";
+import { createProgress } from "./output/progress.ts";
+import { environment, runRecord, writeRunFolder } from "./output/results-folder.ts";
+import { readHostLimits } from "./preflight.ts";
+import { type RunContext, runScenario, type ScenarioResult } from "./run.ts";
+import type { BurstScenario } from "./scenario.ts";
+import { attachTarget } from "./targets/attach.ts";
+import { spawnReference, tsxNodeArgs } from "./targets/reference.ts";
+import { seedAdapter } from "./targets/seed.ts";
+import { spawnTarget } from "./targets/spawn.ts";
+import { listenFakeTarget } from "./testing/fake-targets.ts";
+
+const FAKE_TARGET = new URL("./testing/fake-targets.ts", import.meta.url).pathname;
+
+function scenario(over: Partial<BurstScenario> = {}): BurstScenario {
+  return {
+    name: "small",
+    description: "test",
+    type: "burst",
+    waiters: 300,
+    keys: 3,
+    arrival: { type: "uniform", window_ms: 300 },
+    sets: { count: 3, window_ms: 0 },
+    wait_timeout_s: 60,
+    deadlines: { ready_ms: 20_000, collect_ms: 10_000 },
+    ...over,
+  };
+}
+
+function context(startTarget: RunContext["startTarget"], over: Partial<RunContext> = {}): RunContext {
+  return {
+    startTarget,
+    spawnedTarget: true,
+    workers: 2,
+    signal: new AbortController().signal,
+    progress: createProgress(process.stderr, true),
+    runTag: "test",
+    repeat: 0,
+    hostLimits: readHostLimits(),
+    ...over,
+  };
+}
+
+const metric = (r: ScenarioResult, name: string) => r.metrics.find((m) => m.name === name)?.value;
+
+function csvRows(text: string): { header: string[]; rows: string[][] } {
+  const [head, ...rest] = text.trim().split("\n");
+  return { header: (head ?? "").split(","), rows: rest.map((l) => l.split(",")) };
+}
+
+describe("engine against the reference server", () => {
+  test("300 waiters over 3 keys, two workers: every notification delivered and counted once", async () => {
+    const s = scenario();
+    const result = await runScenario(
+      s,
+      context((sc) => spawnReference({ waiters: sc.waiters })),
+    );
+    assert.equal(result.error, undefined, result.error?.message);
+    assert.equal(result.complete, true);
+    assert.equal(metric(result, "expected"), 300);
+    assert.equal(metric(result, "delivered"), 300);
+    assert.equal(metric(result, "missing"), 0);
+    assert.equal(metric(result, "duplicates"), 0);
+    assert.equal(metric(result, "errors"), 0);
+    assert.equal(metric(result, "parked_at_ready"), 300);
+    assert.equal(metric(result, "parked_after_drain"), 0);
+    assert.equal(decodeHistogram(result.histograms.latency ?? "").totalCount, 300);
+    assert.equal(decodeHistogram(result.histograms.connect ?? "").totalCount, 300);
+    assert.deepEqual(
+      result.phases.map((p) => p.phase),
+      ["preflight", "start", "connect", "ready", "fire", "collect", "drain", "stop"],
+    );
+    assert.ok(result.timeseries.length > 0);
+
+    const dir = mkdtempSync(join(tmpdir(), "lpb-run-"));
+    const record = runRecord(
+      {
+        tool: "longpoll-bench",
+        run_id: "t",
+        started_at: new Date().toISOString(),
+        finished_at: undefined,
+        complete: true,
+        exit_code: 0,
+        command: [],
+        environment: environment(readHostLimits()),
+        targets: ["reference"],
+        repeat: 1,
+        scenarios: [s],
+      },
+      [result],
+    );
+    writeRunFolder(dir, record, [result], Date.now());
+    const summary = csvRows(readFileSync(join(dir, "summary.csv"), "utf8"));
+    assert.deepEqual(summary.header, [...SUMMARY_COLUMNS]);
+    const delivered = summary.rows.find((r) => r[3] === "delivered");
+    assert.deepEqual(delivered, ["small", "reference", "0", "delivered", "300", "count"]);
+    const latency = csvRows(readFileSync(join(dir, "latency-small.csv"), "utf8"));
+    assert.deepEqual(latency.header, [...LATENCY_COLUMNS]);
+    assert.equal(latency.rows.at(-1)?.[4], "300", "the distribution ends at the total count");
+    for (const row of latency.rows) assert.ok(Number.isFinite(Number(row[2])), "value_ms is a number");
+    const timeseries = csvRows(readFileSync(join(dir, "timeseries-small.csv"), "utf8"));
+    assert.deepEqual(timeseries.header, [...TIMESERIES_COLUMNS]);
+    assert.ok(timeseries.rows.length > 0);
+    const hlog = readFileSync(join(dir, "small.hlog"), "utf8");
+    assert.match(hlog, /latency\.reference\.r0/);
+    const json = JSON.parse(readFileSync(join(dir, "run.json"), "utf8"));
+    assert.equal(json.results[0].metrics.delivered, 300);
+    assert.equal(json.environment.node, process.version);
+  });
+
+  test("connect only (no sets): parked within the window, then drained to zero", async () => {
+    const result = await runScenario(
+      scenario({ sets: { count: 0, window_ms: 0 }, waiters: 200, keys: 1 }),
+      context((sc) => spawnReference({ waiters: sc.waiters })),
+    );
+    assert.equal(result.complete, true, result.error?.message);
+    assert.equal(metric(result, "parked_at_ready"), 200);
+    assert.equal(metric(result, "delivered"), undefined);
+    assert.equal(metric(result, "parked_after_drain"), 0);
+    assert.equal(decodeHistogram(result.histograms.connect ?? "").totalCount, 200);
+  });
+});
+
+describe("measurement against a target of known latency", () => {
+  let fake: { server: Server; url: string };
+  after(() => fake?.server.close());
+
+  test("a target that answers D ms after the set: measured p50 and max within [D, D + tolerance]", async () => {
+    const D = 100;
+    const TOLERANCE = 40;
+    fake = await listenFakeTarget({ delayMs: D });
+    const result = await runScenario(
+      scenario({ waiters: 200, keys: 1, sets: { count: 1, window_ms: 0 } }),
+      context(() => attachTarget(fake.url, seedAdapter), { spawnedTarget: false }),
+    );
+    assert.equal(result.complete, true, result.error?.message);
+    assert.equal(metric(result, "delivered"), 200);
+    const p50 = metric(result, "latency_p50_ms") as number;
+    const max = metric(result, "latency_max_ms") as number;
+    assert.ok(p50 >= D && p50 <= D + TOLERANCE, `p50 ${p50} ms not in [${D}, ${D + TOLERANCE}]`);
+    assert.ok(max >= D && max <= D + TOLERANCE, `max ${max} ms not in [${D}, ${D + TOLERANCE}]`);
+  });
+});
+
+describe("faults", () => {
+  test("a target that dies mid-run: exit 3 naming it, results so far kept and marked incomplete", async () => {
+    const result = await runScenario(
+      scenario({ waiters: 100, keys: 1, sets: { count: 1, window_ms: 0 } }),
+      context(() =>
+        spawnTarget({
+          name: "dying",
+          command: process.execPath,
+          args: [...tsxNodeArgs(), FAKE_TARGET, "--die-on-set"],
+          adapter: seedAdapter,
+          readyPattern: /listening on (http:\/\/\S+)/,
+        }),
+      ),
+    );
+    assert.equal(result.complete, false);
+    assert.equal(result.error?.exitCode, 3);
+    assert.match(result.error?.message ?? "", /"dying".*exited with code 9/);
+    assert.equal(metric(result, "parked_at_ready"), 100, "what was measured before the death is kept");
+    assert.ok(result.histograms.connect, "the workers' histograms are kept");
+  });
+
+  test("a target that does not start: exit 3 with its output", async () => {
+    const result = await runScenario(
+      scenario(),
+      context(() =>
+        spawnTarget({
+          name: "broken",
+          command: process.execPath,
+          args: ["-e", "console.error('cannot bind: no such thing'); process.exit(1)"],
+          adapter: seedAdapter,
+          readyPattern: /listening on (http:\/\/\S+)/,
+        }),
+      ),
+    );
+    assert.equal(result.error?.exitCode, 3);
+    assert.match(result.error?.message ?? "", /exited with code 1.*\n.*cannot bind/s);
+  });
+
+  test("an abort (Ctrl-C) ends the run with exit 5 and keeps what was measured", async () => {
+    const controller = new AbortController();
+    const { InterruptedError } = await import("./errors.ts");
+    const running = runScenario(
+      scenario({ waiters: 200, arrival: { type: "uniform", window_ms: 3000 } }),
+      context((sc) => spawnReference({ waiters: sc.waiters }), {
+        signal: controller.signal,
+        progress: {
+          phase: (_s, p) => {
+            if (p === "connect") setTimeout(() => controller.abort(new InterruptedError("SIGINT")), 300);
+          },
+          detail() {},
+          line() {},
+          done() {},
+        },
+      }),
+    );
+    const result = await running;
+    assert.equal(result.complete, false);
+    assert.equal(result.error?.exitCode, 5);
+    assert.ok(result.phases.some((p) => p.phase === "connect"));
+    assert.ok(
+      decodeHistogram(result.histograms.connect ?? "").totalCount > 0,
+      "connections made so far are kept",
+    );
+  });
+});
