@@ -11,6 +11,9 @@ export interface BenchOptions {
   suite: string | undefined;
   out: string | undefined;
   target: string | undefined;
+  /** Named targets the harness starts itself (--targets). */
+  targets: string[];
+  referenceArgs: string[];
   workers: number | undefined;
   repeat: number;
   quiet: boolean;
@@ -26,6 +29,11 @@ reference server, which it starts itself.
   --list           list the scenarios and suites, then exit
   --out DIR        write the results into DIR (new or empty; default results/<run-id>)
   --target URL     attach to a server already running at URL instead of starting the reference
+  --targets A,B    start and run against each named target in turn (default: reference);
+                   known: reference, node-http (and the peers, see --list)
+  --reference-args="FLAGS"
+                   extra flags for the reference server, e.g. --reference-args="--fault-wake-cost-us 20"
+                   (fault injection, for testing the regression gate only)
   --workers N      driver worker processes (default: one per 15,000 waiters)
   --repeat N       run every scenario N times, all kept in the results (default 1)
   --quiet          no progress on stderr
@@ -57,6 +65,8 @@ export function parseBenchArgs(argv: string[]): Readonly<BenchOptions> {
         suite: { type: "string" },
         out: { type: "string" },
         target: { type: "string" },
+        targets: { type: "string" },
+        "reference-args": { type: "string" },
         workers: { type: "string" },
         repeat: { type: "string" },
       },
@@ -80,6 +90,12 @@ export function parseBenchArgs(argv: string[]): Readonly<BenchOptions> {
       );
     }
   }
+  const targets = ((v.targets as string | undefined) ?? "")
+    .split(",")
+    .map((t) => t.trim())
+    .filter(Boolean);
+  if (target !== undefined && targets.length > 0)
+    throw new UsageError("give --target URL or --targets NAMES, not both");
   const files = parsed.positionals;
   if (files.length > 0 && v.suite !== undefined) {
     throw new UsageError("give scenario files or --suite, not both");
@@ -92,6 +108,8 @@ export function parseBenchArgs(argv: string[]): Readonly<BenchOptions> {
     suite: v.suite as string | undefined,
     out: v.out as string | undefined,
     target,
+    targets: targets.length > 0 ? targets : target === undefined ? ["reference"] : [],
+    referenceArgs: ((v["reference-args"] as string | undefined) ?? "").split(/\s+/).filter(Boolean),
     workers: positiveInt("workers", v.workers as string | undefined, 64),
     repeat: positiveInt("repeat", v.repeat as string | undefined, 100) ?? 1,
   });

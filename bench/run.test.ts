@@ -93,6 +93,7 @@ describe("engine against the reference server", () => {
         complete: true,
         exit_code: 0,
         command: [],
+        suite: undefined,
         environment: environment(readHostLimits()),
         targets: ["reference"],
         repeat: 1,

@@ -8,6 +8,7 @@ import { defaultWorkerCount, Fleet } from "./driver/fleet.ts";
 import type { WorkerReport, WorkerStatus } from "./driver/messages.ts";
 import { BenchError, TargetError } from "./errors.ts";
 import { ExitCode } from "./exit-codes.ts";
+import { METRICS, type MetricName, type Unit } from "./metrics/catalog.ts";
 import { encodeHistogram, mergeEncoded, summarize } from "./metrics/histograms.ts";
 import { listenCounters, readProcess } from "./metrics/proc.ts";
 import { type CpuReading, readCpu, Sampler, type TimeseriesRow } from "./metrics/sampler.ts";
@@ -20,9 +21,9 @@ import { runSets, type SetterResult } from "./setter.ts";
 import type { Target, TargetStats } from "./targets/target.ts";
 
 export interface Metric {
-  name: string;
+  name: MetricName;
   value: number;
-  unit: "ms" | "us" | "bytes" | "count" | "ratio" | "pct" | "bool";
+  unit: Unit;
 }
 
 export interface ScenarioResult {
@@ -37,7 +38,11 @@ export interface ScenarioResult {
   /** Encoded HDR histograms (µs): notification latency and connect latency, merged over workers. */
   histograms: { latency?: string; connect?: string };
   timeseries: TimeseriesRow[];
-  flags: { driverBound: boolean; barrierApproximate: boolean };
+  /**
+   * driverBound: a driver worker was busy for more than half of a phase's wall time, so that phase's
+   * figures may be the driver's, not the server's; driverBoundPhases says which ("connect", "fanout").
+   */
+  flags: { driverBound: boolean; driverBoundPhases: string[]; barrierApproximate: boolean };
   errorReasons: Record<string, number>;
 }
 
@@ -77,11 +82,11 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
     metrics: [],
     histograms: {},
     timeseries: [],
-    flags: { driverBound: false, barrierApproximate: false },
+    flags: { driverBound: false, driverBoundPhases: [], barrierApproximate: false },
     errorReasons: {},
   };
-  const metric = (name: string, value: number, unit: Metric["unit"]) => {
-    result.metrics.push({ name, value: Math.round(value * 1000) / 1000, unit });
+  const metric = (name: MetricName, value: number) => {
+    result.metrics.push({ name, value: Math.round(value * 1000) / 1000, unit: METRICS[name].unit });
   };
   const phases = new PhaseRecorder(undefined, (p) => ctx.progress.phase(scenario.name, p));
   let target: Target | undefined;
@@ -209,31 +214,32 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
     const connectWallMs =
       phases.elapsed() - (phases.timings().find((t) => t.phase === "connect")?.start_ms ?? 0);
 
-    metric("waiters", scenario.waiters, "count");
+    metric("waiters", scenario.waiters);
     if (scenario.arrival.type !== "all-at-once") {
       const atEnd = await guard(parkedAtWindowEnd);
-      if (atEnd !== undefined) metric("parked_within_window", atEnd, "count");
+      if (atEnd !== undefined) metric("parked_within_window", atEnd);
     }
-    if (parked !== undefined) metric("parked_at_ready", parked, "count");
-    metric(result.flags.barrierApproximate ? "all_written_ms" : "all_parked_ms", allParkedMs, "ms");
+    if (parked !== undefined) metric("parked_at_ready", parked);
+    metric(result.flags.barrierApproximate ? "all_written_ms" : "all_parked_ms", allParkedMs);
     if (listenBefore && listenAfter) {
-      metric("listen_overflows", listenAfter.overflows - listenBefore.overflows, "count");
-      metric("listen_drops", listenAfter.drops - listenBefore.drops, "count");
+      metric("listen_overflows", listenAfter.overflows - listenBefore.overflows);
+      metric("listen_drops", listenAfter.drops - listenBefore.drops);
     }
     if (before.rssBytes !== undefined && atReady.rssBytes !== undefined) {
-      metric("target_rss_per_waiter_bytes", (atReady.rssBytes - before.rssBytes) / scenario.waiters, "bytes");
+      metric("target_rss_per_waiter_bytes", (atReady.rssBytes - before.rssBytes) / scenario.waiters);
     }
     if (before.heapUsedBytes !== undefined && atReady.heapUsedBytes !== undefined) {
       metric(
         "target_heap_per_waiter_bytes",
         (atReady.heapUsedBytes - before.heapUsedBytes) / scenario.waiters,
-        "bytes",
       );
     }
     const connectCpu = cpuDelta(cpuConnect0, cpuReady);
-    if (connectCpu.targetMs !== undefined) metric("server_cpu_connect_ms", connectCpu.targetMs, "ms");
-    metric("driver_cpu_connect_ms", connectCpu.driverMs, "ms");
-    let driverBusiest = connectCpu.busiestWorkerMs / Math.max(1, connectWallMs);
+    if (connectCpu.targetMs !== undefined) metric("server_cpu_connect_ms", connectCpu.targetMs);
+    metric("driver_cpu_connect_ms", connectCpu.driverMs);
+    const connectShare = connectCpu.busiestWorkerMs / Math.max(1, connectWallMs);
+    metric("driver_busy_share_connect", connectShare);
+    if (connectShare > DRIVER_BOUND_SHARE) result.flags.driverBoundPhases.push("connect");
 
     let setter: SetterResult | undefined;
     let fanoutWallMs = 0;
@@ -261,7 +267,9 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
       }
       cpuFanout = cpuDelta(cpuReady, await readCpu(target, driverCpu));
       fanoutWallMs = phases.elapsed() - fireStart;
-      driverBusiest = Math.max(driverBusiest, cpuFanout.busiestWorkerMs / Math.max(1, fanoutWallMs));
+      const fanoutShare = cpuFanout.busiestWorkerMs / Math.max(1, fanoutWallMs);
+      metric("driver_busy_share_fanout", fanoutShare);
+      if (fanoutShare > DRIVER_BOUND_SHARE) result.flags.driverBoundPhases.push("fanout");
     }
 
     if (status.errors > 0) {
@@ -282,49 +290,43 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
       { delivered: 0, duplicates: 0, timeouts: 0, errors: 0, last: 0n },
     );
     const connectSummary = summarize(mergeEncoded(reports.map((r) => r.connectHistogram)));
-    metric("connect_p50_ms", connectSummary.p50_ms, "ms");
-    metric("connect_p99_ms", connectSummary.p99_ms, "ms");
-    metric("connect_max_ms", connectSummary.max_ms, "ms");
-    metric("errors", totals.errors, "count");
-    metric("timeouts", totals.timeouts, "count");
+    metric("connect_p50_ms", connectSummary.p50_ms);
+    metric("connect_p99_ms", connectSummary.p99_ms);
+    metric("connect_max_ms", connectSummary.max_ms);
+    metric("errors", totals.errors);
+    metric("timeouts", totals.timeouts);
     if (setter) {
       const latency = summarize(mergeEncoded(reports.map((r) => r.latencyHistogram)));
-      metric("expected", plan.expectedDeliveries, "count");
-      metric("delivered", totals.delivered, "count");
-      metric("missing", Math.max(0, plan.expectedDeliveries - totals.delivered), "count");
-      metric("duplicates", totals.duplicates, "count");
-      metric("latency_p50_ms", latency.p50_ms, "ms");
-      metric("latency_p90_ms", latency.p90_ms, "ms");
-      metric("latency_p99_ms", latency.p99_ms, "ms");
-      metric("latency_p999_ms", latency.p999_ms, "ms");
-      metric("latency_max_ms", latency.max_ms, "ms");
-      if (totals.last > 0n) metric("time_to_last_delivery_ms", Number(totals.last - fireAtNs) / 1e6, "ms");
-      metric("sets_sent", setter.sent, "count");
-      metric("set_errors", setter.errors, "count");
-      metric("set_lateness_max_ms", setter.lateness.maxValue / 1000, "ms");
+      metric("expected", plan.expectedDeliveries);
+      metric("delivered", totals.delivered);
+      metric("missing", Math.max(0, plan.expectedDeliveries - totals.delivered));
+      metric("duplicates", totals.duplicates);
+      metric("latency_p50_ms", latency.p50_ms);
+      metric("latency_p90_ms", latency.p90_ms);
+      metric("latency_p99_ms", latency.p99_ms);
+      metric("latency_p999_ms", latency.p999_ms);
+      metric("latency_max_ms", latency.max_ms);
+      if (totals.last > 0n) metric("time_to_last_delivery_ms", Number(totals.last - fireAtNs) / 1e6);
+      metric("sets_sent", setter.sent);
+      metric("set_errors", setter.errors);
+      metric("set_lateness_max_ms", setter.lateness.maxValue / 1000);
       for (const [reason, n] of Object.entries(setter.errorReasons)) {
         result.errorReasons[`set: ${reason}`] = n;
       }
       if (cpuFanout) {
         if (cpuFanout.targetMs !== undefined) {
-          metric("server_cpu_fanout_ms", cpuFanout.targetMs, "ms");
+          metric("server_cpu_fanout_ms", cpuFanout.targetMs);
           metric(
             "server_cpu_per_notification_us",
             (cpuFanout.targetMs * 1000) / Math.max(1, totals.delivered),
-            "us",
           );
         }
-        metric("driver_cpu_fanout_ms", cpuFanout.driverMs, "ms");
-        metric(
-          "driver_cpu_per_notification_us",
-          (cpuFanout.driverMs * 1000) / Math.max(1, totals.delivered),
-          "us",
-        );
+        metric("driver_cpu_fanout_ms", cpuFanout.driverMs);
+        metric("driver_cpu_per_notification_us", (cpuFanout.driverMs * 1000) / Math.max(1, totals.delivered));
       }
     }
-    result.flags.driverBound = driverBusiest > DRIVER_BOUND_SHARE;
-    metric("driver_busiest_share", driverBusiest, "ratio");
-    metric("driver_bound", result.flags.driverBound ? 1 : 0, "bool");
+    result.flags.driverBound = result.flags.driverBoundPhases.length > 0;
+    metric("driver_bound", result.flags.driverBound ? 1 : 0);
 
     phases.begin("drain");
     await guard(fleet.closeSockets());
@@ -335,7 +337,7 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
       await guard(sleep(POLL_MS));
       left = (await guard(target.stats().catch(() => undefined)))?.waiters;
     }
-    if (left !== undefined) metric("parked_after_drain", left, "count");
+    if (left !== undefined) metric("parked_after_drain", left);
     phases.begin("stop");
     result.complete = true;
   } catch (error) {
@@ -352,7 +354,7 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
     phases.end();
     result.phases = phases.timings();
     result.timeseries = sampler?.rows ?? [];
-    for (const t of result.phases) metric(`phase_${t.phase}_ms`, t.duration_ms, "ms");
+    for (const t of result.phases) metric(`phase_${t.phase}_ms`, t.duration_ms);
   }
   return result;
 }

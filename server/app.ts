@@ -39,8 +39,11 @@ export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
 export interface AppOptions {
   limits?: Partial<ServerLimits>;
   clock?: Clock;
-  /** For testing the harness's regression gate only: delay every wake by this many ms. */
-  faultWakeDelayMs?: number;
+  /**
+   * For testing the harness's regression gate only: spend this many µs of CPU (a busy wait) before
+   * each wake, as a slower wake path would. The delays add up across the waiters of one /set.
+   */
+  faultWakeCostUs?: number;
 }
 
 export interface LongPollApp {
@@ -68,7 +71,7 @@ export function createApp(options: AppOptions = {}): LongPollApp {
   const limits: Readonly<ServerLimits> = Object.freeze({ ...DEFAULT_LIMITS, ...options.limits });
   const clock = options.clock ?? systemClock;
   const store = new Store(limits, clock);
-  const faultDelayMs = options.faultWakeDelayMs ?? 0;
+  const faultCostNs = BigInt(Math.round((options.faultWakeCostUs ?? 0) * 1000));
   let closing = false;
 
   const app = Fastify({
@@ -119,8 +122,14 @@ export function createApp(options: AppOptions = {}): LongPollApp {
   };
 
   const deliverTo = (reply: FastifyReply) =>
-    faultDelayMs > 0
-      ? (outcome: Outcome) => setTimeout(() => sendOutcome(reply, outcome), faultDelayMs)
+    faultCostNs > 0n
+      ? (outcome: Outcome) => {
+          const until = process.hrtime.bigint() + faultCostNs;
+          while (process.hrtime.bigint() < until) {
+            // the injected fault: a slower wake path
+          }
+          sendOutcome(reply, outcome);
+        }
       : (outcome: Outcome) => sendOutcome(reply, outcome);
 
   app.addHook("onRequest", (_request, reply, done) => {

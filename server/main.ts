@@ -73,8 +73,8 @@ const FLAGS: FlagSpec[] = [
     min: 0,
   },
   {
-    flag: "fault-wake-delay-ms",
-    help: "FOR TESTING THE GATE ONLY: delay every wake by this many ms",
+    flag: "fault-wake-cost-us",
+    help: "FOR TESTING THE REGRESSION GATE ONLY: busy-wait this many µs before each wake",
     default: "0",
     min: 0,
   },
@@ -131,7 +131,7 @@ function parseFlags(argv: string[]) {
     host: (values.host as string | undefined) ?? "127.0.0.1",
     port: numbers.port ?? 8888,
     backlog: numbers.backlog ?? 511,
-    faultWakeDelayMs: numbers["fault-wake-delay-ms"] ?? 0,
+    faultWakeCostUs: numbers["fault-wake-cost-us"] ?? 0,
     limits,
   };
 }
@@ -149,10 +149,10 @@ async function main(): Promise<void> {
     process.stdout.write(`${usage()}\n`);
     return;
   }
-  const server = createApp({ limits: flags.limits, faultWakeDelayMs: flags.faultWakeDelayMs });
-  if (flags.faultWakeDelayMs > 0) {
+  const server = createApp({ limits: flags.limits, faultWakeCostUs: flags.faultWakeCostUs });
+  if (flags.faultWakeCostUs > 0) {
     process.stderr.write(
-      `longpoll-server: FAULT INJECTION ON: every wake is delayed ${flags.faultWakeDelayMs} ms\n`,
+      `longpoll-server: FAULT INJECTION ON: ${flags.faultWakeCostUs} µs of busy wait before every wake\n`,
     );
   }
   let stopping = false;

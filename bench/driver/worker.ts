@@ -199,3 +199,5 @@ process.on("message", (message: ToWorker) => {
 
 // The coordinator going away ends the worker: no orphaned sockets.
 process.on("disconnect", () => process.exit(0));
+// Exit normally on SIGTERM (the fleet's stop), so that exit hooks such as --cpu-prof run.
+process.on("SIGTERM", () => process.exit(0));

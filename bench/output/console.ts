@@ -51,7 +51,7 @@ export function summaryTable(results: ScenarioResult[]): string {
     });
     const notes = [
       r.complete ? "" : "INCOMPLETE",
-      r.flags.driverBound ? "driver-bound" : "",
+      r.flags.driverBound ? `driver-bound:${r.flags.driverBoundPhases.join("+")}` : "",
       r.flags.barrierApproximate ? "approx-barrier" : "",
     ]
       .filter(Boolean)

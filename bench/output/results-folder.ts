@@ -78,6 +78,8 @@ export interface RunRecord {
   complete: boolean;
   exit_code: number | undefined;
   command: string[];
+  /** The suite that was run, where one was named (the gate looks for its own). */
+  suite: string | undefined;
   environment: Environment;
   targets: string[];
   repeat: number;

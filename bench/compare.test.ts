@@ -1,0 +1,141 @@
+// Compare on synthetic result folders: a 30% slower distribution is worse, two samples of one
+// distribution are within noise, a correctness increase always fails; and the CLI end to end.
+
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { compareRuns, DEFAULT_COMPARE, judge } from "./compare.ts";
+import type { RunRecord } from "./output/results-folder.ts";
+import { seededRandom } from "./stats/bootstrap.ts";
+import { tsxNodeArgs } from "./targets/reference.ts";
+
+const COMPARE_CLI = new URL("./compare-cli.ts", import.meta.url).pathname;
+
+/** A run record whose metric values per repeat are given. */
+function syntheticRun(metrics: Record<string, number[]>): RunRecord {
+  const repeats = Math.max(...Object.values(metrics).map((v) => v.length));
+  return {
+    tool: "longpoll-bench",
+    run_id: "synthetic",
+    started_at: "",
+    finished_at: "",
+    complete: true,
+    exit_code: 0,
+    command: [],
+    suite: undefined,
+    environment: {} as RunRecord["environment"],
+    targets: ["reference"],
+    repeat: repeats,
+    scenarios: [],
+    results: Array.from({ length: repeats }, (_, repeat) => ({
+      scenario: "fanout",
+      target: "reference",
+      repeat,
+      complete: true,
+      warnings: [],
+      flags: { driverBound: false, driverBoundPhases: [], barrierApproximate: false },
+      phases: [],
+      metrics: Object.fromEntries(Object.entries(metrics).map(([k, v]) => [k, v[repeat] as number])),
+      error_reasons: {},
+    })),
+  };
+}
+
+/** n draws of a noisy measurement around `centre`: ±15% uniform noise, like this shared machine. */
+function noisy(random: () => number, centre: number, n = 5): number[] {
+  return Array.from({ length: n }, () => centre * (0.85 + 0.3 * random()));
+}
+
+describe("compare", () => {
+  // Rates over many seeded trials (deterministic): the gate's promise is about both error kinds.
+  const TRIALS = 200;
+  test("a 30% slower distribution is flagged worse (≥ 90% of trials, never better)", () => {
+    const random = seededRandom(7);
+    let caught = 0;
+    for (let trial = 0; trial < TRIALS; trial++) {
+      const verdict = judge(
+        "latency_p99_ms",
+        noisy(random, 100),
+        noisy(random, 130),
+        DEFAULT_COMPARE,
+      ).verdict;
+      if (verdict === "worse") caught++;
+      assert.notEqual(verdict, "better");
+    }
+    assert.ok(caught >= 0.9 * TRIALS, `caught ${caught} of ${TRIALS}`);
+  });
+
+  test("two samples of one distribution are within noise (≤ 2% false alarms)", () => {
+    const random = seededRandom(11);
+    let alarms = 0;
+    for (let trial = 0; trial < TRIALS; trial++) {
+      if (
+        judge("latency_p99_ms", noisy(random, 100), noisy(random, 100), DEFAULT_COMPARE).verdict !==
+        "within noise"
+      ) {
+        alarms++;
+      }
+    }
+    assert.ok(alarms <= 0.02 * TRIALS, `${alarms} false alarms in ${TRIALS}`);
+  });
+
+  test("a statistically sure 1% is below the minimum effect", () => {
+    const a = [100, 100.1, 99.9, 100, 100.05];
+    const b = a.map((x) => x * 1.01);
+    assert.equal(judge("latency_p99_ms", a, b, DEFAULT_COMPARE).verdict, "within noise");
+  });
+
+  test("correctness figures are exact: any increase is worse", () => {
+    assert.equal(judge("missing", [0, 0, 0], [0, 1, 0], DEFAULT_COMPARE).verdict, "worse");
+    assert.equal(judge("duplicates", [0, 0, 0], [0, 0, 0], DEFAULT_COMPARE).verdict, "same");
+    assert.equal(judge("errors", [2, 0, 0], [1, 0, 0], DEFAULT_COMPARE).verdict, "better");
+  });
+
+  test("larger-is-better metrics turn the verdict around; info metrics are left out", () => {
+    const rows = compareRuns(
+      syntheticRun({ parked_within_window: [1000, 1010, 990], waiters: [1000, 1000, 1000] }),
+      syntheticRun({ parked_within_window: [600, 610, 590], waiters: [1000, 1000, 1000] }),
+    );
+    assert.deepEqual(
+      rows.map((r) => [r.metric, r.verdict]),
+      [["parked_within_window", "worse"]],
+    );
+  });
+
+  test("the CLI prints the table and writes compare.csv; bad folders exit 2", () => {
+    const dir = mkdtempSync(join(tmpdir(), "lpb-compare-"));
+    const random = seededRandom(3);
+    for (const [name, centre, missing] of [
+      ["a", 100, 0],
+      ["b", 140, 1],
+    ] as const) {
+      mkdirSync(join(dir, name));
+      const run = syntheticRun({
+        time_to_last_delivery_ms: noisy(random, centre),
+        missing: [0, missing, 0, 0, 0],
+      });
+      writeFileSync(join(dir, name, "run.json"), JSON.stringify(run));
+    }
+    const r = spawnSync(process.execPath, [...tsxNodeArgs(), COMPARE_CLI, join(dir, "a"), join(dir, "b")], {
+      encoding: "utf8",
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /time_to_last_delivery_ms.*WORSE/);
+    assert.match(r.stdout, /missing.*WORSE/);
+    const csv = readFileSync(join(dir, "b", "compare.csv"), "utf8");
+    assert.match(csv, /^scenario,target,metric,unit,n_a,n_b,median_a,median_b,ratio,ci_low,ci_high,verdict/);
+    assert.match(csv, /fanout,reference,missing,count,5,5,0,0,,,,worse/);
+    const bad = spawnSync(
+      process.execPath,
+      [...tsxNodeArgs(), COMPARE_CLI, join(dir, "a"), join(dir, "nope")],
+      {
+        encoding: "utf8",
+      },
+    );
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /no run\.json/);
+  });
+});

@@ -1,0 +1,221 @@
+// The regression gate end to end at a small size: a baseline made from a real run, the gate passing
+// against it, and failing when the reference server runs with its fault injection (a slower wake
+// path). Plus the thresholds file's validation: an unknown metric is an error, never a silent pass.
+
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { UsageError } from "./errors.ts";
+import { evaluateGate, loadThresholds, poolRuns, type Thresholds } from "./gate.ts";
+import type { RunRecord } from "./output/results-folder.ts";
+import { tsxNodeArgs } from "./targets/reference.ts";
+
+const BENCH = new URL("./cli.ts", import.meta.url).pathname;
+const GATE = new URL("./gate-cli.ts", import.meta.url).pathname;
+const BASELINE = new URL("./baseline-cli.ts", import.meta.url).pathname;
+
+function run(
+  script: string,
+  args: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [...tsxNodeArgs(), script, ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (c: Buffer) => {
+    stdout += c.toString();
+  });
+  child.stderr.on("data", (c: Buffer) => {
+    stderr += c.toString();
+  });
+  return new Promise((resolve) => child.on("exit", (code) => resolve({ code, stdout, stderr })));
+}
+
+const THRESHOLDS = {
+  suite: "ci",
+  repeat: 3,
+  reference_target: "reference",
+  calibration_target: "node-http",
+  metrics: {
+    time_to_last_delivery_ms: { max_ratio: 2 },
+    server_cpu_per_notification_us: { max_ratio: 2 },
+    missing: { max_increase: 0 },
+    errors: { max_increase: 0 },
+  },
+};
+
+describe("thresholds file", () => {
+  const dir = mkdtempSync(join(tmpdir(), "lpb-thresholds-"));
+  const write = (body: unknown) => {
+    const file = join(dir, `t${Math.random()}.json`);
+    writeFileSync(file, JSON.stringify(body));
+    return file;
+  };
+
+  test("the committed thresholds file is valid", () => {
+    const t = loadThresholds(new URL("../results/baseline/thresholds.json", import.meta.url).pathname);
+    assert.equal(t.calibration_target, "node-http");
+  });
+
+  test("an unknown metric, a ratio on a correctness count, a missing limit: all reported at once", () => {
+    const file = write({
+      ...THRESHOLDS,
+      metrics: { latency_p99: { max_ratio: 1.2 }, missing: { max_ratio: 1.2 }, latency_p50_ms: {} },
+    });
+    assert.throws(
+      () => loadThresholds(file),
+      (e: unknown) =>
+        e instanceof UsageError &&
+        e.exitCode === 2 &&
+        /metrics\.latency_p99: unknown metric/.test(e.message) &&
+        /metrics\.missing: a correctness metric needs "max_increase"/.test(e.message) &&
+        /metrics\.latency_p50_ms: needs "max_ratio"/.test(e.message),
+    );
+  });
+
+  test("the gate CLI exits 2 on a bad thresholds file", async () => {
+    const baseline = join(dir, "bad-baseline");
+    mkdirSync(baseline);
+    writeFileSync(
+      join(baseline, "thresholds.json"),
+      JSON.stringify({ ...THRESHOLDS, metrics: { nonsense: { max_ratio: 2 } } }),
+    );
+    const r = await run(GATE, ["--baseline", baseline]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /unknown metric/);
+  });
+});
+
+describe("gate verdicts", () => {
+  const thresholds = THRESHOLDS as unknown as Thresholds;
+  const record = (pairs: [number, number][], missing = 0): RunRecord =>
+    ({
+      results: pairs.flatMap(([ref, cal], repeat) => [
+        {
+          scenario: "s",
+          target: "reference",
+          repeat,
+          complete: true,
+          metrics: { time_to_last_delivery_ms: ref, missing },
+        },
+        {
+          scenario: "s",
+          target: "node-http",
+          repeat,
+          complete: true,
+          metrics: { time_to_last_delivery_ms: cal, missing: 0 },
+        },
+      ]),
+    }) as unknown as RunRecord;
+
+  test("timing is judged relative to the calibration server of the same repeat", () => {
+    const base = record([
+      [10, 10],
+      [11, 10],
+      [10, 11],
+    ]);
+    // Twice as slow, but so is the calibration server: a slower machine, not a regression.
+    const slowMachine = record([
+      [20, 20],
+      [22, 20],
+      [20, 22],
+    ]);
+    assert.equal(evaluateGate(base, slowMachine, thresholds)[0]?.verdict, "pass");
+    const slowServer = record([
+      [30, 10],
+      [33, 10],
+      [30, 11],
+    ]);
+    assert.equal(evaluateGate(base, slowServer, thresholds)[0]?.verdict, "REGRESSION");
+  });
+
+  test("one lost message fails, whatever the timing", () => {
+    const base = record([
+      [10, 10],
+      [10, 10],
+    ]);
+    const rows = evaluateGate(base, record([[10, 10]], 1), thresholds);
+    assert.equal(rows.find((r) => r.metric === "missing")?.verdict, "REGRESSION");
+  });
+
+  test("pooling numbers the second run's repeats after the first's", () => {
+    const pooled = poolRuns(record([[1, 1]]), record([[2, 2]]));
+    assert.deepEqual(
+      pooled.results.map((r) => [r.target, r.repeat]),
+      [
+        ["reference", 0],
+        ["node-http", 0],
+        ["reference", 1],
+        ["node-http", 1],
+      ],
+    );
+  });
+});
+
+describe("gate end to end", () => {
+  test("passes against a baseline of the same code; fails with the fault injection on", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "lpb-gate-"));
+    const scenario = join(dir, "gate-small.json");
+    writeFileSync(
+      scenario,
+      JSON.stringify({
+        name: "gate-small",
+        description: "gate test",
+        type: "burst",
+        waiters: 300,
+        keys: 1,
+        arrival: { type: "uniform", window_ms: 200 },
+        sets: { count: 1 },
+      }),
+    );
+    const baseline = join(dir, "baseline");
+    mkdirSync(baseline);
+    writeFileSync(join(baseline, "thresholds.json"), JSON.stringify(THRESHOLDS));
+
+    const made = await run(BENCH, [
+      scenario,
+      "--targets",
+      "reference,node-http",
+      "--repeat",
+      "3",
+      "--quiet",
+      "--out",
+      join(dir, "base-run"),
+    ]);
+    assert.equal(made.code, 0, made.stderr);
+    const promoted = await run(BASELINE, [join(dir, "base-run"), "--baseline", baseline]);
+    assert.equal(promoted.code, 0, promoted.stderr);
+    assert.ok(existsSync(join(baseline, "run.json")));
+
+    const pass = await run(GATE, [scenario, "--baseline", baseline, "--quiet", "--out", join(dir, "pass")]);
+    assert.equal(pass.code, 0, `${pass.stdout}\n${pass.stderr}`);
+    assert.match(pass.stdout, /gate passed/);
+    const bench = JSON.parse(readFileSync(join(dir, "pass", "benchmark.json"), "utf8")) as {
+      name: string;
+      unit: string;
+      value: number;
+    }[];
+    assert.ok(
+      bench.some((b) => b.name === "gate-small time_to_last_delivery_ms" && b.unit === "ms" && b.value > 0),
+    );
+
+    // 300 waiters × 300 µs: about 90 ms more per fan-out, several times the ~15 ms it takes.
+    const fault = await run(GATE, [
+      scenario,
+      "--baseline",
+      baseline,
+      "--quiet",
+      "--out",
+      join(dir, "fault"),
+      "--reference-args=--fault-wake-cost-us 300",
+    ]);
+    assert.equal(fault.code, 1, `${fault.stdout}\n${fault.stderr}`);
+    assert.match(fault.stdout, /re-running to confirm/);
+    assert.match(fault.stdout, /GATE FAILED: .*gate-small time_to_last_delivery_ms/);
+    assert.ok(existsSync(join(dir, "fault", "confirm", "run.json")), "the confirmation run is kept");
+  });
+});

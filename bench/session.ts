@@ -1,0 +1,95 @@
+// A session: scenarios × targets × repeats into one results folder. Repeats are the outer loop and
+// targets the inner one, so machine drift during a long run hits every target alike. The folder is
+// rewritten after every scenario run; nothing measured is lost to a later failure.
+
+import { ExitCode } from "./exit-codes.ts";
+import type { Progress } from "./output/progress.ts";
+import { environment, type RunRecord, runRecord, writeRunFolder } from "./output/results-folder.ts";
+import type { HostLimits } from "./preflight.ts";
+import { runScenario, type ScenarioResult } from "./run.ts";
+import type { Scenario } from "./scenario.ts";
+import type { Target } from "./targets/target.ts";
+
+export interface TargetChoice {
+  name: string;
+  /** Runs here as a child process (our host limits apply to it). */
+  spawned: boolean;
+  start(scenario: Scenario): Promise<Target>;
+}
+
+export interface SessionOptions {
+  scenarios: Scenario[];
+  targets: TargetChoice[];
+  repeat: number;
+  workers: number | undefined;
+  dir: string;
+  runId: string;
+  command: string[];
+  suite: string | undefined;
+  progress: Progress;
+  signal: AbortSignal;
+  hostLimits: HostLimits;
+}
+
+export interface SessionOutcome {
+  results: ScenarioResult[];
+  exitCode: number;
+  complete: boolean;
+  record: RunRecord;
+}
+
+export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
+  const startedAtMs = Date.now();
+  const base: Omit<RunRecord, "results"> = {
+    tool: "longpoll-bench",
+    run_id: o.runId,
+    started_at: new Date(startedAtMs).toISOString(),
+    finished_at: undefined,
+    complete: false,
+    exit_code: undefined,
+    command: o.command,
+    suite: o.suite,
+    environment: environment(o.hostLimits),
+    targets: o.targets.map((t) => t.name),
+    repeat: o.repeat,
+    scenarios: o.scenarios,
+  };
+  const results: ScenarioResult[] = [];
+  const failedTargets = new Set<string>();
+  const runTag = o.runId.slice(-4);
+  let exitCode: number = ExitCode.ok;
+  outer: for (let repeat = 0; repeat < o.repeat; repeat++) {
+    for (const scenario of o.scenarios) {
+      for (const target of o.targets) {
+        if (failedTargets.has(target.name)) continue;
+        const result = await runScenario(scenario, {
+          startTarget: target.start,
+          spawnedTarget: target.spawned,
+          workers: o.workers,
+          signal: o.signal,
+          progress: o.progress,
+          runTag,
+          repeat,
+          hostLimits: o.hostLimits,
+        });
+        if (!result.target) result.target = target.name;
+        results.push(result);
+        writeRunFolder(o.dir, runRecord(base, results), results, startedAtMs);
+        if (!result.error) continue;
+        o.progress.line(`${scenario.name} @${target.name}: ${result.error.message}`);
+        if (exitCode === ExitCode.ok) exitCode = result.error.exitCode;
+        if (result.error.exitCode === ExitCode.interrupted) break outer;
+        // A failing target is dropped from the rest of the session; the others go on.
+        failedTargets.add(target.name);
+        if (failedTargets.size === o.targets.length) break outer;
+      }
+    }
+  }
+  const complete = exitCode === ExitCode.ok && results.every((r) => r.complete);
+  const record = runRecord(
+    { ...base, finished_at: new Date().toISOString(), complete, exit_code: exitCode },
+    results,
+  );
+  writeRunFolder(o.dir, record, results, startedAtMs);
+  return { results, exitCode, complete, record };
+}

@@ -1,0 +1,51 @@
+// The targets the harness can start by name (--targets): each spawns a process and knows its pid.
+// A target whose software is missing says how to install it; it is skipped, never a crash.
+
+import { spawnReference, tsxNodeArgs } from "./reference.ts";
+import { seedAdapter } from "./seed.ts";
+import { spawnTarget } from "./spawn.ts";
+import type { Target } from "./target.ts";
+
+export interface StartOptions {
+  /** Parked waiters the scenario needs. */
+  waiters: number;
+  /** Extra flags for the reference server (fault injection for the gate's own tests). */
+  referenceArgs: string[];
+}
+
+export interface LocalTarget {
+  name: string;
+  description: string;
+  /** Undefined when it can run here; otherwise why not and how to install it. */
+  missing(): string | undefined;
+  start(options: StartOptions): Promise<Target>;
+}
+
+const CALIBRATION_MAIN = new URL("../../server/calibration.ts", import.meta.url).pathname;
+
+export const LOCAL_TARGETS: LocalTarget[] = [
+  {
+    name: "reference",
+    description: "the reference server (server/main.ts, fastify)",
+    missing: () => undefined,
+    start: (o) => spawnReference({ waiters: o.waiters, extraArgs: o.referenceArgs }),
+  },
+  {
+    name: "node-http",
+    description:
+      "a plain node:http long-poll server (server/calibration.ts): the floor of what Node does, and the gate's yardstick",
+    missing: () => undefined,
+    start: () =>
+      spawnTarget({
+        name: "node-http",
+        command: process.execPath,
+        args: [...tsxNodeArgs(), CALIBRATION_MAIN, "--port", "0", "--host", "127.0.0.1"],
+        adapter: seedAdapter,
+        readyPattern: /listening on (http:\/\/\S+)/,
+      }),
+  },
+];
+
+export function localTarget(name: string): LocalTarget | undefined {
+  return LOCAL_TARGETS.find((t) => t.name === name);
+}
