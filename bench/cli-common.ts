@@ -9,6 +9,7 @@ import { summaryTable } from "./output/console.ts";
 import type { Progress } from "./output/progress.ts";
 import { createRunFolder, newRunId, RESULTS_ROOT } from "./output/results-folder.ts";
 import type { ScenarioResult } from "./run.ts";
+import { socketsNeeded } from "./scenario.ts";
 import type { TargetChoice } from "./session.ts";
 import { attachTarget } from "./targets/attach.ts";
 import { LOCAL_TARGETS, localTarget } from "./targets/local-targets.ts";
@@ -36,7 +37,8 @@ export function chooseTargets(options: Readonly<BenchOptions>, progress: Progres
     chosen.push({
       name,
       spawned: true,
-      start: (scenario) => local.start({ waiters: scenario.waiters, referenceArgs: options.referenceArgs }),
+      start: (scenario) =>
+        local.start({ waiters: socketsNeeded(scenario), referenceArgs: options.referenceArgs }),
     });
   }
   if (chosen.length === 0)

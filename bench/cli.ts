@@ -14,6 +14,7 @@ import {
   listSuites,
   loadScenarios,
   type Scenario,
+  socketsNeeded,
   suiteFiles,
 } from "./scenario.ts";
 import { runSession } from "./session.ts";
@@ -54,7 +55,7 @@ async function main(argv: string[]): Promise<number> {
   const warnings = scenarios.flatMap((scenario) =>
     preflight({
       scenario,
-      workers: options.workers ?? defaultWorkerCount(scenario.waiters),
+      workers: options.workers ?? defaultWorkerCount(socketsNeeded(scenario)),
       spawnedTarget: targets.some((t) => t.spawned),
       limits: hostLimits,
     }),

@@ -1,53 +1,93 @@
-// Resolve a scenario into per-worker plans: key names, which key each waiter waits on, when it
-// arrives, and which worker holds it. Pure; the driver sees only these plans, never the scenario file.
+// Resolve a scenario into plans: key names, which key each waiter waits on, when it arrives, which
+// worker holds it, and the sets to fire. Pure; the driver sees only these plans, never the scenario.
 
 import { arrivalOffsetsMs } from "./driver/arrival-schedule.ts";
-import type { WorkerPlan } from "./driver/messages.ts";
-import type { BurstScenario } from "./scenario.ts";
+import type { WaiterMode, WorkerPlan } from "./driver/messages.ts";
+import type { Arrival } from "./scenario.ts";
+import { messageKey } from "./set-value.ts";
 import type { PlannedSet } from "./setter.ts";
-
-export interface ResolvedPlan {
-  keys: string[];
-  workers: WorkerPlan[];
-  sets: PlannedSet[];
-  /** Waiters whose key receives a set: the deliveries a correct target makes. */
-  expectedDeliveries: number;
-}
 
 /** Key names unique to this run and repeat, so values left on an attached target cannot answer early. */
 export function keyNames(runTag: string, scenario: string, repeat: number, count: number): string[] {
   return Array.from({ length: count }, (_, k) => `lpb-${runTag}-${scenario}-r${repeat}-k${k}`);
 }
 
-export function resolvePlan(
-  scenario: BurstScenario,
-  opts: { workers: number; host: string; port: number; adapter: string; runTag: string; repeat: number },
-): ResolvedPlan {
-  const keys = keyNames(opts.runTag, scenario.name, opts.repeat, scenario.keys);
-  const offsets = arrivalOffsetsMs(scenario.arrival, scenario.waiters);
-  const workers: WorkerPlan[] = Array.from({ length: opts.workers }, (_, w) => ({
+export interface WaiterPlanInput {
+  waiters: number;
+  keys: string[];
+  /** One schedule for all waiters; or, for a stepped scenario, one per batch (see `batches`). */
+  arrival: Arrival;
+  /** Batch sizes in order (their sum is `waiters`); each batch's schedule starts at 0. Default: one batch. */
+  batches?: number[];
+  waitTimeoutS: number;
+  mode: WaiterMode;
+  workers: number;
+  host: string;
+  port: number;
+  adapter: string;
+}
+
+/** Waiters are dealt round-robin to workers and keys, so every worker follows the same schedule shape. */
+export function planWaiters(input: WaiterPlanInput): WorkerPlan[] {
+  const plans: WorkerPlan[] = Array.from({ length: input.workers }, (_, w) => ({
     workerIndex: w,
-    host: opts.host,
-    port: opts.port,
-    adapter: opts.adapter,
-    waitTimeoutS: scenario.wait_timeout_s,
-    keys,
+    host: input.host,
+    port: input.port,
+    adapter: input.adapter,
+    mode: input.mode,
+    waitTimeoutS: input.waitTimeoutS,
+    keys: input.keys,
     waiterKeys: [],
     offsetsMs: [],
   }));
-  // Waiters are dealt round-robin, so every worker follows the same schedule shape.
-  for (let i = 0; i < scenario.waiters; i++) {
-    const worker = workers[i % opts.workers] as WorkerPlan;
-    worker.waiterKeys.push(i % scenario.keys);
-    worker.offsetsMs.push(offsets[i] as number);
+  let i = 0;
+  for (const batch of input.batches ?? [input.waiters]) {
+    const offsets = arrivalOffsetsMs(input.arrival, batch);
+    for (let j = 0; j < batch; j++, i++) {
+      const plan = plans[i % input.workers] as WorkerPlan;
+      plan.waiterKeys.push(i % input.keys.length);
+      plan.offsetsMs.push(offsets[j] as number);
+    }
   }
-  const count = scenario.sets.count;
-  const gap = count > 1 ? scenario.sets.window_ms / count : 0;
-  const sets = Array.from({ length: count }, (_, k) => ({ key: keys[k] as string, offsetMs: k * gap }));
-  let expectedDeliveries = 0;
-  for (let k = 0; k < count; k++) {
-    // Waiter i waits on key i % keys: key k has ceil((waiters - k) / keys) waiters.
-    expectedDeliveries += Math.ceil((scenario.waiters - k) / scenario.keys);
+  return plans;
+}
+
+/** Per worker, the [from, to) of its own waiters that fall in global waiters [a, b) (round-robin dealing). */
+export function workerRanges(a: number, b: number, workers: number): [number, number][] {
+  const local = (g: number, w: number) => Math.max(0, Math.ceil((g - w) / workers));
+  return Array.from({ length: workers }, (_, w) => [local(a, w), local(b, w)] as [number, number]);
+}
+
+/** Burst: one set per key for the first `count` keys, spread evenly over `windowMs`. */
+export function burstSets(keys: string[], count: number, windowMs: number): PlannedSet[] {
+  const gap = count > 1 ? windowMs / count : 0;
+  return Array.from({ length: count }, (_, k) => ({ key: keys[k] as string, offsetMs: k * gap }));
+}
+
+/** Waiters whose key receives a burst set: waiter i waits on key i % keys. */
+export function burstExpected(waiters: number, keys: number, count: number): number {
+  let expected = 0;
+  for (let k = 0; k < count; k++) expected += Math.ceil((waiters - k) / keys);
+  return expected;
+}
+
+/**
+ * Stream: `ratePerS` sets a second for `durationS`, round-robin over the keys, so every key gets the
+ * same number of messages. Without a cursor, message s of a key goes to its own key (fresh-key mode).
+ */
+export function streamSets(
+  keys: string[],
+  ratePerS: number,
+  durationS: number,
+  cursor: boolean,
+): { sets: PlannedSet[]; messagesPerKey: number } {
+  const messagesPerKey = Math.max(1, Math.floor((ratePerS * durationS) / keys.length));
+  const total = messagesPerKey * keys.length;
+  const sets: PlannedSet[] = [];
+  for (let j = 0; j < total; j++) {
+    const key = keys[j % keys.length] as string;
+    const seq = Math.floor(j / keys.length);
+    sets.push({ key: cursor ? key : messageKey(key, seq), offsetMs: (j * 1000) / ratePerS, seq });
   }
-  return { keys, workers, sets, expectedDeliveries };
+  return { sets, messagesPerKey };
 }

@@ -5,7 +5,7 @@
 import { MAX_SOCKETS_PER_WORKER } from "./driver/fleet.ts";
 import { HostLimitError } from "./errors.ts";
 import { ephemeralPortCount, openFileLimit, somaxconn } from "./metrics/proc.ts";
-import type { Scenario } from "./scenario.ts";
+import { type Scenario, socketsNeeded } from "./scenario.ts";
 
 /** File descriptors a process needs beyond its sockets (runtime, pipes, /proc reads). */
 const FD_HEADROOM = 500;
@@ -32,10 +32,11 @@ export interface PreflightInput {
 export function preflight({ scenario, workers, spawnedTarget, limits }: PreflightInput): string[] {
   const problems: string[] = [];
   const warnings: string[] = [];
-  const perWorker = Math.ceil(scenario.waiters / workers);
+  const sockets = socketsNeeded(scenario);
+  const perWorker = Math.ceil(sockets / workers);
   if (perWorker > MAX_SOCKETS_PER_WORKER) {
     problems.push(
-      `${scenario.name}: ${perWorker} sockets per driver worker, over the ${MAX_SOCKETS_PER_WORKER} a worker may hold; fix: --workers ${Math.ceil(scenario.waiters / MAX_SOCKETS_PER_WORKER)} or more`,
+      `${scenario.name}: ${perWorker} sockets per driver worker, over the ${MAX_SOCKETS_PER_WORKER} a worker may hold; fix: --workers ${Math.ceil(sockets / MAX_SOCKETS_PER_WORKER)} or more`,
     );
   }
   if (limits.openFiles !== undefined) {
@@ -44,24 +45,25 @@ export function preflight({ scenario, workers, spawnedTarget, limits }: Prefligh
         `${scenario.name}: open files limit (ulimit -n) is ${limits.openFiles}, a driver worker needs ${perWorker + FD_HEADROOM}; fix: raise ulimit -n or use more --workers`,
       );
     }
-    if (spawnedTarget && scenario.waiters + FD_HEADROOM > limits.openFiles) {
+    if (spawnedTarget && sockets + FD_HEADROOM > limits.openFiles) {
       problems.push(
-        `${scenario.name}: open files limit (ulimit -n) is ${limits.openFiles}, the target needs ${scenario.waiters + FD_HEADROOM} for ${scenario.waiters} waiters; fix: raise ulimit -n (e.g. ulimit -n ${scenario.waiters + 2 * FD_HEADROOM}) or run a smaller scenario`,
+        `${scenario.name}: open files limit (ulimit -n) is ${limits.openFiles}, the target needs ${sockets + FD_HEADROOM} for ${sockets} waiters; fix: raise ulimit -n (e.g. ulimit -n ${sockets + 2 * FD_HEADROOM}) or run a smaller scenario`,
       );
     }
   }
-  if (limits.ephemeralPorts !== undefined && scenario.waiters + FD_HEADROOM > limits.ephemeralPorts) {
+  if (limits.ephemeralPorts !== undefined && sockets + FD_HEADROOM > limits.ephemeralPorts) {
     problems.push(
-      `${scenario.name}: ${limits.ephemeralPorts} ephemeral ports (net.ipv4.ip_local_port_range), ${scenario.waiters + FD_HEADROOM} needed; fix: sysctl -w net.ipv4.ip_local_port_range="1024 65535"`,
+      `${scenario.name}: ${limits.ephemeralPorts} ephemeral ports (net.ipv4.ip_local_port_range), ${sockets + FD_HEADROOM} needed; fix: sysctl -w net.ipv4.ip_local_port_range="1024 65535"`,
     );
   }
   if (
     limits.somaxconn !== undefined &&
+    "arrival" in scenario &&
     scenario.arrival.type === "all-at-once" &&
-    scenario.waiters > limits.somaxconn
+    sockets > limits.somaxconn
   ) {
     warnings.push(
-      `${scenario.name}: ${scenario.waiters} connections at once against a listen queue of at most ${limits.somaxconn} (net.core.somaxconn): expect listen overflows; to avoid them, sysctl -w net.core.somaxconn=${scenario.waiters}`,
+      `${scenario.name}: ${sockets} connections at once against a listen queue of at most ${limits.somaxconn} (net.core.somaxconn): expect listen overflows; to avoid them, sysctl -w net.core.somaxconn=${sockets}`,
     );
   }
   if (problems.length)

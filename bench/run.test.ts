@@ -14,7 +14,7 @@ import { createProgress } from "./output/progress.ts";
 import { environment, runRecord, writeRunFolder } from "./output/results-folder.ts";
 import { readHostLimits } from "./preflight.ts";
 import { type RunContext, runScenario, type ScenarioResult } from "./run.ts";
-import type { BurstScenario } from "./scenario.ts";
+import { type BurstScenario, socketsNeeded } from "./scenario.ts";
 import { attachTarget } from "./targets/attach.ts";
 import { spawnReference, tsxNodeArgs } from "./targets/reference.ts";
 import { seedAdapter } from "./targets/seed.ts";
@@ -64,7 +64,7 @@ describe("engine against the reference server", () => {
     const s = scenario();
     const result = await runScenario(
       s,
-      context((sc) => spawnReference({ waiters: sc.waiters })),
+      context((sc) => spawnReference({ waiters: socketsNeeded(sc) })),
     );
     assert.equal(result.error, undefined, result.error?.message);
     assert.equal(result.complete, true);
@@ -123,7 +123,7 @@ describe("engine against the reference server", () => {
   test("connect only (no sets): parked within the window, then drained to zero", async () => {
     const result = await runScenario(
       scenario({ sets: { count: 0, window_ms: 0 }, waiters: 200, keys: 1 }),
-      context((sc) => spawnReference({ waiters: sc.waiters })),
+      context((sc) => spawnReference({ waiters: socketsNeeded(sc) })),
     );
     assert.equal(result.complete, true, result.error?.message);
     assert.equal(metric(result, "parked_at_ready"), 200);
@@ -197,7 +197,7 @@ describe("faults", () => {
     const { InterruptedError } = await import("./errors.ts");
     const running = runScenario(
       scenario({ waiters: 200, arrival: { type: "uniform", window_ms: 3000 } }),
-      context((sc) => spawnReference({ waiters: sc.waiters }), {
+      context((sc) => spawnReference({ waiters: socketsNeeded(sc) }), {
         signal: controller.signal,
         progress: {
           phase: (_s, p) => {

@@ -4,7 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { ScenarioError } from "./errors.ts";
-import { listScenarioFiles, loadScenarios, parseScenario, suiteFiles } from "./scenario.ts";
+import {
+  type BurstScenario,
+  listScenarioFiles,
+  loadScenarios,
+  parseScenario,
+  suiteFiles,
+} from "./scenario.ts";
 
 test("every shipped scenario and suite is valid", () => {
   const scenarios = loadScenarios(listScenarioFiles());
@@ -25,9 +31,11 @@ test("defaults are filled in", () => {
       sets: { count: 1 },
     }),
   );
-  assert.equal(scenario?.keys, 1);
-  assert.equal(scenario?.wait_timeout_s, 120);
-  assert.equal(scenario?.deadlines.ready_ms, 30_000);
+  assert.equal(scenario?.type, "burst");
+  const burst = scenario as BurstScenario;
+  assert.equal(burst.keys, 1);
+  assert.equal(burst.wait_timeout_s, 120);
+  assert.equal(burst.deadlines.ready_ms, 30_000);
 });
 
 test("every problem in every file is reported at once, with its path", () => {

@@ -12,6 +12,8 @@ export interface PlannedSet {
   key: string;
   /** Offset from the fire instant, ms. */
   offsetMs: number;
+  /** Message number on its key (stream), carried in the value. */
+  seq?: number;
 }
 
 export interface SetterResult {
@@ -21,6 +23,8 @@ export interface SetterResult {
   errorReasons: Record<string, number>;
   /** Actual send − scheduled send, µs. */
   lateness: Histogram;
+  /** Sets sent more than 1 ms after their scheduled time. */
+  late: number;
   /** Request → response of each set, µs. */
   responseTime: Histogram;
 }
@@ -32,6 +36,9 @@ export interface SetterOptions {
   fireAtNs: bigint;
   connections?: number;
 }
+
+/** A set sent more than this after its scheduled time counts as late (timers have ~1 ms granularity). */
+const LATE_US = 2000;
 
 const sleepNs = (ns: bigint) => new Promise((r) => setTimeout(r, Math.max(0, Number(ns) / 1e6)));
 
@@ -49,6 +56,7 @@ export async function runSets(options: SetterOptions): Promise<SetterResult> {
     errors: 0,
     errorReasons: {},
     lateness: newHistogram(),
+    late: 0,
     responseTime: newHistogram(),
   };
   const fail = (reason: string) => {
@@ -61,10 +69,12 @@ export async function runSets(options: SetterOptions): Promise<SetterResult> {
     for (const planned of sets) {
       const scheduledNs = fireAtNs + BigInt(Math.round(planned.offsetMs * 1e6));
       const wait = scheduledNs - process.hrtime.bigint();
-      if (wait > 1_000_000n) await sleepNs(wait);
-      const request = adapter.setRequest(planned.key, formatSetValue(scheduledNs));
+      if (wait > 0n) await sleepNs(wait); // never early: a set sent before its time would flatter latency
+      const request = adapter.setRequest(planned.key, formatSetValue(scheduledNs, planned.seq));
       const sentNs = process.hrtime.bigint();
-      result.lateness.recordValue(Math.max(0, Number(sentNs - scheduledNs) / 1000));
+      const lateUs = Math.max(0, Number(sentNs - scheduledNs) / 1000);
+      result.lateness.recordValue(lateUs);
+      if (lateUs > LATE_US) result.late++;
       result.sent++;
       inFlight.push(
         pool

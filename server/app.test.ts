@@ -110,12 +110,16 @@ describe("reference server over HTTP", () => {
     const v1 = (await s.call("POST", "/set", "key=cur&value=a")).body.version as number;
     await s.call("POST", "/set", "key=cur&value=b");
     await s.call("POST", "/set", "key=cur&value=c");
-    const got = await s.call("POST", "/get", `key=cur&since=${v1}`);
-    assert.equal(got.body.value, "c");
-    const next = s.call("POST", "/get", `key=cur&since=${got.body.version}`);
+    const b = await s.call("POST", "/get", `key=cur&since=${v1}`);
+    assert.equal(b.body.value, "b");
+    const c = await s.call("POST", "/get", `key=cur&since=${b.body.version}`);
+    assert.equal(c.body.value, "c");
+    const next = s.call("POST", "/get", `key=cur&since=${c.body.version}`);
     await s.parked(1);
     await s.call("POST", "/set", "key=cur&value=d");
     assert.equal((await next).body.value, "d");
+    // Without since, the original semantics: the live value at once.
+    assert.equal((await s.call("POST", "/get", "key=cur")).body.value, "d");
   });
 
   test("/clear with and without valid_begin", async () => {
@@ -259,6 +263,7 @@ describe("limits, each with its own error", () => {
     maxWaiters: 3,
     maxWaitersPerKey: 2,
     maxKeys: 4,
+    maxHistory: 4,
     maxTimeoutS: 10,
   };
   let s: Server;

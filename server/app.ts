@@ -24,6 +24,7 @@ export interface ServerLimits extends ParamLimits {
   maxWaiters: number;
   maxWaitersPerKey: number;
   maxKeys: number;
+  maxHistory: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
@@ -33,6 +34,7 @@ export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
   maxWaiters: 100_000,
   maxWaitersPerKey: 100_000,
   maxKeys: 1_000_000,
+  maxHistory: 64,
   maxTimeoutS: 3600,
 });
 
@@ -98,6 +100,9 @@ export function createApp(options: AppOptions = {}): LongPollApp {
     return body;
   };
 
+  const compactedBody = (n: Notification): string =>
+    JSON.stringify({ error_code: 0, value: n.value, version: n.version, compacted: true });
+
   const sendError = (reply: FastifyReply, name: ErrorName, message: string): void => {
     if (name === "shutting_down") reply.header("connection", "close");
     reply
@@ -110,7 +115,9 @@ export function createApp(options: AppOptions = {}): LongPollApp {
     if (reply.sent || reply.raw.destroyed) return;
     switch (outcome.kind) {
       case "value":
-        reply.type(JSON_TYPE).send(valueBody(outcome.notification));
+        reply
+          .type(JSON_TYPE)
+          .send(outcome.compacted ? compactedBody(outcome.notification) : valueBody(outcome.notification));
         return;
       case "timeout":
         sendError(reply, "timeout", "no value was set before the timeout");
@@ -159,7 +166,11 @@ export function createApp(options: AppOptions = {}): LongPollApp {
     reply.type(JSON_TYPE).send(OK_BODY);
   });
 
-  app.get("/stats", (_request, reply) => {
+  app.get("/stats", (request, reply) => {
+    // ?gc=1 collects garbage first where the process runs with --expose-gc (the harness's memory
+    // figures); without the flag it is ignored.
+    const gc = (globalThis as { gc?: () => void }).gc;
+    if ((request.query as { gc?: string }).gc === "1" && gc) gc();
     const s = store.stats();
     const mem = process.memoryUsage();
     const cpu = process.cpuUsage();

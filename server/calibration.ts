@@ -43,7 +43,9 @@ export function createCalibrationServer() {
 
   return createServer((req, res) => {
     const url = req.url ?? "/";
-    if (req.method === "GET" && url === "/stats") {
+    if (req.method === "GET" && (url === "/stats" || url === "/stats?gc=1")) {
+      const gc = (globalThis as { gc?: () => void }).gc;
+      if (url.endsWith("gc=1") && gc) gc();
       const mem = process.memoryUsage();
       const cpu = process.cpuUsage();
       return send(

@@ -66,6 +66,13 @@ const FLAGS: FlagSpec[] = [
     min: 1,
   },
   {
+    flag: "history",
+    help: "recent values kept per key for the since cursor",
+    default: String(DEFAULT_LIMITS.maxHistory),
+    limit: "maxHistory",
+    min: 1,
+  },
+  {
     flag: "max-timeout",
     help: "seconds; larger /get timeouts are clamped to it",
     default: String(DEFAULT_LIMITS.maxTimeoutS),

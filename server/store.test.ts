@@ -4,7 +4,7 @@ import { ProtocolError } from "./protocol.ts";
 import { type Outcome, Store, type StoreLimits, Waiter } from "./store.ts";
 import { FakeClock } from "./testing/fake-clock.ts";
 
-const LIMITS: StoreLimits = { maxWaiters: 1000, maxWaitersPerKey: 1000, maxKeys: 1000 };
+const LIMITS: StoreLimits = { maxWaiters: 1000, maxWaitersPerKey: 1000, maxKeys: 1000, maxHistory: 8 };
 
 function setup(limits: Partial<StoreLimits> = {}) {
   const clock = new FakeClock();
@@ -83,16 +83,44 @@ describe("Store", () => {
     const { store } = setup();
     const first = store.set({ key: "k", value: "a", expiredS: 10 }).version;
     store.set({ key: "k", value: "b", expiredS: 10 });
-    // The client saw `first`; re-polling with it returns the newest value at once, not nothing.
-    const r = store.get({ key: "k", timeoutS: 60, since: first }, () => {}) as Outcome;
-    assert.equal(outcomeText(r), "b");
-    const seen = r.kind === "value" ? r.notification.version : -1;
+    store.set({ key: "k", value: "c", expiredS: 10 });
+    // The client saw `first`; each re-poll with the last version seen returns the next value at once.
+    const seen: string[] = [];
+    let cursor = first;
+    for (;;) {
+      const r = store.get({ key: "k", timeoutS: 60, since: cursor }, () => {});
+      if (r instanceof Waiter) {
+        store.cancel(r);
+        break;
+      }
+      assert.equal(r.kind, "value");
+      if (r.kind !== "value") break;
+      assert.equal(r.compacted, undefined);
+      seen.push(r.notification.value);
+      cursor = r.notification.version;
+    }
+    assert.deepEqual(seen, ["b", "c"]);
     // Re-polling with the newest version parks until the next set.
     const outcomes: Outcome[] = [];
-    const w = store.get({ key: "k", timeoutS: 60, since: seen }, (o) => outcomes.push(o));
+    const w = store.get({ key: "k", timeoutS: 60, since: cursor }, (o) => outcomes.push(o));
     assert.ok(w instanceof Waiter);
-    store.set({ key: "k", value: "c", expiredS: 10 });
-    assert.deepEqual(outcomes.map(outcomeText), ["c"]);
+    store.set({ key: "k", value: "d", expiredS: 10 });
+    assert.deepEqual(outcomes.map(outcomeText), ["d"]);
+  });
+
+  test("a cursor older than the retained history is told values were compacted", () => {
+    const { store } = setup({ maxHistory: 2 });
+    const v1 = store.set({ key: "k", value: "1", expiredS: 10 }).version;
+    store.set({ key: "k", value: "2", expiredS: 10 });
+    store.set({ key: "k", value: "3", expiredS: 10 });
+    store.set({ key: "k", value: "4", expiredS: 10 });
+    const r = store.get({ key: "k", timeoutS: 60, since: v1 }, () => {}) as Outcome;
+    assert.ok(r.kind === "value" && r.compacted === true && r.notification.value === "3");
+    // Without a cursor, the original semantics: the live value.
+    assert.equal(
+      outcomeText(store.get({ key: "k", timeoutS: 60, since: undefined }, () => {}) as Outcome),
+      "4",
+    );
   });
 
   test("versions stay monotonic after a key was dropped", () => {

@@ -27,6 +27,8 @@ export interface StoreLimits {
   maxWaiters: number;
   maxWaitersPerKey: number;
   maxKeys: number;
+  /** Recent values kept per key for the `since` cursor, so a re-poll misses none of them. */
+  maxHistory: number;
 }
 
 /**
@@ -39,7 +41,11 @@ export interface Notification {
 }
 
 export type Outcome =
-  | { readonly kind: "value"; readonly notification: Notification }
+  /**
+   * compacted: the cursor was older than the key's retained history, so values between it and this
+   * one were dropped (more than maxHistory sets since the client's last poll).
+   */
+  | { readonly kind: "value"; readonly notification: Notification; readonly compacted?: boolean }
   | { readonly kind: "timeout" }
   | { readonly kind: "shutting_down" };
 
@@ -59,7 +65,12 @@ export class Waiter {
 }
 
 class Entry {
+  /** The live value: the newest of `history`. */
   value: Notification | undefined = undefined;
+  /** Recent values in version order (newest last), at most maxHistory; they expire with the key's value. */
+  history: Notification[] = [];
+  /** Version of the newest value dropped from history (0: none). A cursor older than it missed values. */
+  compactedVersion = 0;
   expiresAtMs = 0;
   readonly waiters = new Set<Waiter>();
   constructor(readonly key: string) {}
@@ -124,7 +135,12 @@ export class Store {
       const present = this.liveValue(existing);
       if (present && present.version > since) {
         this.counters.immediate++;
-        return { kind: "value", notification: present };
+        if (req.since === undefined) return { kind: "value", notification: present };
+        // The cursor: the oldest value the client has not seen, so a re-poll loses none of them.
+        const next = existing.history.find((n) => n.version > since) ?? present;
+        return since < existing.compactedVersion
+          ? { kind: "value", notification: next, compacted: true }
+          : { kind: "value", notification: next };
       }
     }
     if (req.timeoutS === 0) {
@@ -164,6 +180,10 @@ export class Store {
     const entry = this.entries.get(req.key) ?? this.createEntry(req.key);
     const notification: Notification = { key: req.key, value: req.value, version: ++this.version };
     entry.value = notification;
+    entry.history.push(notification);
+    if (entry.history.length > this.limits.maxHistory) {
+      entry.compactedVersion = (entry.history.shift() as Notification).version;
+    }
     entry.expiresAtMs = this.clock.now() + req.expiredS * 1000;
     const outcome: Outcome = { kind: "value", notification };
     let woken = 0;
@@ -187,7 +207,7 @@ export class Store {
     let cleared = 0;
     for (const entry of this.entries.values()) {
       if (entry.value && entry.expiresAtMs < cutoffMs) {
-        entry.value = undefined;
+        this.forget(entry);
         cleared++;
         this.dropIfIdle(entry);
       }
@@ -251,8 +271,14 @@ export class Store {
 
   /** The entry's value if present and not expired; an expired value is forgotten on the way. */
   private liveValue(entry: Entry): Notification | undefined {
-    if (entry.value && entry.expiresAtMs <= this.clock.now()) entry.value = undefined;
+    if (entry.value && entry.expiresAtMs <= this.clock.now()) this.forget(entry);
     return entry.value;
+  }
+
+  /** Drop the key's value and its history (expired or cleared). */
+  private forget(entry: Entry): void {
+    entry.value = undefined;
+    entry.history = [];
   }
 
   private dropIfIdle(entry: Entry): void {

@@ -59,13 +59,17 @@ class WorkerHandle {
   }
 
   /** Send a message and wait for the reply of the given type. */
-  call<T extends FromWorker["type"]>(message: ToWorker, reply: T): Promise<Extract<FromWorker, { type: T }>> {
+  call<T extends FromWorker["type"]>(
+    message: ToWorker,
+    reply: T,
+    timeoutMs = REPLY_TIMEOUT_MS,
+  ): Promise<Extract<FromWorker, { type: T }>> {
     if (this.exitError) return Promise.reject(this.exitError);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting.delete(reply);
         reject(new FleetError(`driver worker ${this.child.pid} did not answer "${message.type}" in time`));
-      }, REPLY_TIMEOUT_MS);
+      }, timeoutMs);
       this.waiting.set(reply, {
         resolve: (m) => {
           clearTimeout(timer);
@@ -120,9 +124,26 @@ export class Fleet {
     };
   }
 
-  /** Every worker starts its schedule at the same hrtime instant. */
-  begin(startAtNs: bigint): void {
-    for (const w of this.workers) w.post({ type: "start", startAtNs: startAtNs.toString() });
+  /**
+   * Every worker starts its schedule at the same hrtime instant. `ranges` (per worker, [from, to) of
+   * its waiters) opens one batch of a stepped scenario; by default, all of them.
+   */
+  begin(startAtNs: bigint, ranges?: [number, number][]): void {
+    this.workers.forEach((w, i) => {
+      const [from, to] = ranges?.[i] ?? [0, Number.MAX_SAFE_INTEGER];
+      w.arrivalsDone = false;
+      w.post({ type: "start", startAtNs: startAtNs.toString(), from, to });
+    });
+  }
+
+  /** Abort and reopen waiters at `perSecond` in all (shared among the workers) for `durationMs`. */
+  async churn(perSecond: number, durationMs: number): Promise<void> {
+    const share = perSecond / this.workers.length;
+    await Promise.all(
+      this.workers.map((w) =>
+        w.call({ type: "churn", perSecond: share, durationMs }, "churn-done", durationMs + REPLY_TIMEOUT_MS),
+      ),
+    );
   }
 
   get arrivalsDone(): boolean {
@@ -161,8 +182,13 @@ export function sumStatus(all: WorkerStatus[]): WorkerStatus {
     written: 0,
     delivered: 0,
     duplicates: 0,
+    outOfOrder: 0,
+    lost: 0,
+    finished: 0,
     timeouts: 0,
+    early: 0,
     errors: 0,
+    churned: 0,
     cpuUs: 0,
   };
   for (const s of all) for (const k of Object.keys(total) as (keyof WorkerStatus)[]) total[k] += s[k];

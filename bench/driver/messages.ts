@@ -2,17 +2,31 @@
 // Histograms travel encoded; times travel as hrtime nanoseconds in decimal strings (CLOCK_MONOTONIC,
 // the same clock in every process on the host).
 
+/** What a waiter does with its answers. */
+export type WaiterMode =
+  /** One answer per waiter: the value of one set. The socket stays open until the drain. */
+  | { kind: "burst" }
+  /**
+   * Re-poll after every answer until the last message of the key was seen: with `since=<version>`
+   * (cursor) or, for a target without a cursor, on a fresh key per message (`<key>-m<seq>`).
+   */
+  | { kind: "stream"; cursor: boolean; messagesPerKey: number }
+  /** Expect a timeout answer; measure how late it comes. */
+  | { kind: "timeout" };
+
 export interface WorkerPlan {
   workerIndex: number;
   host: string;
   port: number;
   /** Protocol adapter name (see targets/registry.ts). */
   adapter: string;
+  mode: WaiterMode;
+  /** The timeout each waiting request asks for, seconds. */
   waitTimeoutS: number;
   keys: string[];
   /** For each waiter of this worker: the index of its key in `keys`. */
   waiterKeys: number[];
-  /** For each waiter: arrival offset in ms from the start of the connect phase (non-decreasing). */
+  /** For each waiter: arrival offset in ms from the start of its arrival batch (non-decreasing in a batch). */
   offsetsMs: number[];
 }
 
@@ -20,18 +34,32 @@ export interface WorkerStatus {
   opened: number;
   connected: number;
   written: number;
-  /** Waiters that received a value (first answer only). */
+  /** Values received (burst: the first per waiter; stream: each new message). */
   delivered: number;
   duplicates: number;
+  /** Stream: messages that arrived after a later one. */
+  outOfOrder: number;
+  /** Stream: messages a waiter never saw (gaps, and the tail after its last one). */
+  lost: number;
+  /** Stream: waiters that have seen the last message of their key. */
+  finished: number;
   timeouts: number;
+  /** Timeout mode: timeout answers that came before the timeout. */
+  early: number;
   errors: number;
+  /** Churn: waiters aborted and opened again. */
+  churned: number;
   /** The worker's own CPU time so far (user + system), µs: finer than /proc's 10 ms ticks. */
   cpuUs: number;
 }
 
 export interface WorkerReport extends WorkerStatus {
+  /** Notification latency (arrival − scheduled send), µs. */
   latencyHistogram: string;
+  /** TCP connect latency from the scheduled arrival, µs. */
   connectHistogram: string;
+  /** Timeout answers: arrival − (request written + timeout), µs. */
+  latenessHistogram: string;
   firstDeliveryNs: string | undefined;
   lastDeliveryNs: string | undefined;
   /** Error counts by reason ("ECONNRESET", "HTTP 503 overloaded", "closed before answer", ...). */
@@ -40,7 +68,10 @@ export interface WorkerReport extends WorkerStatus {
 
 export type ToWorker =
   | { type: "plan"; plan: WorkerPlan }
-  | { type: "start"; startAtNs: string }
+  /** Open waiters [from, to) on their offsets, counted from startAtNs. */
+  | { type: "start"; startAtNs: string; from: number; to: number }
+  /** Abort and reopen waiters round-robin at this rate until durationMs has passed. */
+  | { type: "churn"; perSecond: number; durationMs: number }
   | { type: "status" }
   | { type: "report" }
   | { type: "close" };
@@ -48,6 +79,7 @@ export type ToWorker =
 export type FromWorker =
   | { type: "ready" }
   | { type: "arrivals-done" }
+  | { type: "churn-done" }
   | { type: "sample"; eventLoopDelayMaxMs: number; eventLoopDelayP99Ms: number }
   | { type: "status"; status: WorkerStatus }
   | { type: "report"; report: WorkerReport }

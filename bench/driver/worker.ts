@@ -1,19 +1,21 @@
 // A driver worker process: one share of the waiter fleet. It opens raw TCP sockets on the arrival
 // schedule, writes pre-built request bytes, parses answers with the small HTTP parser, and records
-// notification latency (arrival − the set's scheduled send time carried in the value) and connect
-// latency (connected − scheduled arrival) into HDR histograms, which it returns encoded.
-// It knows no scenario files and no targets' lifecycles: only the resolved WorkerPlan.
+// into HDR histograms: notification latency (arrival − the set's scheduled send time carried in the
+// value), connect latency (connected − scheduled arrival) and timeout lateness. Histograms go back
+// encoded. It knows no scenario files and no targets' lifecycles: only the resolved WorkerPlan.
 
 import { connect, type Socket } from "node:net";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { encodeHistogram, newHistogram } from "../metrics/histograms.ts";
-import { parseSetValue } from "../set-value.ts";
+import { messageKey, parseSetValue } from "../set-value.ts";
 import { adapterByName } from "../targets/registry.ts";
 import { runArrivals } from "./arrival-schedule.ts";
 import { ResponseParser } from "./http-response-parser.ts";
 import type { FromWorker, ToWorker, WorkerPlan, WorkerReport, WorkerStatus } from "./messages.ts";
 
 const SAMPLE_INTERVAL_MS = 100;
+/** A timeout answer this much before its deadline counts as early (timers have ms granularity). */
+const EARLY_TOLERANCE_MS = 5;
 
 function send(message: FromWorker): void {
   process.send?.(message);
@@ -21,12 +23,20 @@ function send(message: FromWorker): void {
 
 class Fleet {
   private readonly adapter;
+  private readonly hostHeader: string;
+  /** Burst and timeout modes write the same bytes on every poll of a key: built once. */
   private readonly requests: Buffer[];
   private readonly sockets: (Socket | undefined)[];
-  /** Answers received per waiter: more than one value is a duplicate. */
+  /** Answers received per waiter (burst and timeout modes). */
   private readonly answers: Uint8Array;
+  /** Stream mode: the last message number seen per waiter (−1: none yet) and the cursor. */
+  private readonly lastSeq: Int32Array;
+  private readonly version: Float64Array;
+  /** When each waiter's current request was written, ns after startAtNs (timeout lateness). */
+  private readonly writtenAt: Float64Array;
   private readonly latency = newHistogram();
   private readonly connectLatency = newHistogram();
+  private readonly lateness = newHistogram();
   private readonly errorReasons: Record<string, number> = {};
   private readonly status: WorkerStatus = {
     opened: 0,
@@ -34,8 +44,13 @@ class Fleet {
     written: 0,
     delivered: 0,
     duplicates: 0,
+    outOfOrder: 0,
+    lost: 0,
+    finished: 0,
     timeouts: 0,
+    early: 0,
     errors: 0,
+    churned: 0,
     cpuUs: 0,
   };
   private firstDeliveryNs: bigint | undefined;
@@ -45,24 +60,31 @@ class Fleet {
 
   constructor(private readonly plan: WorkerPlan) {
     this.adapter = adapterByName(plan.adapter);
-    const hostHeader = `${plan.host}:${plan.port}`;
+    this.hostHeader = `${plan.host}:${plan.port}`;
     this.requests = plan.keys.map((key) =>
-      Buffer.from(this.adapter.waitRequest(hostHeader, key, plan.waitTimeoutS), "latin1"),
+      Buffer.from(this.adapter.waitRequest(this.hostHeader, key, plan.waitTimeoutS), "latin1"),
     );
-    this.sockets = new Array(plan.waiterKeys.length);
-    this.answers = new Uint8Array(plan.waiterKeys.length);
+    const n = plan.waiterKeys.length;
+    this.sockets = new Array(n);
+    this.answers = new Uint8Array(n);
+    this.lastSeq = new Int32Array(n).fill(-1);
+    this.version = new Float64Array(n);
+    this.writtenAt = new Float64Array(n);
   }
 
-  start(startAtNs: bigint): void {
+  /** Open waiters [from, to) at their offsets, counted from the batch's first offset. */
+  start(startAtNs: bigint, from: number, to: number): void {
     this.startAtNs = startAtNs;
-    const offsets = Float64Array.from(this.plan.offsetsMs);
+    const offsets = Float64Array.from(this.plan.offsetsMs.slice(from, to));
+    const base = offsets[0] ?? 0;
+    for (let i = 0; i < offsets.length; i++) offsets[i] = (offsets[i] as number) - base;
     runArrivals(
       offsets,
       {
         elapsedMs: () => Number(process.hrtime.bigint() - startAtNs) / 1e6,
         setTimeout: (fn, ms) => setTimeout(fn, ms),
       },
-      (i) => this.open(i),
+      (i) => this.open(from + i, startAtNs + BigInt(Math.round((offsets[i] as number) * 1e6))),
       () => send({ type: "arrivals-done" }),
     );
   }
@@ -72,17 +94,40 @@ class Fleet {
     this.errorReasons[reason] = (this.errorReasons[reason] ?? 0) + 1;
   }
 
-  private open(i: number): void {
-    const scheduledNs = this.startAtNs + BigInt(Math.round((this.plan.offsetsMs[i] as number) * 1e6));
+  /** The request a waiter writes next. */
+  private request(i: number): Buffer | string {
+    const mode = this.plan.mode;
+    const keyIndex = this.plan.waiterKeys[i] as number;
+    if (mode.kind !== "stream") return this.requests[keyIndex] as Buffer;
+    const key = this.plan.keys[keyIndex] as string;
+    const next = (this.lastSeq[i] as number) + 1;
+    if (!mode.cursor)
+      return this.adapter.waitRequest(this.hostHeader, messageKey(key, next), this.plan.waitTimeoutS);
+    const seen = this.lastSeq[i] as number;
+    return this.adapter.waitRequest(
+      this.hostHeader,
+      key,
+      this.plan.waitTimeoutS,
+      seen < 0 ? undefined : this.version[i],
+    );
+  }
+
+  private poll(i: number, socket: Socket): void {
+    this.writtenAt[i] = Number(process.hrtime.bigint() - this.startAtNs);
+    socket.write(this.request(i));
+  }
+
+  private open(i: number, scheduledNs: bigint): void {
     const socket = connect({ host: this.plan.host, port: this.plan.port, noDelay: true });
     this.sockets[i] = socket;
     this.status.opened++;
     const parser = new ResponseParser();
     let failed = false;
+    let answered = false;
     socket.once("connect", () => {
       this.status.connected++;
       this.connectLatency.recordValue(Math.max(1, Number(process.hrtime.bigint() - scheduledNs) / 1000));
-      socket.write(this.requests[this.plan.waiterKeys[i] as number] as Buffer);
+      this.poll(i, socket);
       this.status.written++;
     });
     socket.on("data", (chunk: Buffer) => {
@@ -96,24 +141,37 @@ class Fleet {
         socket.destroy();
         return;
       }
-      for (const response of responses) this.answer(i, response.status, response.body, now);
+      for (const response of responses) {
+        answered = true;
+        this.answer(i, socket, response.status, response.body, now);
+      }
     });
     socket.on("error", (error: NodeJS.ErrnoException) => {
-      if (this.closing) return;
+      if (this.closing || socket !== this.sockets[i]) return;
       failed = true;
       this.fail(error.code ?? error.message);
     });
     socket.once("close", () => {
+      if (socket !== this.sockets[i]) return; // replaced by churn
       this.sockets[i] = undefined;
-      if (!this.closing && !failed && this.answers[i] === 0) this.fail("closed before answer");
+      if (!this.closing && !failed && !answered) this.fail("closed before answer");
     });
   }
 
-  private answer(i: number, status: number, body: string, now: bigint): void {
+  private answer(i: number, socket: Socket, status: number, body: string, now: bigint): void {
+    const mode = this.plan.mode;
     const classified = this.adapter.classify(status, body);
     if (classified.kind === "timeout") {
       this.status.timeouts++;
       this.answers[i] = Math.min(255, (this.answers[i] as number) + 1);
+      if (mode.kind === "timeout") {
+        const lateMs =
+          (Number(now - this.startAtNs) - (this.writtenAt[i] as number)) / 1e6 -
+          this.plan.waitTimeoutS * 1000;
+        if (lateMs < -EARLY_TOLERANCE_MS) this.status.early++;
+        this.lateness.recordValue(Math.max(1, lateMs * 1000));
+      }
+      if (mode.kind === "stream") this.poll(i, socket); // keep waiting for the next message
       return;
     }
     if (classified.kind === "error") {
@@ -121,9 +179,13 @@ class Fleet {
       this.fail(classified.reason);
       return;
     }
-    const scheduledNs = parseSetValue(classified.value);
-    if (scheduledNs === undefined) {
+    const value = parseSetValue(classified.value);
+    if (value === undefined) {
       this.fail("value not sent by this harness");
+      return;
+    }
+    if (mode.kind === "stream") {
+      this.streamValue(i, socket, value.seq ?? 0, value.scheduledNs, classified.version, now);
       return;
     }
     if ((this.answers[i] as number) > 0) {
@@ -131,15 +193,79 @@ class Fleet {
       return;
     }
     this.answers[i] = 1;
+    this.delivered(value.scheduledNs, now);
+  }
+
+  private streamValue(
+    i: number,
+    socket: Socket,
+    seq: number,
+    scheduledNs: bigint,
+    version: number | undefined,
+    now: bigint,
+  ) {
+    const mode = this.plan.mode as Extract<WorkerPlan["mode"], { kind: "stream" }>;
+    const last = this.lastSeq[i] as number;
+    if (seq === last) this.status.duplicates++;
+    else if (seq < last) this.status.outOfOrder++;
+    else {
+      this.status.lost += seq - last - 1;
+      this.lastSeq[i] = seq;
+      if (version !== undefined) this.version[i] = version;
+      this.delivered(scheduledNs, now);
+      if (seq === mode.messagesPerKey - 1) return; // the key's last message: this waiter is done
+    }
+    this.poll(i, socket);
+  }
+
+  private delivered(scheduledNs: bigint, now: bigint): void {
     this.status.delivered++;
     this.latency.recordValue(Math.max(1, Number(now - scheduledNs) / 1000));
     if (this.firstDeliveryNs === undefined) this.firstDeliveryNs = now;
     this.lastDeliveryNs = now;
   }
 
+  /** Abort and reopen waiters round-robin, `perSecond` of them a second, for `durationMs`. */
+  churn(perSecond: number, durationMs: number): void {
+    const startNs = process.hrtime.bigint();
+    const n = this.sockets.length;
+    let done = 0;
+    let next = 0;
+    const tick = () => {
+      const elapsedMs = Number(process.hrtime.bigint() - startNs) / 1e6;
+      const due = Math.min(
+        Math.floor((elapsedMs * perSecond) / 1000),
+        Math.floor((durationMs * perSecond) / 1000),
+      );
+      for (; done < due && n > 0; done++) {
+        const i = next;
+        next = (next + 1) % n;
+        const old = this.sockets[i];
+        this.sockets[i] = undefined;
+        old?.destroy();
+        this.answers[i] = 0;
+        this.status.churned++;
+        this.open(i, process.hrtime.bigint());
+      }
+      if (elapsedMs >= durationMs) send({ type: "churn-done" });
+      else setTimeout(tick, 5);
+    };
+    tick();
+  }
+
   snapshot(): WorkerStatus {
     const cpu = process.cpuUsage();
-    return { ...this.status, cpuUs: cpu.user + cpu.system };
+    let lost = this.status.lost;
+    let finished = 0;
+    if (this.plan.mode.kind === "stream") {
+      // The tail: messages after a waiter's last one are lost too, until they come.
+      const last = this.plan.mode.messagesPerKey - 1;
+      for (let i = 0; i < this.lastSeq.length; i++) {
+        lost += last - (this.lastSeq[i] as number);
+        if (this.lastSeq[i] === last) finished++;
+      }
+    }
+    return { ...this.status, lost, finished, cpuUs: cpu.user + cpu.system };
   }
 
   report(): WorkerReport {
@@ -147,6 +273,7 @@ class Fleet {
       ...this.snapshot(),
       latencyHistogram: encodeHistogram(this.latency),
       connectHistogram: encodeHistogram(this.connectLatency),
+      latenessHistogram: encodeHistogram(this.lateness),
       firstDeliveryNs: this.firstDeliveryNs?.toString(),
       lastDeliveryNs: this.lastDeliveryNs?.toString(),
       errorReasons: { ...this.errorReasons },
@@ -179,7 +306,10 @@ process.on("message", (message: ToWorker) => {
         send({ type: "ready" });
         return;
       case "start":
-        fleet?.start(BigInt(message.startAtNs));
+        fleet?.start(BigInt(message.startAtNs), message.from, message.to);
+        return;
+      case "churn":
+        fleet?.churn(message.perSecond, message.durationMs);
         return;
       case "status":
         if (fleet) send({ type: "status", status: fleet.snapshot() });

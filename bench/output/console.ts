@@ -10,24 +10,91 @@ interface Column {
   digits?: number;
 }
 
-const COLUMNS: Column[] = [
+const PARKING: Column[] = [
   { head: "waiters", metric: "waiters" },
   { head: "in window", metric: "parked_within_window" },
   { head: "parked ms", metric: "all_parked_ms", digits: 0 },
   { head: "overflows", metric: "listen_overflows" },
   { head: "conn p99", metric: "connect_p99_ms", digits: 1 },
+];
+const LATENCY: Column[] = [
   { head: "p50 ms", metric: "latency_p50_ms", digits: 1 },
   { head: "p99 ms", metric: "latency_p99_ms", digits: 1 },
   { head: "max ms", metric: "latency_max_ms", digits: 1 },
-  { head: "last ms", metric: "time_to_last_delivery_ms", digits: 1 },
-  { head: "delivered", metric: "delivered" },
-  { head: "missing", metric: "missing" },
-  { head: "errors", metric: "errors" },
-  { head: "rss B/w", metric: "target_rss_per_waiter_bytes", digits: 0 },
-  { head: "heap B/w", metric: "target_heap_per_waiter_bytes", digits: 0 },
+];
+const CPU: Column[] = [
   { head: "srv µs/n", metric: "server_cpu_per_notification_us", digits: 1 },
   { head: "drv µs/n", metric: "driver_cpu_per_notification_us", digits: 1 },
 ];
+const MEMORY: Column[] = [
+  { head: "rss B/w", metric: "target_rss_per_waiter_bytes", digits: 0 },
+  { head: "heap B/w", metric: "target_heap_per_waiter_bytes", digits: 0 },
+];
+
+/** The headline columns of each scenario type's table. */
+const COLUMNS: Record<ScenarioResult["scenario"]["type"], Column[]> = {
+  burst: [
+    ...PARKING,
+    ...LATENCY,
+    { head: "last ms", metric: "time_to_last_delivery_ms", digits: 1 },
+    { head: "delivered", metric: "delivered" },
+    { head: "missing", metric: "missing" },
+    { head: "errors", metric: "errors" },
+    ...MEMORY,
+    ...CPU,
+  ],
+  stream: [
+    { head: "waiters", metric: "waiters" },
+    { head: "msgs/key", metric: "stream_messages_per_key" },
+    ...LATENCY,
+    { head: "delivered", metric: "delivered" },
+    { head: "lost", metric: "lost" },
+    { head: "dup", metric: "duplicates" },
+    { head: "reorder", metric: "out_of_order" },
+    { head: "late sets", metric: "sets_late" },
+    { head: "errors", metric: "errors" },
+    ...CPU,
+  ],
+  "timeout-storm": [
+    ...PARKING,
+    { head: "timeouts", metric: "timeouts" },
+    { head: "missing", metric: "missing_timeouts" },
+    { head: "extra", metric: "extra_timeouts" },
+    { head: "early", metric: "early_timeouts" },
+    { head: "late p50", metric: "timeout_lateness_p50_ms", digits: 1 },
+    { head: "late p99", metric: "timeout_lateness_p99_ms", digits: 1 },
+    { head: "late max", metric: "timeout_lateness_max_ms", digits: 1 },
+    { head: "srv cpu ms", metric: "server_cpu_storm_ms", digits: 0 },
+  ],
+  churn: [
+    { head: "waiters", metric: "waiters" },
+    { head: "churned", metric: "churned" },
+    { head: "errors", metric: "errors" },
+    { head: "parked after", metric: "parked_after_drain" },
+    { head: "heap before", metric: "heap_before_bytes" },
+    { head: "heap after", metric: "heap_after_bytes" },
+    { head: "growth", metric: "heap_growth_bytes" },
+    { head: "leak", metric: "leak" },
+  ],
+  "set-throughput": [
+    { head: "set/s", metric: "set_rps", digits: 0 },
+    { head: "set p50", metric: "set_latency_p50_ms", digits: 2 },
+    { head: "set p99", metric: "set_latency_p99_ms", digits: 2 },
+    { head: "get/s", metric: "get_rps", digits: 0 },
+    { head: "get p50", metric: "get_latency_p50_ms", digits: 2 },
+    { head: "get p99", metric: "get_latency_p99_ms", digits: 2 },
+    { head: "srv µs/set", metric: "server_cpu_per_set_us", digits: 1 },
+    { head: "non-2xx", metric: "non_2xx" },
+    { head: "errors", metric: "request_errors" },
+  ],
+  "memory-sweep": [
+    { head: "max waiters", metric: "waiters" },
+    { head: "rss B/w (slope)", metric: "memory_slope_rss_bytes_per_waiter", digits: 0 },
+    { head: "r²", metric: "memory_fit_r2_rss", digits: 3 },
+    { head: "heap B/w (slope)", metric: "memory_slope_heap_bytes_per_waiter", digits: 0 },
+    { head: "r²", metric: "memory_fit_r2_heap", digits: 3 },
+  ],
+};
 
 export function formatTable(rows: string[][]): string {
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length))) ?? [];
@@ -38,25 +105,38 @@ export function formatTable(rows: string[][]): string {
     .join("\n");
 }
 
+/** One table per scenario type, each with that type's headline columns. */
 export function summaryTable(results: ScenarioResult[]): string {
   const multiTarget = new Set(results.map((r) => r.target)).size > 1;
   const multiRepeat = results.some((r) => r.repeat > 0);
-  const used = COLUMNS.filter((c) => results.some((r) => r.metrics.some((m) => m.name === c.metric)));
-  const head = ["scenario", ...used.map((c) => c.head), "notes"];
-  const body = results.map((r) => {
-    const label = `${r.scenario.name}${multiTarget ? ` @${r.target}` : ""}${multiRepeat ? ` #${r.repeat}` : ""}`;
-    const cells = used.map((c) => {
-      const m = r.metrics.find((x) => x.name === c.metric);
-      return m === undefined ? "-" : m.value.toFixed(c.digits ?? 0);
-    });
-    const notes = [
-      r.complete ? "" : "INCOMPLETE",
-      r.flags.driverBound ? `driver-bound:${r.flags.driverBoundPhases.join("+")}` : "",
-      r.flags.barrierApproximate ? "approx-barrier" : "",
-    ]
-      .filter(Boolean)
-      .join(",");
-    return [label, ...cells, notes || "ok"];
-  });
-  return formatTable([head, ...body]);
+  const types = [...new Set(results.map((r) => r.scenario.type))];
+  return types
+    .map((type) => {
+      const rows = results.filter((r) => r.scenario.type === type);
+      const used = COLUMNS[type].filter((c) => rows.some((r) => r.metrics.some((m) => m.name === c.metric)));
+      const head = [
+        type === "burst" ? "scenario" : `scenario (${type})`,
+        ...used.map((c) => c.head),
+        "notes",
+      ];
+      const body = rows.map((r) => {
+        const label = `${r.scenario.name}${multiTarget ? ` @${r.target}` : ""}${multiRepeat ? ` #${r.repeat}` : ""}`;
+        const cells = used.map((c) => {
+          const m = r.metrics.find((x) => x.name === c.metric);
+          return m === undefined ? "-" : m.value.toFixed(c.digits ?? 0);
+        });
+        const notes = [
+          r.complete ? "" : "INCOMPLETE",
+          r.flags.driverBound ? `driver-bound:${r.flags.driverBoundPhases.join("+")}` : "",
+          r.flags.barrierApproximate ? "approx-barrier" : "",
+          r.flags.streamMode === "fresh-key" ? "fresh-key" : "",
+          r.metrics.some((m) => m.name === "leak" && m.value > 0) ? "LEAK" : "",
+        ]
+          .filter(Boolean)
+          .join(",");
+        return [label, ...cells, notes || "ok"];
+      });
+      return formatTable([head, ...body]);
+    })
+    .join("\n\n");
 }

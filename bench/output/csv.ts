@@ -39,10 +39,14 @@ export function summaryCsv(results: ScenarioResult[]): string {
   return stringify(rows, { header: true, columns: [...SUMMARY_COLUMNS] });
 }
 
-/** The notification-latency distribution of one scenario (connect latency where nothing was set). */
+/**
+ * The headline latency distribution of one scenario: notification latency where values were
+ * delivered; else timeout lateness (timeout-storm), request latency (set-throughput) or connect latency.
+ */
 export function latencyCsv(results: ScenarioResult[]): string {
   const rows = results.flatMap((r) => {
-    const encoded = r.scenario.sets.count > 0 ? r.histograms.latency : r.histograms.connect;
+    const h = r.histograms;
+    const encoded = h.latency ?? h.lateness ?? h.request ?? h.connect;
     if (!encoded) return [];
     return percentileRows(decodeHistogram(encoded)).map((row) => ({
       target: r.target,
@@ -58,4 +62,12 @@ export function timeseriesCsv(results: ScenarioResult[]): string {
     r.timeseries.map((row) => ({ target: r.target, repeat: r.repeat, ...row })),
   );
   return stringify(rows, { header: true, columns: [...TIMESERIES_COLUMNS] });
+}
+
+/** A scenario's own table (memory-sweep's steps), with target and repeat in front. */
+export function tableCsv(results: ScenarioResult[]): string {
+  const rows = results.flatMap((r) =>
+    (r.table ?? []).map((row) => ({ target: r.target, repeat: r.repeat, ...row })),
+  );
+  return stringify(rows, { header: true });
 }

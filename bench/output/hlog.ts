@@ -18,7 +18,7 @@ export function hlogText(results: ScenarioResult[], startedAtMs: number): string
   writer.outputStartTime(startedAtMs);
   writer.outputLegend();
   for (const r of results) {
-    for (const kind of ["latency", "connect"] as const) {
+    for (const kind of ["latency", "connect", "lateness", "request", "get"] as const) {
       const encoded = r.histograms[kind];
       if (!encoded) continue;
       const h = decodeHistogram(encoded);

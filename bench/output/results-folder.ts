@@ -12,7 +12,7 @@ import { cpuModel } from "../metrics/proc.ts";
 import type { HostLimits } from "../preflight.ts";
 import type { ScenarioResult } from "../run.ts";
 import type { Scenario } from "../scenario.ts";
-import { latencyCsv, summaryCsv, timeseriesCsv } from "./csv.ts";
+import { latencyCsv, summaryCsv, tableCsv, timeseriesCsv } from "./csv.ts";
 import { hlogText } from "./hlog.ts";
 
 export const RESULTS_ROOT = new URL("../../results/", import.meta.url).pathname;
@@ -131,5 +131,7 @@ export function writeRunFolder(
     writeFileSync(join(dir, `latency-${name}.csv`), latencyCsv(of));
     writeFileSync(join(dir, `timeseries-${name}.csv`), timeseriesCsv(of));
     writeFileSync(join(dir, `${name}.hlog`), hlogText(of, startedAtMs));
+    const tables = of.filter((r) => r.table);
+    if (tables.length) writeFileSync(join(dir, `${name}.csv`), tableCsv(tables));
   }
 }

@@ -16,9 +16,14 @@ export interface SetRequest {
 
 export interface ProtocolAdapter {
   readonly name: string;
-  /** Complete HTTP/1.1 request text for one waiting request on `key`, ready to write to a socket. */
-  waitRequest(hostHeader: string, key: string, timeoutS: number): string;
+  /**
+   * Complete HTTP/1.1 request text for one waiting request on `key`, ready to write to a socket;
+   * with `since`, a request that waits for a version greater than it (the cursor extension).
+   */
+  waitRequest(hostHeader: string, key: string, timeoutS: number, since?: number): string;
   setRequest(key: string, value: string): SetRequest;
+  /** A read that answers at once (a present value, no waiting): for the set-throughput baseline. */
+  immediateGetRequest(key: string): SetRequest;
   classify(status: number, body: string): Classified;
 }
 

@@ -59,7 +59,7 @@ export async function attachTarget(rawUrl: string, adapter: ProtocolAdapter): Pr
     url,
     pid: undefined,
     adapter,
-    stats: () => statsClient.read(),
+    stats: (gc?: boolean) => statsClient.read(gc),
     died,
     async checkGone() {
       const failure = await probe(probes);

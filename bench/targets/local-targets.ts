@@ -39,7 +39,7 @@ export const LOCAL_TARGETS: LocalTarget[] = [
       spawnTarget({
         name: "node-http",
         command: process.execPath,
-        args: [...tsxNodeArgs(), CALIBRATION_MAIN, "--port", "0", "--host", "127.0.0.1"],
+        args: ["--expose-gc", ...tsxNodeArgs(), CALIBRATION_MAIN, "--port", "0", "--host", "127.0.0.1"],
         adapter: seedAdapter,
         readyPattern: /listening on (http:\/\/\S+)/,
       }),

@@ -23,6 +23,8 @@ export function spawnReference(options: ReferenceOptions): Promise<Target> {
     name: "reference",
     command: process.execPath,
     args: [
+      // --expose-gc lets /stats?gc=1 collect before measuring (churn's leak check, memory-sweep).
+      "--expose-gc",
       ...tsxNodeArgs(),
       SERVER_MAIN,
       "--host",

@@ -7,11 +7,16 @@ const FORM = "application/x-www-form-urlencoded";
 
 export const seedAdapter: ProtocolAdapter = {
   name: "seed",
-  waitRequest(hostHeader, key, timeoutS) {
-    return postRequest(hostHeader, "/get", formBody({ key, timeout: timeoutS }), FORM);
+  waitRequest(hostHeader, key, timeoutS, since) {
+    const params: Record<string, string | number> = { key, timeout: timeoutS };
+    if (since !== undefined) params.since = since;
+    return postRequest(hostHeader, "/get", formBody(params), FORM);
   },
   setRequest(key, value) {
     return { method: "POST", path: "/set", body: formBody({ key, value }), contentType: FORM };
+  },
+  immediateGetRequest(key) {
+    return { method: "POST", path: "/get", body: formBody({ key, timeout: 0 }), contentType: FORM };
   },
   classify(status, body): Classified {
     let parsed: { error_code?: unknown; value?: unknown; version?: unknown; error?: unknown };

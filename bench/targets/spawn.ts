@@ -76,7 +76,7 @@ export async function spawnTarget(spec: SpawnSpec): Promise<Target> {
     url,
     pid: child.pid,
     adapter: spec.adapter,
-    stats: (): Promise<TargetStats | undefined> => statsClient.read(),
+    stats: (gc?: boolean): Promise<TargetStats | undefined> => statsClient.read(gc),
     died,
     async checkGone() {
       // Its sockets close a moment before the exit is reaped: give the exit event a short while.

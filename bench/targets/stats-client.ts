@@ -20,9 +20,9 @@ export class StatsClient {
     this.pool = new Pool(url.origin, { connections: 2, headersTimeout: 5_000, bodyTimeout: 5_000 });
   }
 
-  async read(): Promise<TargetStats | undefined> {
+  async read(gc = false): Promise<TargetStats | undefined> {
     if (!this.available) return undefined;
-    const res = await this.pool.request({ method: "GET", path: "/stats" });
+    const res = await this.pool.request({ method: "GET", path: gc ? "/stats?gc=1" : "/stats" });
     const text = await res.body.text();
     if (res.statusCode === 404 || res.statusCode === 405) {
       this.available = false;

@@ -20,8 +20,11 @@ export interface Target {
   /** The process id, for a target spawned here. */
   readonly pid: number | undefined;
   readonly adapter: ProtocolAdapter;
-  /** Read the target's /stats; undefined when it exposes none. */
-  stats(): Promise<TargetStats | undefined>;
+  /**
+   * Read the target's /stats; undefined when it exposes none. With gc, ask it to collect garbage
+   * first (the reference server does when started with --expose-gc; others ignore the request).
+   */
+  stats(gc?: boolean): Promise<TargetStats | undefined>;
   /** Settles with a description when the target dies (or, attached, stops answering) before stop(). */
   readonly died: Promise<string>;
   /**

@@ -1,8 +1,11 @@
 // Small long-poll servers for testing the harness itself, each with one known behaviour:
 // - delayMs: answers every waiter exactly delayMs after the set arrives (a known latency);
-// - dieOnSet: the process exits when the first set arrives (a target dying mid-run).
-// They speak the seed protocol (form bodies) and count parked waiters on GET /stats.
-// Run as a script, it prints "fake-target listening on URL" (for spawn tests).
+// - dieOnSet: the process exits when the first set arrives (a target dying mid-run);
+// - dropEvery: every Nth set stores its value but wakes nobody (a known number of lost notifications,
+//   counted in `dropped`);
+// - leakAborted: a waiter whose client goes away is never removed, and holds 64 KiB (a leak).
+// They speak the seed protocol (form bodies), with the `since` version cursor, and count parked
+// waiters on GET /stats. Run as a script, it prints "fake-target listening on URL" (for spawn tests).
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -11,9 +14,25 @@ import { parse } from "node:querystring";
 export interface FakeTargetOptions {
   delayMs?: number;
   dieOnSet?: boolean;
+  dropEvery?: number;
+  leakAborted?: boolean;
+}
+
+export interface FakeTarget {
+  server: Server;
+  url: string;
+  /** Notifications not delivered on purpose (dropEvery): parked waiters not woken. */
+  readonly dropped: number;
+}
+
+interface Waiter {
+  res: ServerResponse;
+  since: number;
+  ballast?: Buffer;
 }
 
 const json = (res: ServerResponse, status: number, body: unknown) => {
+  if (res.destroyed) return;
   const text = JSON.stringify(body);
   res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
   res.end(text);
@@ -30,36 +49,61 @@ function readForm(req: IncomingMessage): Promise<Record<string, string>> {
   });
 }
 
-export function createFakeTarget(options: FakeTargetOptions = {}): Server {
-  const waiters = new Map<string, Set<ServerResponse>>();
+export function createFakeTarget(options: FakeTargetOptions = {}): { server: Server; dropped: () => number } {
+  const waiters = new Map<string, Set<Waiter>>();
+  const values = new Map<string, { value: string; version: number }>();
+  let version = 0;
+  let sets = 0;
+  let dropped = 0;
   let parked = 0;
-  return createServer(async (req, res) => {
-    if (req.method === "GET" && req.url === "/stats")
-      return json(res, 200, { error_code: 0, waiters: parked });
+  const server = createServer(async (req, res) => {
+    if (req.method === "GET" && req.url?.startsWith("/stats")) {
+      return json(res, 200, {
+        error_code: 0,
+        waiters: parked,
+        memory: { heap_used_bytes: process.memoryUsage().heapUsed },
+      });
+    }
     if (req.method === "GET" && req.url === "/healthz") return json(res, 200, { error_code: 0 });
     const form = await readForm(req);
     const key = form.key ?? "";
     if (req.url === "/get") {
+      const since = form.since === undefined ? -1 : Number(form.since);
+      const present = values.get(key);
+      if (present && present.version > since) {
+        return json(res, 200, { error_code: 0, value: present.value, version: present.version });
+      }
+      if (form.timeout === "0") return json(res, 200, { error_code: 2, error: "timeout" });
       const set = waiters.get(key) ?? new Set();
       waiters.set(key, set);
-      set.add(res);
+      const waiter: Waiter = { res, since };
+      if (options.leakAborted) waiter.ballast = Buffer.alloc(64 * 1024, 1);
+      set.add(waiter);
       parked++;
-      res.on("close", () => {
-        if (set.delete(res)) parked--;
-      });
+      if (!options.leakAborted) {
+        res.on("close", () => {
+          if (set.delete(waiter)) parked--;
+        });
+      }
       return;
     }
     if (req.url === "/set") {
       if (options.dieOnSet) process.exit(9);
-      const set = waiters.get(key) ?? new Set();
+      sets++;
+      const current = { value: form.value ?? "", version: ++version };
+      values.set(key, current);
+      json(res, 200, { error_code: 0, version: current.version });
+      const set = waiters.get(key) ?? new Set<Waiter>();
+      if (options.dropEvery && sets % options.dropEvery === 0) {
+        dropped += set.size;
+        return;
+      }
       waiters.delete(key);
-      json(res, 200, { error_code: 0 });
       const answer = () => {
         for (const w of set) {
           parked--;
-          json(w, 200, { error_code: 0, value: form.value });
+          json(w.res, 200, { error_code: 0, value: current.value, version: current.version });
         }
-        set.clear();
       };
       if (options.delayMs) setTimeout(answer, options.delayMs);
       else answer();
@@ -67,15 +111,20 @@ export function createFakeTarget(options: FakeTargetOptions = {}): Server {
     }
     json(res, 404, { error_code: 2, error: "not_found" });
   });
+  return { server, dropped: () => dropped };
 }
 
-export async function listenFakeTarget(
-  options: FakeTargetOptions = {},
-): Promise<{ server: Server; url: string }> {
-  const server = createFakeTarget(options);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+export async function listenFakeTarget(options: FakeTargetOptions = {}): Promise<FakeTarget> {
+  const { server, dropped } = createFakeTarget(options);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", 1024, resolve));
   const { port } = server.address() as AddressInfo;
-  return { server, url: `http://127.0.0.1:${port}` };
+  return {
+    server,
+    url: `http://127.0.0.1:${port}`,
+    get dropped() {
+      return dropped();
+    },
+  };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -1,0 +1,109 @@
+// burst: waiters park, then one burst of sets; notification latency, time to the last delivery,
+// delivered / missing / duplicates, and the CPU of server and driver per notification.
+
+import { mergeEncoded, summarize } from "../metrics/histograms.ts";
+import { burstExpected, burstSets, keyNames, planWaiters } from "../plan.ts";
+import type { BurstScenario } from "../scenario.ts";
+import { runSets } from "../setter.ts";
+import type { RunnerApi } from "./api.ts";
+import {
+  connectAndPark,
+  cpuDelta,
+  driverShare,
+  nowNs,
+  POLL_MS,
+  recordConnectLatency,
+  recordParked,
+} from "./connect.ts";
+
+export async function runBurst(api: RunnerApi<BurstScenario>): Promise<void> {
+  const { scenario: s, target, guard, metric, progress, phases } = api;
+  const keys = keyNames(api.runTag, s.name, api.repeat, s.keys);
+  const fleet = await api.startFleet(
+    planWaiters({
+      waiters: s.waiters,
+      keys,
+      arrival: s.arrival,
+      waitTimeoutS: s.wait_timeout_s,
+      mode: { kind: "burst" },
+      workers: api.workers,
+      host: target.url.hostname,
+      port: Number(target.url.port),
+      adapter: target.adapter.name,
+    }),
+  );
+  const parked = await connectAndPark(api, fleet, {
+    total: s.waiters,
+    batch: s.waiters,
+    arrival: s.arrival,
+    readyMs: s.deadlines.ready_ms,
+    phases: true,
+  });
+  recordParked(api, parked, s.waiters);
+
+  const sets = burstSets(keys, s.sets.count, s.sets.window_ms);
+  const expected = burstExpected(s.waiters, s.keys, s.sets.count);
+  let fireAtNs = 0n;
+  let status = parked.status;
+  if (sets.length > 0) {
+    phases.begin("fire");
+    const fireStart = phases.elapsed();
+    fireAtNs = nowNs() + 50_000_000n;
+    const setter = await guard(runSets({ url: target.url, adapter: target.adapter, sets, fireAtNs }));
+    phases.begin("collect");
+    const deadline = fireAtNs + BigInt(s.deadlines.collect_ms) * 1_000_000n;
+    for (;;) {
+      status = await guard(fleet.status());
+      progress.detail(`delivered ${status.delivered} / ${expected}`);
+      if (status.delivered + status.errors >= expected) break;
+      if (nowNs() > deadline) {
+        api.result.warnings.push(
+          `${s.name}: collect deadline (${s.deadlines.collect_ms} ms) passed with ${status.delivered} of ${expected} delivered`,
+        );
+        break;
+      }
+      await guard(api.sleep(POLL_MS));
+    }
+    const cpu = cpuDelta(parked.cpuReady, await api.readCpu());
+    driverShare(api, "fanout", cpu, phases.elapsed() - fireStart);
+    metric("sets_sent", setter.sent);
+    metric("set_errors", setter.errors);
+    metric("set_lateness_max_ms", setter.lateness.maxValue / 1000);
+    for (const [reason, n] of Object.entries(setter.errorReasons))
+      api.result.errorReasons[`set: ${reason}`] = n;
+    if (cpu.targetMs !== undefined) {
+      metric("server_cpu_fanout_ms", cpu.targetMs);
+      metric("server_cpu_per_notification_us", (cpu.targetMs * 1000) / Math.max(1, status.delivered));
+    }
+    metric("driver_cpu_fanout_ms", cpu.driverMs);
+    metric("driver_cpu_per_notification_us", (cpu.driverMs * 1000) / Math.max(1, status.delivered));
+  }
+  if (status.errors > 0) await api.failIfTargetGone(status);
+
+  const reports = await api.takeReports();
+  recordConnectLatency(
+    api,
+    reports.map((r) => r.connectHistogram),
+  );
+  const total = (k: "delivered" | "duplicates" | "timeouts" | "errors") =>
+    reports.reduce((n, r) => n + r[k], 0);
+  metric("errors", total("errors"));
+  metric("timeouts", total("timeouts"));
+  if (sets.length > 0) {
+    const latency = summarize(mergeEncoded(reports.map((r) => r.latencyHistogram)));
+    const last = reports.reduce(
+      (m, r) => (r.lastDeliveryNs && BigInt(r.lastDeliveryNs) > m ? BigInt(r.lastDeliveryNs) : m),
+      0n,
+    );
+    metric("expected", expected);
+    metric("delivered", total("delivered"));
+    metric("missing", Math.max(0, expected - total("delivered")));
+    metric("duplicates", total("duplicates"));
+    metric("latency_p50_ms", latency.p50_ms);
+    metric("latency_p90_ms", latency.p90_ms);
+    metric("latency_p99_ms", latency.p99_ms);
+    metric("latency_p999_ms", latency.p999_ms);
+    metric("latency_max_ms", latency.max_ms);
+    if (last > 0n) metric("time_to_last_delivery_ms", Number(last - fireAtNs) / 1e6);
+  }
+}

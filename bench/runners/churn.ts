@@ -1,0 +1,79 @@
+// churn: waiters park, then abort their requests and open new ones at a rate for a while, then all
+// stop. A correct target comes back to 0 parked and to its starting heap (after GC, where it exposes
+// one). Reports the before/after figures and flags a leak: parked waiters left, or heap growth over
+// the scenario's tolerance.
+
+import { keyNames, planWaiters } from "../plan.ts";
+import type { ChurnScenario } from "../scenario.ts";
+import type { RunnerApi } from "./api.ts";
+import { connectAndPark, recordConnectLatency, recordParked } from "./connect.ts";
+
+export async function runChurn(api: RunnerApi<ChurnScenario>): Promise<void> {
+  const { scenario: s, target, guard, metric, phases, result } = api;
+  const keys = keyNames(api.runTag, s.name, api.repeat, s.keys);
+  const before = await guard(api.readMemory(true));
+  const fleet = await api.startFleet(
+    planWaiters({
+      waiters: s.waiters,
+      keys,
+      arrival: s.arrival,
+      waitTimeoutS: s.wait_timeout_s,
+      mode: { kind: "burst" },
+      workers: api.workers,
+      host: target.url.hostname,
+      port: Number(target.url.port),
+      adapter: target.adapter.name,
+    }),
+  );
+  const parked = await connectAndPark(api, fleet, {
+    total: s.waiters,
+    batch: s.waiters,
+    arrival: s.arrival,
+    readyMs: s.deadlines.ready_ms,
+    phases: true,
+  });
+  recordParked(api, parked, s.waiters);
+
+  phases.begin("fire");
+  api.progress.detail(`churning ${s.churn_per_s}/s for ${s.duration_s} s`);
+  await guard(fleet.churn(s.churn_per_s, s.duration_s * 1000));
+  const status = await guard(fleet.status());
+  if (status.errors > 0) await api.failIfTargetGone(status);
+  const reports = await api.takeReports();
+  recordConnectLatency(
+    api,
+    reports.map((r) => r.connectHistogram),
+  );
+  metric("churned", status.churned);
+  metric("errors", status.errors);
+
+  phases.begin("drain");
+  const left = await api.drain();
+  const after = await guard(api.readMemory(true));
+  if (before.heapUsedBytes !== undefined && after.heapUsedBytes !== undefined) {
+    metric("heap_before_bytes", before.heapUsedBytes);
+    metric("heap_after_bytes", after.heapUsedBytes);
+    metric("heap_growth_bytes", after.heapUsedBytes - before.heapUsedBytes);
+  }
+  if (before.rssBytes !== undefined && after.rssBytes !== undefined) {
+    metric("rss_growth_bytes", after.rssBytes - before.rssBytes);
+  }
+  const heapLeak =
+    before.heapUsedBytes !== undefined &&
+    after.heapUsedBytes !== undefined &&
+    after.heapUsedBytes - before.heapUsedBytes > s.heap_tolerance_bytes;
+  const leak = (left ?? 0) > 0 || heapLeak;
+  metric("leak", leak ? 1 : 0);
+  if (leak) {
+    result.warnings.push(
+      `${s.name}: LEAK: ${left ?? "?"} waiters still parked after every client closed; heap ${
+        before.heapUsedBytes ?? "?"
+      } → ${after.heapUsedBytes ?? "?"} bytes after GC (tolerance ${s.heap_tolerance_bytes})`,
+    );
+  }
+  if (before.heapUsedBytes === undefined) {
+    result.warnings.push(
+      `${s.name}: the target exposes no heap figure; only parked waiters were checked for a leak`,
+    );
+  }
+}

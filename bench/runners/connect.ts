@@ -1,0 +1,185 @@
+// The connect ramp and the readiness barrier, shared by every scenario that parks waiters: the
+// connect phase opens them on the arrival schedule from one shared instant; the ready phase waits
+// until the target holds all of them (its /stats says so) or, for a target that cannot count, until
+// every request is written plus a settle delay (approximate, and run.json says so).
+
+import { arrivalSpanMs } from "../driver/arrival-schedule.ts";
+import type { Fleet } from "../driver/fleet.ts";
+import type { WorkerStatus } from "../driver/messages.ts";
+import { TargetError } from "../errors.ts";
+import { mergeEncoded, summarize } from "../metrics/histograms.ts";
+import { listenCounters } from "../metrics/proc.ts";
+import type { CpuReading } from "../metrics/sampler.ts";
+import type { Arrival } from "../scenario.ts";
+import type { TargetStats } from "../targets/target.ts";
+import type { RunnerApi } from "./api.ts";
+
+export const POLL_MS = 20;
+/** A target that cannot count its waiters: after every request is written, wait this long. */
+const APPROXIMATE_SETTLE_MS = 1_000;
+/** A driver worker busy for more than this share of a phase's wall time bounded the result. */
+export const DRIVER_BOUND_SHARE = 0.5;
+
+export const nowNs = () => process.hrtime.bigint();
+
+export interface ParkOptions {
+  /** Waiters parked when this batch is done (all batches so far). */
+  total: number;
+  arrival: Arrival;
+  /** This batch's waiter count (the arrival span is computed from it). */
+  batch: number;
+  readyMs: number;
+  /** Per worker [from, to) of this batch; all waiters by default. */
+  ranges?: [number, number][];
+  /** Begin the connect and ready phases (false for the later steps of a stepped scenario). */
+  phases: boolean;
+}
+
+export interface Parked {
+  startAtNs: bigint;
+  /** Parked count from the target's /stats, or undefined when it has none. */
+  parked: number | undefined;
+  allParkedMs: number;
+  parkedAtWindowEnd: number | undefined;
+  status: WorkerStatus;
+  before: TargetStats;
+  atReady: TargetStats;
+  cpuBefore: CpuReading;
+  cpuReady: CpuReading;
+  wallMs: number;
+  listen: { overflows: number; drops: number } | undefined;
+}
+
+export async function connectAndPark(api: RunnerApi, fleet: Fleet, o: ParkOptions): Promise<Parked> {
+  const { guard, target, progress, phases, result } = api;
+  const before = await guard(api.readMemory());
+  const listenBefore = listenCounters();
+  const cpuBefore = await api.readCpu();
+  const wallStart = phases.elapsed();
+
+  if (o.phases) phases.begin("connect");
+  const startAtNs = nowNs() + 100_000_000n;
+  fleet.begin(startAtNs, o.ranges);
+  const windowMs = arrivalSpanMs(o.arrival, o.batch);
+  const atWindowEnd = (async () => {
+    await api.sleep(Number(startAtNs - nowNs()) / 1e6 + windowMs);
+    return (await target.stats().catch(() => undefined))?.waiters;
+  })();
+  let status = await guard(fleet.status());
+  while (!fleet.arrivalsDone) {
+    await guard(api.sleep(POLL_MS));
+    status = await guard(fleet.status());
+    progress.detail(`opened ${status.opened} / ${o.total}`);
+  }
+
+  if (o.phases) phases.begin("ready");
+  const deadline = nowNs() + BigInt(o.readyMs) * 1_000_000n;
+  let parked: number | undefined;
+  for (;;) {
+    status = await guard(fleet.status());
+    parked = (await guard(target.stats().catch(() => undefined)))?.waiters;
+    progress.detail(`parked ${parked ?? "?"} / ${o.total}, written ${status.written}`);
+    if (status.errors > 0) await api.failIfTargetGone(status);
+    if (status.errors >= o.total) {
+      await api.takeReports();
+      throw new TargetError(
+        `every waiter failed against ${target.name}: ${Object.entries(result.errorReasons)
+          .map(([r, n]) => `${r} ×${n}`)
+          .join(", ")}`,
+      );
+    }
+    if (parked !== undefined ? parked >= o.total : status.written + status.errors >= o.total) break;
+    if (nowNs() > deadline) {
+      result.warnings.push(
+        `${api.scenario.name}: readiness deadline (${o.readyMs} ms) passed with ${parked ?? status.written} of ${o.total} waiters ${parked !== undefined ? "parked" : "written"}; went on anyway`,
+      );
+      break;
+    }
+    await guard(api.sleep(POLL_MS));
+  }
+  const allParkedMs = Number(nowNs() - startAtNs) / 1e6;
+  if (parked === undefined) {
+    result.flags.barrierApproximate = true;
+    await guard(api.sleep(APPROXIMATE_SETTLE_MS));
+  }
+  const listenAfter = listenCounters();
+  return {
+    startAtNs,
+    parked,
+    allParkedMs,
+    parkedAtWindowEnd: o.arrival.type === "all-at-once" ? undefined : await guard(atWindowEnd),
+    status,
+    before,
+    atReady: await guard(api.readMemory()),
+    cpuBefore,
+    cpuReady: await api.readCpu(),
+    wallMs: phases.elapsed() - wallStart,
+    listen:
+      listenBefore && listenAfter
+        ? {
+            overflows: listenAfter.overflows - listenBefore.overflows,
+            drops: listenAfter.drops - listenBefore.drops,
+          }
+        : undefined,
+  };
+}
+
+export interface CpuDelta {
+  targetMs: number | undefined;
+  driverMs: number;
+  busiestWorkerMs: number;
+}
+
+export function cpuDelta(a: CpuReading, b: CpuReading): CpuDelta {
+  const driverPer = b.driverUs.map((us, i) => us - (a.driverUs[i] ?? 0));
+  return {
+    targetMs:
+      a.targetUs !== undefined && b.targetUs !== undefined ? (b.targetUs - a.targetUs) / 1000 : undefined,
+    driverMs: driverPer.reduce((s, x) => s + x, 0) / 1000,
+    busiestWorkerMs: Math.max(0, ...driverPer) / 1000,
+  };
+}
+
+/** Flag a phase whose busiest driver worker was busy over half its wall time; returns the share. */
+export function driverShare(
+  api: RunnerApi,
+  phase: "connect" | "fanout",
+  cpu: CpuDelta,
+  wallMs: number,
+): number {
+  const share = cpu.busiestWorkerMs / Math.max(1, wallMs);
+  api.metric(phase === "connect" ? "driver_busy_share_connect" : "driver_busy_share_fanout", share);
+  if (share > DRIVER_BOUND_SHARE) api.result.flags.driverBoundPhases.push(phase);
+  return share;
+}
+
+/** The connect-side metrics every parking scenario reports. */
+export function recordParked(api: RunnerApi, p: Parked, waiters: number): void {
+  const m = api.metric;
+  m("waiters", waiters);
+  if (p.parkedAtWindowEnd !== undefined) m("parked_within_window", p.parkedAtWindowEnd);
+  if (p.parked !== undefined) m("parked_at_ready", p.parked);
+  m(api.result.flags.barrierApproximate ? "all_written_ms" : "all_parked_ms", p.allParkedMs);
+  if (p.listen) {
+    m("listen_overflows", p.listen.overflows);
+    m("listen_drops", p.listen.drops);
+  }
+  if (p.before.rssBytes !== undefined && p.atReady.rssBytes !== undefined) {
+    m("target_rss_per_waiter_bytes", (p.atReady.rssBytes - p.before.rssBytes) / waiters);
+  }
+  if (p.before.heapUsedBytes !== undefined && p.atReady.heapUsedBytes !== undefined) {
+    m("target_heap_per_waiter_bytes", (p.atReady.heapUsedBytes - p.before.heapUsedBytes) / waiters);
+  }
+  const cpu = cpuDelta(p.cpuBefore, p.cpuReady);
+  if (cpu.targetMs !== undefined) m("server_cpu_connect_ms", cpu.targetMs);
+  m("driver_cpu_connect_ms", cpu.driverMs);
+  driverShare(api, "connect", cpu, p.wallMs);
+}
+
+/** Connect-latency percentiles and error counts from the workers' reports. */
+export function recordConnectLatency(api: RunnerApi, connectHistograms: string[]): void {
+  const s = summarize(mergeEncoded(connectHistograms));
+  api.metric("connect_p50_ms", s.p50_ms);
+  api.metric("connect_p99_ms", s.p99_ms);
+  api.metric("connect_max_ms", s.max_ms);
+}

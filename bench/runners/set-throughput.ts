@@ -1,0 +1,94 @@
+// set-throughput: autocannon drives /set, then /get of a present value, with no waiters: the plain
+// request rate of the target, its non-waiting baseline. Every response time autocannon sees is also
+// recorded into this harness's own HDR histogram (µs), so its distribution lands in the same result
+// files (latency CSV, .hlog) as every other scenario's.
+
+import autocannon from "autocannon";
+import { request } from "undici";
+import { encodeHistogram, newHistogram, summarize } from "../metrics/histograms.ts";
+import { keyNames } from "../plan.ts";
+import type { SetThroughputScenario } from "../scenario.ts";
+import type { SetRequest } from "../targets/adapter.ts";
+import type { RunnerApi } from "./api.ts";
+import { cpuDelta } from "./connect.ts";
+
+interface Drive {
+  rps: number;
+  total: number;
+  non2xx: number;
+  errors: number;
+  histogram: string;
+  p50Ms: number;
+  p99Ms: number;
+  cpuMs: number | undefined;
+}
+
+async function drive(api: RunnerApi<SetThroughputScenario>, req: SetRequest): Promise<Drive> {
+  const { scenario: s, target } = api;
+  const histogram = newHistogram();
+  const cpu0 = await api.readCpu();
+  const instance = autocannon({
+    url: target.url.origin,
+    connections: s.connections,
+    duration: s.duration_s,
+    requests: [
+      { method: req.method, path: req.path, headers: { "content-type": req.contentType }, body: req.body },
+    ],
+  });
+  instance.on("response", (_client: unknown, _status: number, _bytes: number, responseTimeMs: number) => {
+    histogram.recordValue(Math.max(1, Math.round(responseTimeMs * 1000)));
+  });
+  const stop = () => instance.stop();
+  api.guard(new Promise(() => {})).catch(stop); // Ctrl-C or a dying target stops autocannon too
+  const result = await api.guard(Promise.resolve(instance));
+  const cpu = cpuDelta(cpu0, await api.readCpu());
+  const summary = summarize(histogram);
+  return {
+    rps: result.requests.total / Math.max(0.001, result.duration),
+    total: result.requests.total,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    histogram: encodeHistogram(histogram),
+    p50Ms: summary.p50_ms,
+    p99Ms: summary.p99_ms,
+    cpuMs: cpu.targetMs,
+  };
+}
+
+export async function runSetThroughput(api: RunnerApi<SetThroughputScenario>): Promise<void> {
+  const { scenario: s, target, metric, phases, result } = api;
+  const [key] = keyNames(api.runTag, s.name, api.repeat, 1) as [string];
+  const value = "v".repeat(s.value_bytes);
+  phases.begin("fire");
+  api.progress.detail(`/set with ${s.connections} connections for ${s.duration_s} s`);
+  const set = await drive(api, target.adapter.setRequest(key, value));
+  result.histograms.request = set.histogram;
+  const totals = { non2xx: set.non2xx, errors: set.errors };
+  metric("set_rps", set.rps);
+  metric("set_requests", set.total);
+  metric("set_latency_p50_ms", set.p50Ms);
+  metric("set_latency_p99_ms", set.p99Ms);
+  if (set.cpuMs !== undefined) metric("server_cpu_per_set_us", (set.cpuMs * 1000) / Math.max(1, set.total));
+  if (s.get) {
+    // The value must be there (and not expired) for /get to answer at once.
+    const seed = target.adapter.setRequest(key, value);
+    const res = await api.guard(
+      request(new URL(seed.path, target.url), {
+        method: seed.method,
+        body: seed.body,
+        headers: { "content-type": seed.contentType },
+      }),
+    );
+    await res.body.dump();
+    api.progress.detail(`/get of a present value with ${s.connections} connections for ${s.duration_s} s`);
+    const get = await drive(api, target.adapter.immediateGetRequest(key));
+    result.histograms.get = get.histogram;
+    metric("get_rps", get.rps);
+    metric("get_latency_p50_ms", get.p50Ms);
+    metric("get_latency_p99_ms", get.p99Ms);
+    totals.non2xx += get.non2xx;
+    totals.errors += get.errors;
+  }
+  metric("non_2xx", totals.non2xx);
+  metric("request_errors", totals.errors);
+}

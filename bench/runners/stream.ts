@@ -1,0 +1,140 @@
+// stream: waiters re-poll after every answer while the setter publishes at a steady rate; per waiter
+// the harness knows every message of its key, so it reports delivered, lost, duplicate and
+// out-of-order exactly, latency from each set's scheduled send, and how late the setter itself was.
+// The re-poll uses the `since` cursor where the target has one; otherwise a fresh key per message
+// (`<key>-m<seq>`), which loses nothing on the original protocol either. run.json says which.
+
+import { request } from "undici";
+import { mergeEncoded, summarize } from "../metrics/histograms.ts";
+import { keyNames, planWaiters, streamSets } from "../plan.ts";
+import type { StreamScenario } from "../scenario.ts";
+import { runSets } from "../setter.ts";
+import type { Target } from "../targets/target.ts";
+import type { RunnerApi } from "./api.ts";
+import {
+  connectAndPark,
+  cpuDelta,
+  driverShare,
+  nowNs,
+  POLL_MS,
+  recordConnectLatency,
+  recordParked,
+} from "./connect.ts";
+
+/** Does the target answer with a version (the cursor extension)? Asked with one set and one get. */
+export async function detectCursor(target: Target, key: string): Promise<boolean> {
+  const set = target.adapter.setRequest(key, "lpb-cursor-probe");
+  const setRes = await request(new URL(set.path, target.url), {
+    method: set.method,
+    body: set.body,
+    headers: { "content-type": set.contentType },
+  });
+  await setRes.body.dump();
+  const raw = target.adapter.waitRequest(target.url.host, key, 0);
+  const [head, body] = raw.split("\r\n\r\n") as [string, string];
+  const path = (head.split(" ")[1] ?? "/get") as string;
+  const type = /content-type: (.*)/i.exec(head)?.[1] ?? "application/x-www-form-urlencoded";
+  const res = await request(new URL(path, target.url), {
+    method: "POST",
+    body,
+    headers: { "content-type": type },
+  });
+  const classified = target.adapter.classify(res.statusCode, await res.body.text());
+  return classified.kind === "value" && classified.version !== undefined;
+}
+
+export async function runStream(api: RunnerApi<StreamScenario>): Promise<void> {
+  const { scenario: s, target, guard, metric, progress, phases, result } = api;
+  const keys = keyNames(api.runTag, s.name, api.repeat, s.keys);
+  const cursor = await guard(detectCursor(target, `${keys[0]}-probe`));
+  result.flags.streamMode = cursor ? "cursor" : "fresh-key";
+  const { sets, messagesPerKey } = streamSets(keys, s.rate_per_s, s.duration_s, cursor);
+  const fleet = await api.startFleet(
+    planWaiters({
+      waiters: s.waiters,
+      keys,
+      arrival: s.arrival,
+      waitTimeoutS: s.wait_timeout_s,
+      mode: { kind: "stream", cursor, messagesPerKey },
+      workers: api.workers,
+      host: target.url.hostname,
+      port: Number(target.url.port),
+      adapter: target.adapter.name,
+    }),
+  );
+  const parked = await connectAndPark(api, fleet, {
+    total: s.waiters,
+    batch: s.waiters,
+    arrival: s.arrival,
+    readyMs: s.deadlines.ready_ms,
+    phases: true,
+  });
+  recordParked(api, parked, s.waiters);
+
+  phases.begin("fire");
+  const fireStart = phases.elapsed();
+  const fireAtNs = nowNs() + 50_000_000n;
+  const publishing = runSets({ url: target.url, adapter: target.adapter, sets, fireAtNs });
+  // Progress while the stream runs; the setter's promise ends the phase.
+  let done = false;
+  publishing.finally(() => {
+    done = true;
+  });
+  while (!done) {
+    const st = await guard(fleet.status());
+    progress.detail(`delivered ${st.delivered} / ${s.waiters * messagesPerKey}, lost so far ${st.lost}`);
+    await guard(Promise.race([api.sleep(250), publishing.then(() => undefined)]));
+  }
+  const setter = await guard(publishing);
+
+  phases.begin("collect");
+  const deadline = nowNs() + BigInt(s.deadlines.collect_ms) * 1_000_000n;
+  let status = await guard(fleet.status());
+  while (status.finished + status.errors < s.waiters && nowNs() < deadline) {
+    progress.detail(`finished ${status.finished} / ${s.waiters}`);
+    await guard(api.sleep(POLL_MS));
+    status = await guard(fleet.status());
+  }
+  if (status.finished < s.waiters) {
+    result.warnings.push(
+      `${s.name}: collect deadline passed with ${status.finished} of ${s.waiters} waiters at their key's last message`,
+    );
+  }
+  if (status.errors > 0) await api.failIfTargetGone(status);
+  const cpu = cpuDelta(parked.cpuReady, await api.readCpu());
+  driverShare(api, "fanout", cpu, phases.elapsed() - fireStart);
+
+  const reports = await api.takeReports();
+  recordConnectLatency(
+    api,
+    reports.map((r) => r.connectHistogram),
+  );
+  const sum = (k: "delivered" | "duplicates" | "outOfOrder" | "lost" | "timeouts" | "errors") =>
+    reports.reduce((n, r) => n + r[k], 0);
+  const latency = summarize(mergeEncoded(reports.map((r) => r.latencyHistogram)));
+  metric("stream_cursor", cursor ? 1 : 0);
+  metric("stream_messages_per_key", messagesPerKey);
+  metric("expected", s.waiters * messagesPerKey);
+  metric("delivered", sum("delivered"));
+  metric("lost", sum("lost"));
+  metric("duplicates", sum("duplicates"));
+  metric("out_of_order", sum("outOfOrder"));
+  metric("errors", sum("errors"));
+  metric("latency_p50_ms", latency.p50_ms);
+  metric("latency_p90_ms", latency.p90_ms);
+  metric("latency_p99_ms", latency.p99_ms);
+  metric("latency_p999_ms", latency.p999_ms);
+  metric("latency_max_ms", latency.max_ms);
+  metric("sets_sent", setter.sent);
+  metric("set_errors", setter.errors);
+  metric("sets_late", setter.late);
+  metric("set_lateness_p99_ms", setter.lateness.getValueAtPercentile(99) / 1000);
+  metric("set_lateness_max_ms", setter.lateness.maxValue / 1000);
+  for (const [reason, n] of Object.entries(setter.errorReasons)) result.errorReasons[`set: ${reason}`] = n;
+  if (cpu.targetMs !== undefined) {
+    metric("server_cpu_fanout_ms", cpu.targetMs);
+    metric("server_cpu_per_notification_us", (cpu.targetMs * 1000) / Math.max(1, sum("delivered")));
+  }
+  metric("driver_cpu_fanout_ms", cpu.driverMs);
+  metric("driver_cpu_per_notification_us", (cpu.driverMs * 1000) / Math.max(1, sum("delivered")));
+}
