@@ -8,6 +8,7 @@ import { ExitCode } from "./exit-codes.ts";
 import { summaryTable } from "./output/console.ts";
 import type { Progress } from "./output/progress.ts";
 import { createRunFolder, newRunId, RESULTS_ROOT } from "./output/results-folder.ts";
+import { headlineTable } from "./output/side-by-side.ts";
 import type { ScenarioResult } from "./run.ts";
 import { socketsNeeded } from "./scenario.ts";
 import type { TargetChoice } from "./session.ts";
@@ -36,6 +37,7 @@ export function chooseTargets(options: Readonly<BenchOptions>, progress: Progres
     }
     chosen.push({
       name,
+      supports: local.supports,
       spawned: true,
       start: (scenario) =>
         local.start({ waiters: socketsNeeded(scenario), referenceArgs: options.referenceArgs }),
@@ -73,6 +75,8 @@ export function displayPath(dir: string): string {
 export function closingText(results: ScenarioResult[], dir: string, complete: boolean): string {
   const lines: string[] = [];
   if (results.length > 0) lines.push(summaryTable(results));
+  const headline = headlineTable(results);
+  if (headline) lines.push("", "side by side (all figures per target in peers.csv):", headline, "");
   const flagged = results
     .filter((r) => r.flags.driverBound)
     .map((r) => `${r.scenario.name}@${r.target}#${r.repeat} (${r.flags.driverBoundPhases.join(", ")})`);

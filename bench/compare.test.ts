@@ -30,6 +30,7 @@ function syntheticRun(metrics: Record<string, number[]>): RunRecord {
     targets: ["reference"],
     repeat: repeats,
     scenarios: [],
+    skipped: [],
     results: Array.from({ length: repeats }, (_, repeat) => ({
       scenario: "fanout",
       target: "reference",

@@ -98,6 +98,7 @@ describe("engine against the reference server", () => {
         targets: ["reference"],
         repeat: 1,
         scenarios: [s],
+        skipped: [],
       },
       [result],
     );

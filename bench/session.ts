@@ -12,6 +12,8 @@ import type { Target } from "./targets/target.ts";
 
 export interface TargetChoice {
   name: string;
+  /** Scenario types it can run; others are skipped with a note (undefined: all). */
+  supports?: readonly Scenario["type"][];
   /** Runs here as a child process (our host limits apply to it). */
   spawned: boolean;
   start(scenario: Scenario): Promise<Target>;
@@ -40,6 +42,7 @@ export interface SessionOutcome {
 
 export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
   const startedAtMs = Date.now();
+  const skipped: string[] = [];
   const base: Omit<RunRecord, "results"> = {
     tool: "longpoll-bench",
     run_id: o.runId,
@@ -53,6 +56,7 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
     targets: o.targets.map((t) => t.name),
     repeat: o.repeat,
     scenarios: o.scenarios,
+    skipped,
   };
   const results: ScenarioResult[] = [];
   const failedTargets = new Set<string>();
@@ -62,6 +66,14 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
     for (const scenario of o.scenarios) {
       for (const target of o.targets) {
         if (failedTargets.has(target.name)) continue;
+        if (target.supports && !target.supports.includes(scenario.type)) {
+          if (repeat === 0) {
+            const why = `${scenario.name} @${target.name}: skipped: its protocol cannot run a ${scenario.type} scenario`;
+            skipped.push(why);
+            o.progress.line(why);
+          }
+          continue;
+        }
         const result = await runScenario(scenario, {
           startTarget: target.start,
           spawnedTarget: target.spawned,

@@ -14,6 +14,7 @@ import type { ScenarioResult } from "../run.ts";
 import type { Scenario } from "../scenario.ts";
 import { latencyCsv, summaryCsv, tableCsv, timeseriesCsv } from "./csv.ts";
 import { hlogText } from "./hlog.ts";
+import { sideBySideCsv, targetsOf } from "./side-by-side.ts";
 
 export const RESULTS_ROOT = new URL("../../results/", import.meta.url).pathname;
 
@@ -84,6 +85,8 @@ export interface RunRecord {
   targets: string[];
   repeat: number;
   scenarios: Scenario[];
+  /** Scenario × target pairs not run, and why (a protocol that cannot run that type). */
+  skipped: string[];
   results: {
     scenario: string;
     target: string;
@@ -125,6 +128,7 @@ export function writeRunFolder(
 ): void {
   writeFileSync(join(dir, "run.json"), `${JSON.stringify(record, null, 2)}\n`);
   writeFileSync(join(dir, "summary.csv"), summaryCsv(results));
+  if (targetsOf(results).length > 1) writeFileSync(join(dir, "peers.csv"), sideBySideCsv(results));
   const names = [...new Set(results.map((r) => r.scenario.name))];
   for (const name of names) {
     const of = results.filter((r) => r.scenario.name === name);

@@ -32,7 +32,14 @@ async function drive(api: RunnerApi<SetThroughputScenario>, req: SetRequest): Pr
     connections: s.connections,
     duration: s.duration_s,
     requests: [
-      { method: req.method, path: req.path, headers: { "content-type": req.contentType }, body: req.body },
+      req.body === ""
+        ? { method: req.method, path: req.path }
+        : {
+            method: req.method,
+            path: req.path,
+            headers: { "content-type": req.contentType },
+            body: req.body,
+          },
     ],
   });
   instance.on("response", (_client: unknown, _status: number, _bytes: number, responseTimeMs: number) => {

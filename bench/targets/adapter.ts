@@ -2,13 +2,26 @@
 // and how to classify a response. One adapter per protocol; workers look them up by name, since an
 // adapter cannot cross a process boundary.
 
+import type { Scenario } from "../scenario.ts";
+
+export type ScenarioType = Scenario["type"];
+
+export const ALL_SCENARIO_TYPES: readonly ScenarioType[] = [
+  "burst",
+  "stream",
+  "timeout-storm",
+  "churn",
+  "set-throughput",
+  "memory-sweep",
+];
+
 export type Classified =
   | { kind: "value"; value: string; version?: number }
   | { kind: "timeout" }
   | { kind: "error"; reason: string };
 
 export interface SetRequest {
-  method: "POST" | "PUT";
+  method: "POST" | "PUT" | "GET";
   path: string;
   body: string;
   contentType: string;
@@ -16,6 +29,8 @@ export interface SetRequest {
 
 export interface ProtocolAdapter {
   readonly name: string;
+  /** Scenario types this protocol can run (a protocol without per-request timeouts has no timeout storm). */
+  readonly supports: readonly ScenarioType[];
   /**
    * Complete HTTP/1.1 request text for one waiting request on `key`, ready to write to a socket;
    * with `since`, a request that waits for a version greater than it (the cursor extension).

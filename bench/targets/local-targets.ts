@@ -1,6 +1,9 @@
 // The targets the harness can start by name (--targets): each spawns a process and knows its pid.
 // A target whose software is missing says how to install it; it is skipped, never a crash.
 
+import type { ScenarioType } from "./adapter.ts";
+import { nchanAdapter } from "./nchan.ts";
+import { nchanMissing, startNchan, startTornado, tornadoMissing } from "./peers.ts";
 import { spawnReference, tsxNodeArgs } from "./reference.ts";
 import { seedAdapter } from "./seed.ts";
 import { spawnTarget } from "./spawn.ts";
@@ -16,6 +19,8 @@ export interface StartOptions {
 export interface LocalTarget {
   name: string;
   description: string;
+  /** The scenario types its protocol can run. */
+  supports: readonly ScenarioType[];
   /** Undefined when it can run here; otherwise why not and how to install it. */
   missing(): string | undefined;
   start(options: StartOptions): Promise<Target>;
@@ -27,11 +32,13 @@ export const LOCAL_TARGETS: LocalTarget[] = [
   {
     name: "reference",
     description: "the reference server (server/main.ts, fastify)",
+    supports: seedAdapter.supports,
     missing: () => undefined,
     start: (o) => spawnReference({ waiters: o.waiters, extraArgs: o.referenceArgs }),
   },
   {
     name: "node-http",
+    supports: seedAdapter.supports,
     description:
       "a plain node:http long-poll server (server/calibration.ts): the floor of what Node does, and the gate's yardstick",
     missing: () => undefined,
@@ -43,6 +50,22 @@ export const LOCAL_TARGETS: LocalTarget[] = [
         adapter: seedAdapter,
         readyPattern: /listening on (http:\/\/\S+)/,
       }),
+  },
+  {
+    name: "tornado",
+    description:
+      "the original design: Tornado, a Condition per key, notify_all on set (server/peers/tornado_server.py)",
+    supports: seedAdapter.supports,
+    missing: tornadoMissing,
+    start: () => startTornado(),
+  },
+  {
+    name: "nchan",
+    description:
+      "nginx + nchan, long-poll subscribers (config written per run; listen backlog 511 like Node's)",
+    supports: nchanAdapter.supports,
+    missing: nchanMissing,
+    start: () => startNchan({ backlog: 511 }),
   },
 ];
 

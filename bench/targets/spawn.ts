@@ -3,9 +3,10 @@
 // prints a line with its URL or port; the reference server and the peers use it.
 
 import { type ChildProcess, spawn } from "node:child_process";
+import { request } from "undici";
 import { TargetError } from "../errors.ts";
 import type { ProtocolAdapter } from "./adapter.ts";
-import { StatsClient } from "./stats-client.ts";
+import { StatsClient, type StatsReader } from "./stats-client.ts";
 import type { Target, TargetStats } from "./target.ts";
 
 export interface SpawnSpec {
@@ -13,8 +14,14 @@ export interface SpawnSpec {
   command: string;
   args: string[];
   adapter: ProtocolAdapter;
-  /** Matched against stdout and stderr; group 1 is the URL the target listens on. */
-  readyPattern: RegExp;
+  /**
+   * How to know it is ready: a line on stdout or stderr whose group 1 is its URL; or, for a server
+   * that prints nothing (nginx), the URL it was told to listen on, ready once it answers HTTP there.
+   */
+  readyPattern?: RegExp;
+  readyUrl?: URL;
+  /** How to read its figures; default: GET /stats (the reference server's format). */
+  stats?: (url: URL) => StatsReader;
   /** How long to wait for the ready line. */
   startTimeoutMs?: number;
   cwd?: string;
@@ -47,12 +54,27 @@ export async function spawnTarget(spec: SpawnSpec): Promise<Target> {
     }, spec.startTimeoutMs ?? 15_000);
     const onData = (chunk: Buffer) => {
       output = (output + chunk.toString("utf8")).slice(-64 * 1024);
-      const m = spec.readyPattern.exec(output);
+      const m = spec.readyPattern?.exec(output);
       if (m?.[1]) {
         clearTimeout(timer);
         resolve(new URL(m[1]));
       }
     };
+    if (spec.readyUrl) {
+      const readyUrl = spec.readyUrl;
+      const probe = async () => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        try {
+          const res = await request(readyUrl, { method: "GET", headersTimeout: 1_000 });
+          await res.body.dump();
+          clearTimeout(timer);
+          resolve(readyUrl);
+        } catch {
+          setTimeout(probe, 50);
+        }
+      };
+      setTimeout(probe, 50);
+    }
     child.stdout?.on("data", onData);
     child.stderr?.on("data", onData);
     child.once("error", (error) => {
@@ -70,7 +92,7 @@ export async function spawnTarget(spec: SpawnSpec): Promise<Target> {
       if (!stopping) resolve(exitDescription(code, signal));
     });
   });
-  const statsClient = new StatsClient(url);
+  const statsClient = spec.stats ? spec.stats(url) : new StatsClient(url);
   return {
     name: spec.name,
     url,

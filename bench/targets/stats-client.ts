@@ -11,7 +11,13 @@ interface RawStats {
 
 const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
 
-export class StatsClient {
+/** Reads a target's own figures; each kind of target has its own page and format. */
+export interface StatsReader {
+  read(gc?: boolean): Promise<TargetStats | undefined>;
+  close(): Promise<void>;
+}
+
+export class StatsClient implements StatsReader {
   private readonly pool: Pool;
   /** Set false after a 404: the target has no /stats (like the original server). */
   available = true;

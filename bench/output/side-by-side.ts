@@ -1,0 +1,89 @@
+// Targets side by side: per scenario and metric, each target's median over repeats (peers.csv), and
+// the headline table of the peer comparison. Pure functions of results.
+
+import { stringify } from "csv-stringify/sync";
+import { METRICS, type MetricName } from "../metrics/catalog.ts";
+import type { ScenarioResult } from "../run.ts";
+import { median } from "../stats/bootstrap.ts";
+import { formatTable } from "./console.ts";
+
+export interface SideBySideRow {
+  scenario: string;
+  metric: MetricName;
+  unit: string;
+  /** Target name → median over its complete repeats. */
+  values: Record<string, number>;
+}
+
+export function targetsOf(results: ScenarioResult[]): string[] {
+  return [...new Set(results.map((r) => r.target))];
+}
+
+export function sideBySide(results: ScenarioResult[]): SideBySideRow[] {
+  const rows = new Map<string, SideBySideRow>();
+  const samples = new Map<string, number[]>();
+  for (const r of results) {
+    if (!r.complete) continue;
+    for (const m of r.metrics) {
+      if (METRICS[m.name].better === "info" && m.name !== "waiters") continue;
+      const id = `${r.scenario.name}\u0000${m.name}`;
+      if (!rows.has(id))
+        rows.set(id, { scenario: r.scenario.name, metric: m.name, unit: m.unit, values: {} });
+      const key = `${id}\u0000${r.target}`;
+      samples.set(key, [...(samples.get(key) ?? []), m.value]);
+    }
+  }
+  for (const [key, values] of samples) {
+    const [scenario, metric, target] = key.split("\u0000") as [string, string, string];
+    const row = rows.get(`${scenario}\u0000${metric}`) as SideBySideRow;
+    row.values[target] = median(values);
+  }
+  return [...rows.values()];
+}
+
+export function sideBySideCsv(results: ScenarioResult[]): string {
+  const targets = targetsOf(results);
+  const rows = sideBySide(results).map((r) => ({
+    scenario: r.scenario,
+    metric: r.metric,
+    unit: r.unit,
+    ...r.values,
+  }));
+  return stringify(rows, { header: true, columns: ["scenario", "metric", "unit", ...targets] });
+}
+
+/** The peer comparison's headline figures: [label, scenario, metric, digits]. */
+const HEADLINE: [string, string, MetricName, number][] = [
+  ["waiters parked within 1 s (of 10,000)", "fanout-10k", "parked_within_window", 0],
+  ["all 10,000 parked after (ms)", "fanout-10k", "all_parked_ms", 0],
+  ["listen-queue overflows", "fanout-10k", "listen_overflows", 0],
+  ["fan-out latency p50 (ms)", "fanout-10k", "latency_p50_ms", 1],
+  ["fan-out latency p99 (ms)", "fanout-10k", "latency_p99_ms", 1],
+  ["time to last delivery (ms)", "fanout-10k", "time_to_last_delivery_ms", 1],
+  ["RSS per parked waiter (bytes)", "fanout-10k", "target_rss_per_waiter_bytes", 0],
+  ["server CPU, connect phase (ms)", "fanout-10k", "server_cpu_connect_ms", 0],
+  ["server CPU per notification (µs)", "fanout-10k", "server_cpu_per_notification_us", 1],
+  ["missing notifications", "fanout-10k", "missing", 0],
+  ["/set requests per second", "set-throughput", "set_rps", 0],
+  ["server CPU per /set (µs)", "set-throughput", "server_cpu_per_set_us", 1],
+  ["lost messages (stream)", "stream", "lost", 0],
+];
+
+/** Medians over repeats of the headline figures, one column per target; rows with no data left out. */
+export function headlineTable(results: ScenarioResult[]): string | undefined {
+  const targets = targetsOf(results);
+  if (targets.length < 2) return undefined;
+  const rows = sideBySide(results);
+  const body: string[][] = [];
+  for (const [label, scenario, metric, digits] of HEADLINE) {
+    const row = rows.find((r) => r.scenario === scenario && r.metric === metric);
+    if (!row) continue;
+    body.push([
+      label,
+      ...targets.map((t) => (row.values[t] === undefined ? "-" : (row.values[t] as number).toFixed(digits))),
+    ]);
+  }
+  if (body.length === 0) return undefined;
+  const repeats = Math.max(...results.map((r) => r.repeat)) + 1;
+  return formatTable([[`median of ${repeats} repeat(s)`, ...targets], ...body]);
+}
