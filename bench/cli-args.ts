@@ -30,7 +30,8 @@ reference server, which it starts itself.
   --out DIR        write the results into DIR (new or empty; default results/<run-id>)
   --target URL     attach to a server already running at URL instead of starting the reference
   --targets A,B    start and run against each named target in turn (default: reference);
-                   known: reference, node-http (and the peers, see --list)
+                   known: reference, node-http, tornado, nchan (see --list); reference@DIR
+                   runs another checkout's server (e.g. the commit before a change)
   --reference-args="FLAGS"
                    extra flags for the reference server, e.g. --reference-args="--fault-wake-cost-us 20"
                    (fault injection, for testing the regression gate only)

@@ -1,6 +1,7 @@
 // What the bench and the gate commands share: choosing targets from options, the Ctrl-C handler,
 // the results folder, and the closing lines they print. Printing only; measuring is in run.ts.
 
+import { existsSync } from "node:fs";
 import { join, relative } from "node:path";
 import type { BenchOptions } from "./cli-args.ts";
 import { InterruptedError, TargetError, UsageError } from "./errors.ts";
@@ -14,6 +15,7 @@ import { socketsNeeded } from "./scenario.ts";
 import type { TargetChoice } from "./session.ts";
 import { attachTarget } from "./targets/attach.ts";
 import { LOCAL_TARGETS, localTarget } from "./targets/local-targets.ts";
+import { spawnReference } from "./targets/reference.ts";
 import { seedAdapter } from "./targets/seed.ts";
 
 /** The targets of a run: one attached URL, or named local targets (missing ones skipped with a hint). */
@@ -24,6 +26,10 @@ export function chooseTargets(options: Readonly<BenchOptions>, progress: Progres
   }
   const chosen: TargetChoice[] = [];
   for (const name of options.targets) {
+    if (name.startsWith("reference@")) {
+      chosen.push(otherCheckout(name, options));
+      continue;
+    }
     const local = localTarget(name);
     if (!local) {
       throw new UsageError(
@@ -88,4 +94,24 @@ export function closingText(results: ScenarioResult[], dir: string, complete: bo
   for (const r of results) for (const w of r.warnings) lines.push(`warning: ${w}`);
   lines.push(`results: ${displayPath(dir)}${complete ? "" : " (incomplete)"}`);
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * `reference@DIR`: the reference server of another checkout (DIR/server/main.ts), e.g. the commit
+ * before a change, run side by side with this one in the same session.
+ */
+function otherCheckout(name: string, options: Readonly<BenchOptions>): TargetChoice {
+  const dir = name.slice("reference@".length);
+  const main = join(dir, "server", "main.ts");
+  if (!existsSync(main)) {
+    throw new UsageError(
+      `--targets ${name}: no ${main}; name a checkout of this project (with node_modules)`,
+    );
+  }
+  return {
+    name,
+    spawned: true,
+    start: (scenario) =>
+      spawnReference({ waiters: socketsNeeded(scenario), extraArgs: options.referenceArgs, main, name }),
+  };
 }

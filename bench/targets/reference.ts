@@ -7,6 +7,9 @@ import type { Target } from "./target.ts";
 const SERVER_MAIN = new URL("../../server/main.ts", import.meta.url).pathname;
 
 export interface ReferenceOptions {
+  /** Another checkout's server/main.ts (a `reference@DIR` target), to compare two versions side by side. */
+  main?: string;
+  name?: string;
   /** Parked waiters the run needs; the server's limits are raised to fit. */
   waiters: number;
   /** Extra server flags, e.g. fault injection for the gate's own tests. */
@@ -20,13 +23,13 @@ export function tsxNodeArgs(): string[] {
 export function spawnReference(options: ReferenceOptions): Promise<Target> {
   const room = String(Math.max(100_000, options.waiters * 2));
   return spawnTarget({
-    name: "reference",
+    name: options.name ?? "reference",
     command: process.execPath,
     args: [
       // --expose-gc lets /stats?gc=1 collect before measuring (churn's leak check, memory-sweep).
       "--expose-gc",
       ...tsxNodeArgs(),
-      SERVER_MAIN,
+      options.main ?? SERVER_MAIN,
       "--host",
       "127.0.0.1",
       "--port",
