@@ -4,6 +4,7 @@
 // Hot path: a /set wakes every parked /get of its key with one shared Outcome; the response body is
 // serialised once per Notification (cached in a WeakMap), not once per waiter.
 
+import type { ServerResponse } from "node:http";
 import { parse as parseQueryString } from "node:querystring";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import {
@@ -17,7 +18,15 @@ import {
   parseGet,
   parseSet,
 } from "./protocol.ts";
-import { type Clock, type Notification, type Outcome, Store, systemClock, Waiter } from "./store.ts";
+import {
+  type Clock,
+  type Deliver,
+  type Notification,
+  type Outcome,
+  Store,
+  systemClock,
+  Waiter,
+} from "./store.ts";
 
 export interface ServerLimits extends ParamLimits {
   maxBodyBytes: number;
@@ -59,6 +68,35 @@ export interface LongPollApp {
 const JSON_TYPE = "application/json; charset=utf-8";
 const OK_BODY = '{"error_code":0}';
 const SWEEP_INTERVAL_MS = 60_000;
+
+/** A response ready to write: status, a flat [name, value, ...] header list, and the body bytes. */
+interface Prebuilt {
+  status: number;
+  headers: string[];
+  body: Buffer;
+}
+
+function prebuild(status: number, json: string, extraHeaders: string[] = []): Prebuilt {
+  const body = Buffer.from(json);
+  return {
+    status,
+    headers: ["content-type", JSON_TYPE, "content-length", String(body.length), ...extraHeaders],
+    body,
+  };
+}
+
+const TIMEOUT_RESPONSE = prebuild(
+  200,
+  JSON.stringify(errorBody("timeout", "no value was set before the timeout")),
+);
+const SHUTTING_DOWN_RESPONSE = prebuild(
+  503,
+  JSON.stringify(errorBody("shutting_down", "the server is shutting down; retry on another server")),
+  ["connection", "close"],
+);
+
+const kWaiter = Symbol("waiter");
+type ParkedResponse = ServerResponse & { [kWaiter]?: Waiter };
 
 /** Known routes and their one method, for telling 405 from 404. */
 const ROUTE_METHODS: Record<string, string> = {
@@ -128,29 +166,54 @@ export function createApp(options: AppOptions = {}): LongPollApp {
     }
   };
 
-  const deliverTo = (reply: FastifyReply) =>
-    faultCostNs > 0n
-      ? (outcome: Outcome) => {
-          const until = process.hrtime.bigint() + faultCostNs;
-          while (process.hrtime.bigint() < until) {
-            // the injected fault: a slower wake path
-          }
-          sendOutcome(reply, outcome);
+  // The wake path. A parked /get is hijacked from fastify's reply pipeline: its answer is written
+  // straight to the ServerResponse from a pre-built status, header list and body Buffer, built once
+  // per notification (not per waiter). One shared deliver function and one shared close listener
+  // serve every waiter: parking allocates no closures.
+  const prebuilt = new WeakMap<Notification, Prebuilt>();
+  const prebuiltFor = (outcome: Outcome): Prebuilt => {
+    switch (outcome.kind) {
+      case "value": {
+        if (outcome.compacted) return prebuild(200, compactedBody(outcome.notification));
+        let p = prebuilt.get(outcome.notification);
+        if (p === undefined) {
+          p = prebuild(200, valueBody(outcome.notification));
+          prebuilt.set(outcome.notification, p);
         }
-      : (outcome: Outcome) => sendOutcome(reply, outcome);
-
-  app.addHook("onRequest", (_request, reply, done) => {
-    // Answering here ends the request: done() is then not called, so no route runs.
-    if (closing)
-      return sendError(reply, "shutting_down", "the server is shutting down; retry on another server");
-    done();
-  });
+        return p;
+      }
+      case "timeout":
+        return TIMEOUT_RESPONSE;
+      case "shutting_down":
+        return SHUTTING_DOWN_RESPONSE;
+    }
+  };
+  const deliverParked: Deliver = (outcome, context) => {
+    const res = context as ParkedResponse;
+    if (faultCostNs > 0n) {
+      const until = process.hrtime.bigint() + faultCostNs;
+      while (process.hrtime.bigint() < until) {
+        // the injected fault: a slower wake path
+      }
+    }
+    if (res.destroyed || res.writableEnded) return;
+    const p = prebuiltFor(outcome);
+    res.writeHead(p.status, p.headers);
+    res.end(p.body);
+  };
+  function onParkedClose(this: ParkedResponse): void {
+    // A client that goes away while parked is removed at once; after an answer this is a no-op.
+    const waiter = this[kWaiter];
+    if (waiter) store.cancel(waiter);
+  }
 
   app.post("/get", (request, reply) => {
-    const outcome = store.get(parseGet(requestParams(request), limits), deliverTo(reply));
+    const res = reply.raw as ParkedResponse;
+    const outcome = store.get(parseGet(requestParams(request), limits), deliverParked, res);
     if (outcome instanceof Waiter) {
-      // A client that goes away while parked is removed at once; after an answer this is a no-op.
-      reply.raw.once("close", () => store.cancel(outcome));
+      reply.hijack();
+      res[kWaiter] = outcome;
+      res.once("close", onParkedClose);
       return;
     }
     sendOutcome(reply, outcome);
@@ -192,6 +255,7 @@ export function createApp(options: AppOptions = {}): LongPollApp {
   });
 
   app.get("/healthz", (_request, reply) => {
+    if (closing) return sendError(reply, "shutting_down", "the server is shutting down");
     reply.type(JSON_TYPE).send(OK_BODY);
   });
 
@@ -256,5 +320,14 @@ function requestParams(request: FastifyRequest): Params {
   if (body !== undefined && body !== null && (typeof body !== "object" || Array.isArray(body))) {
     throw new ProtocolError("invalid_input", "a JSON body must be an object of parameters");
   }
-  return { ...(request.query as Params), ...(body as Params | undefined) };
+  const query = request.query as Params;
+  // The common cases (all in the body, or all in the query) need no merged copy.
+  let queryEmpty = true;
+  for (const _ in query) {
+    queryEmpty = false;
+    break;
+  }
+  if (queryEmpty) return (body as Params | undefined) ?? query;
+  if (body === undefined || body === null) return query;
+  return { ...query, ...(body as Params) };
 }

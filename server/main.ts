@@ -19,8 +19,8 @@ const FLAGS: FlagSpec[] = [
   { flag: "port", help: "TCP port to listen on (0: any free port)", default: "8888", min: 0 },
   {
     flag: "backlog",
-    help: "listen queue length (also capped by net.core.somaxconn)",
-    default: "511",
+    help: "listen queue length; the kernel caps it at net.core.somaxconn (Node's own default is 511)",
+    default: "16384",
     min: 1,
   },
   {
@@ -137,7 +137,7 @@ function parseFlags(argv: string[]) {
     help: values.help === true,
     host: (values.host as string | undefined) ?? "127.0.0.1",
     port: numbers.port ?? 8888,
-    backlog: numbers.backlog ?? 511,
+    backlog: numbers.backlog ?? 16384,
     faultWakeCostUs: numbers["fault-wake-cost-us"] ?? 0,
     limits,
   };

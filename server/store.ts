@@ -52,7 +52,12 @@ export type Outcome =
 export const TIMEOUT: Outcome = Object.freeze({ kind: "timeout" });
 export const SHUTTING_DOWN: Outcome = Object.freeze({ kind: "shutting_down" });
 
-export type Deliver = (outcome: Outcome) => void;
+/**
+ * Called exactly once with a parked waiter's outcome, and the context it was parked with. One
+ * function can serve every waiter (the HTTP layer passes the response as context), so parking
+ * allocates no closure per waiter.
+ */
+export type Deliver = (outcome: Outcome, context: unknown) => void;
 
 /** A parked /get. Opaque to callers: they hold it only to cancel it. */
 export class Waiter {
@@ -61,6 +66,7 @@ export class Waiter {
     readonly entry: Entry,
     readonly since: number,
     readonly deliver: Deliver,
+    readonly context: unknown,
   ) {}
 }
 
@@ -125,7 +131,7 @@ export class Store {
    * Answer at once (returns the outcome) or park (returns a Waiter; `deliver` is called exactly once
    * later, unless the waiter is cancelled). Throws ProtocolError when a limit refuses it.
    */
-  get(req: GetRequest, deliver: Deliver): Outcome | Waiter {
+  get(req: GetRequest, deliver: Deliver, context?: unknown): Outcome | Waiter {
     this.counters.gets++;
     if (this.closed)
       throw this.refuse("shutting_down", "the server is shutting down; retry on another server");
@@ -160,7 +166,7 @@ export class Store {
         `key "${req.key}" has ${entry.waiters.size} parked waiters, its limit (server flag --max-waiters-per-key)`,
       );
     }
-    const waiter = new Waiter(entry, since, deliver);
+    const waiter = new Waiter(entry, since, deliver, context);
     waiter.timer = this.clock.setTimeout(() => this.expireWaiter(waiter), req.timeoutS * 1000);
     entry.waiters.add(waiter);
     this.waiterCount++;
@@ -193,7 +199,7 @@ export class Store {
       entry.waiters.delete(waiter);
       this.waiterCount--;
       woken++;
-      waiter.deliver(outcome);
+      waiter.deliver(outcome, waiter.context);
     }
     this.counters.wakes += woken;
     this.dropIfIdle(entry);
@@ -223,7 +229,7 @@ export class Store {
       for (const waiter of [...entry.waiters]) {
         this.detach(waiter);
         answered++;
-        waiter.deliver(SHUTTING_DOWN);
+        waiter.deliver(SHUTTING_DOWN, waiter.context);
       }
     }
     return answered;
@@ -256,7 +262,7 @@ export class Store {
   private expireWaiter(waiter: Waiter): void {
     if (!this.detach(waiter)) return;
     this.counters.timeouts++;
-    waiter.deliver(TIMEOUT);
+    waiter.deliver(TIMEOUT, waiter.context);
   }
 
   /** Remove a parked waiter; false when it was no longer parked. */
