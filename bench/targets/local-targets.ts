@@ -62,10 +62,10 @@ export const LOCAL_TARGETS: LocalTarget[] = [
   {
     name: "nchan",
     description:
-      "nginx + nchan, long-poll subscribers (config written per run; listen backlog 511 like Node's)",
+      "nginx + nchan, long-poll subscribers (config written per run; listen backlog 16384, as the reference server)",
     supports: nchanAdapter.supports,
     missing: nchanMissing,
-    start: () => startNchan({ backlog: 511 }),
+    start: () => startNchan({ backlog: 16384 }),
   },
 ];
 
