@@ -1,7 +1,7 @@
 // `npm run bench` as a user runs it: every exit code, and the results folder it leaves.
 
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { createServer } from "node:net";
@@ -9,31 +9,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { tsxNodeArgs } from "./targets/reference.ts";
+import { runCli } from "./testing/run-cli.ts";
 
 const CLI = new URL("./cli.ts", import.meta.url).pathname;
 const FAKE_TARGET = new URL("./testing/fake-targets.ts", import.meta.url).pathname;
 
-interface Outcome {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function bench(args: string[], onStderr?: (text: string, child: ChildProcess) => void): Promise<Outcome> {
-  const child = spawn(process.execPath, [...tsxNodeArgs(), CLI, ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (c: Buffer) => {
-    stdout += c.toString();
-  });
-  child.stderr.on("data", (c: Buffer) => {
-    stderr += c.toString();
-    onStderr?.(stderr, child);
-  });
-  return new Promise((resolve) => child.on("exit", (code) => resolve({ code, stdout, stderr })));
-}
+const bench = (args: string[], onStderr?: Parameters<typeof runCli>[2]) => runCli(CLI, args, onStderr);
 
 function scenarioFile(dir: string, name: string, body: Record<string, unknown>): string {
   const file = join(dir, `${name}.json`);

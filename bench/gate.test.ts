@@ -3,7 +3,6 @@
 // path). Plus the thresholds file's validation: an unknown metric is an error, never a silent pass.
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,29 +10,13 @@ import { describe, test } from "node:test";
 import { UsageError } from "./errors.ts";
 import { evaluateGate, loadThresholds, poolRuns, type Thresholds } from "./gate.ts";
 import type { RunRecord } from "./output/results-folder.ts";
-import { tsxNodeArgs } from "./targets/reference.ts";
+import { runCli } from "./testing/run-cli.ts";
 
 const BENCH = new URL("./cli.ts", import.meta.url).pathname;
 const GATE = new URL("./gate-cli.ts", import.meta.url).pathname;
 const BASELINE = new URL("./baseline-cli.ts", import.meta.url).pathname;
 
-function run(
-  script: string,
-  args: string[],
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [...tsxNodeArgs(), script, ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (c: Buffer) => {
-    stdout += c.toString();
-  });
-  child.stderr.on("data", (c: Buffer) => {
-    stderr += c.toString();
-  });
-  return new Promise((resolve) => child.on("exit", (code) => resolve({ code, stdout, stderr })));
-}
+const run = (script: string, args: string[]) => runCli(script, args);
 
 const THRESHOLDS = {
   suite: "ci",

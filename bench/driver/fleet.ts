@@ -6,7 +6,14 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { tsxNodeArgs } from "../targets/reference.ts";
 import { stopProcess } from "../targets/spawn.ts";
-import type { FromWorker, ToWorker, WorkerPlan, WorkerReport, WorkerStatus } from "./messages.ts";
+import {
+  emptyStatus,
+  type FromWorker,
+  type ToWorker,
+  type WorkerPlan,
+  type WorkerReport,
+  type WorkerStatus,
+} from "./messages.ts";
 
 const WORKER_MAIN = new URL("./worker.ts", import.meta.url).pathname;
 const REPLY_TIMEOUT_MS = 30_000;
@@ -176,21 +183,7 @@ export class Fleet {
 }
 
 export function sumStatus(all: WorkerStatus[]): WorkerStatus {
-  const total: WorkerStatus = {
-    opened: 0,
-    connected: 0,
-    written: 0,
-    delivered: 0,
-    duplicates: 0,
-    outOfOrder: 0,
-    lost: 0,
-    finished: 0,
-    timeouts: 0,
-    early: 0,
-    errors: 0,
-    churned: 0,
-    cpuUs: 0,
-  };
+  const total: WorkerStatus = emptyStatus();
   for (const s of all) for (const k of Object.keys(total) as (keyof WorkerStatus)[]) total[k] += s[k];
   return total;
 }

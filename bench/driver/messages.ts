@@ -53,6 +53,25 @@ export interface WorkerStatus {
   cpuUs: number;
 }
 
+/** A status with every count at zero (a worker's start, and the sum's start). */
+export function emptyStatus(): WorkerStatus {
+  return {
+    opened: 0,
+    connected: 0,
+    written: 0,
+    delivered: 0,
+    duplicates: 0,
+    outOfOrder: 0,
+    lost: 0,
+    finished: 0,
+    timeouts: 0,
+    early: 0,
+    errors: 0,
+    churned: 0,
+    cpuUs: 0,
+  };
+}
+
 export interface WorkerReport extends WorkerStatus {
   /** Notification latency (arrival − scheduled send), µs. */
   latencyHistogram: string;

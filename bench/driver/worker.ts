@@ -11,7 +11,14 @@ import { messageKey, parseSetValue } from "../set-value.ts";
 import { adapterByName } from "../targets/registry.ts";
 import { runArrivals } from "./arrival-schedule.ts";
 import { ResponseParser } from "./http-response-parser.ts";
-import type { FromWorker, ToWorker, WorkerPlan, WorkerReport, WorkerStatus } from "./messages.ts";
+import {
+  emptyStatus,
+  type FromWorker,
+  type ToWorker,
+  type WorkerPlan,
+  type WorkerReport,
+  type WorkerStatus,
+} from "./messages.ts";
 
 const SAMPLE_INTERVAL_MS = 100;
 /** A timeout answer this much before its deadline counts as early (timers have ms granularity). */
@@ -38,21 +45,7 @@ class Fleet {
   private readonly connectLatency = newHistogram();
   private readonly lateness = newHistogram();
   private readonly errorReasons: Record<string, number> = {};
-  private readonly status: WorkerStatus = {
-    opened: 0,
-    connected: 0,
-    written: 0,
-    delivered: 0,
-    duplicates: 0,
-    outOfOrder: 0,
-    lost: 0,
-    finished: 0,
-    timeouts: 0,
-    early: 0,
-    errors: 0,
-    churned: 0,
-    cpuUs: 0,
-  };
+  private readonly status: WorkerStatus = emptyStatus();
   private firstDeliveryNs: bigint | undefined;
   private lastDeliveryNs: bigint | undefined;
   private closing = false;

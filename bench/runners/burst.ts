@@ -2,44 +2,22 @@
 // delivered / missing / duplicates, and the CPU of server and driver per notification.
 
 import { mergeEncoded, summarize } from "../metrics/histograms.ts";
-import { burstExpected, burstSets, keyNames, planWaiters } from "../plan.ts";
+import { burstExpected, burstSets } from "../plan.ts";
 import type { BurstScenario } from "../scenario.ts";
 import { runSets } from "../setter.ts";
 import type { RunnerApi } from "./api.ts";
-import {
-  connectAndPark,
-  cpuDelta,
-  driverShare,
-  nowNs,
-  POLL_MS,
-  recordConnectLatency,
-  recordParked,
-} from "./connect.ts";
+import { cpuDelta, driverShare, nowNs, parkFleet, pollUntil, recordConnectLatency } from "./connect.ts";
 
 export async function runBurst(api: RunnerApi<BurstScenario>): Promise<void> {
-  const { scenario: s, target, guard, metric, progress, phases } = api;
-  const keys = keyNames(api.runTag, s.name, api.repeat, s.keys);
-  const fleet = await api.startFleet(
-    planWaiters({
-      waiters: s.waiters,
-      keys,
-      arrival: s.arrival,
-      waitTimeoutS: s.wait_timeout_s,
-      mode: { kind: "burst" },
-      workers: api.workers,
-      host: target.url.hostname,
-      port: Number(target.url.port),
-      adapter: target.adapter.name,
-    }),
-  );
-  const parked = await connectAndPark(api, fleet, {
-    total: s.waiters,
-    batch: s.waiters,
+  const { scenario: s, target, guard, metric, phases } = api;
+  const { fleet, parked, keys } = await parkFleet(api, {
+    waiters: s.waiters,
+    keys: s.keys,
     arrival: s.arrival,
+    waitTimeoutS: s.wait_timeout_s,
+    mode: { kind: "burst" },
     readyMs: s.deadlines.ready_ms,
-    phases: true,
   });
-  recordParked(api, parked, s.waiters);
 
   const sets = burstSets(keys, s.sets.count, s.sets.window_ms);
   const expected = burstExpected(s.waiters, s.keys, s.sets.count);
@@ -51,19 +29,13 @@ export async function runBurst(api: RunnerApi<BurstScenario>): Promise<void> {
     fireAtNs = nowNs() + 50_000_000n;
     const setter = await guard(runSets({ url: target.url, adapter: target.adapter, sets, fireAtNs }));
     phases.begin("collect");
-    const deadline = fireAtNs + BigInt(s.deadlines.collect_ms) * 1_000_000n;
-    for (;;) {
-      status = await guard(fleet.status());
-      progress.detail(`delivered ${status.delivered} / ${expected}`);
-      if (status.delivered + status.errors >= expected) break;
-      if (nowNs() > deadline) {
-        api.result.warnings.push(
-          `${s.name}: collect deadline (${s.deadlines.collect_ms} ms) passed with ${status.delivered} of ${expected} delivered`,
-        );
-        break;
-      }
-      await guard(api.sleep(POLL_MS));
-    }
+    status = await pollUntil(
+      api,
+      fleet,
+      fireAtNs + BigInt(s.deadlines.collect_ms) * 1_000_000n,
+      (st) => st.delivered + st.errors >= expected,
+      (st) => `delivered ${st.delivered} / ${expected}`,
+    );
     const cpu = cpuDelta(parked.cpuReady, await api.readCpu());
     driverShare(api, "fanout", cpu, phases.elapsed() - fireStart);
     metric("sets_sent", setter.sent);

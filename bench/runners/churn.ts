@@ -3,36 +3,21 @@
 // one). Reports the before/after figures and flags a leak: parked waiters left, or heap growth over
 // the scenario's tolerance.
 
-import { keyNames, planWaiters } from "../plan.ts";
 import type { ChurnScenario } from "../scenario.ts";
 import type { RunnerApi } from "./api.ts";
-import { connectAndPark, recordConnectLatency, recordParked } from "./connect.ts";
+import { parkFleet, recordConnectLatency } from "./connect.ts";
 
 export async function runChurn(api: RunnerApi<ChurnScenario>): Promise<void> {
-  const { scenario: s, target, guard, metric, phases, result } = api;
-  const keys = keyNames(api.runTag, s.name, api.repeat, s.keys);
+  const { scenario: s, guard, metric, phases, result } = api;
   const before = await guard(api.readMemory(true));
-  const fleet = await api.startFleet(
-    planWaiters({
-      waiters: s.waiters,
-      keys,
-      arrival: s.arrival,
-      waitTimeoutS: s.wait_timeout_s,
-      mode: { kind: "burst" },
-      workers: api.workers,
-      host: target.url.hostname,
-      port: Number(target.url.port),
-      adapter: target.adapter.name,
-    }),
-  );
-  const parked = await connectAndPark(api, fleet, {
-    total: s.waiters,
-    batch: s.waiters,
+  const { fleet } = await parkFleet(api, {
+    waiters: s.waiters,
+    keys: s.keys,
     arrival: s.arrival,
+    waitTimeoutS: s.wait_timeout_s,
+    mode: { kind: "burst" },
     readyMs: s.deadlines.ready_ms,
-    phases: true,
   });
-  recordParked(api, parked, s.waiters);
 
   phases.begin("fire");
   api.progress.detail(`churning ${s.churn_per_s}/s for ${s.duration_s} s`);

@@ -5,11 +5,12 @@
 
 import { arrivalSpanMs } from "../driver/arrival-schedule.ts";
 import type { Fleet } from "../driver/fleet.ts";
-import type { WorkerStatus } from "../driver/messages.ts";
+import type { WaiterMode, WorkerStatus } from "../driver/messages.ts";
 import { TargetError } from "../errors.ts";
 import { mergeEncoded, summarize } from "../metrics/histograms.ts";
 import { listenCounters } from "../metrics/proc.ts";
 import type { CpuReading } from "../metrics/sampler.ts";
+import { keyNames, planWaiters } from "../plan.ts";
 import type { Arrival } from "../scenario.ts";
 import type { TargetStats } from "../targets/target.ts";
 import type { RunnerApi } from "./api.ts";
@@ -182,4 +183,71 @@ export function recordConnectLatency(api: RunnerApi, connectHistograms: string[]
   api.metric("connect_p50_ms", s.p50_ms);
   api.metric("connect_p99_ms", s.p99_ms);
   api.metric("connect_max_ms", s.max_ms);
+}
+
+export interface FleetOptions {
+  waiters: number;
+  keys: number;
+  arrival: Arrival;
+  waitTimeoutS: number;
+  mode: WaiterMode;
+  readyMs: number;
+}
+
+/**
+ * The opening every parking scenario shares: plan the waiters (dealt over the run's keys), fork the
+ * fleet, connect and park them all, and record the connect-side metrics.
+ */
+export async function parkFleet(
+  api: RunnerApi,
+  o: FleetOptions,
+): Promise<{ fleet: Fleet; parked: Parked; keys: string[] }> {
+  const { target } = api;
+  const keys = keyNames(api.runTag, api.scenario.name, api.repeat, o.keys);
+  const fleet = await api.startFleet(
+    planWaiters({
+      waiters: o.waiters,
+      keys,
+      arrival: o.arrival,
+      waitTimeoutS: o.waitTimeoutS,
+      mode: o.mode,
+      workers: api.workers,
+      host: target.url.hostname,
+      port: Number(target.url.port),
+      adapter: target.adapter.name,
+    }),
+  );
+  const parked = await connectAndPark(api, fleet, {
+    total: o.waiters,
+    batch: o.waiters,
+    arrival: o.arrival,
+    readyMs: o.readyMs,
+    phases: true,
+  });
+  recordParked(api, parked, o.waiters);
+  return { fleet, parked, keys };
+}
+
+/**
+ * Poll the fleet until `done` says so or the deadline passes (then a warning says how far it got).
+ * Returns the last status.
+ */
+export async function pollUntil(
+  api: RunnerApi,
+  fleet: Fleet,
+  deadlineNs: bigint,
+  done: (s: WorkerStatus) => boolean,
+  describe: (s: WorkerStatus) => string,
+): Promise<WorkerStatus> {
+  let status = await api.guard(fleet.status());
+  while (!done(status)) {
+    if (nowNs() > deadlineNs) {
+      api.result.warnings.push(`${api.scenario.name}: deadline passed with ${describe(status)}`);
+      break;
+    }
+    api.progress.detail(describe(status));
+    await api.guard(api.sleep(POLL_MS));
+    status = await api.guard(fleet.status());
+  }
+  return status;
 }

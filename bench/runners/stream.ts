@@ -6,20 +6,12 @@
 
 import { request } from "undici";
 import { mergeEncoded, summarize } from "../metrics/histograms.ts";
-import { keyNames, planWaiters, streamSets } from "../plan.ts";
+import { keyNames, streamSets } from "../plan.ts";
 import type { StreamScenario } from "../scenario.ts";
 import { runSets } from "../setter.ts";
 import type { Target } from "../targets/target.ts";
 import type { RunnerApi } from "./api.ts";
-import {
-  connectAndPark,
-  cpuDelta,
-  driverShare,
-  nowNs,
-  POLL_MS,
-  recordConnectLatency,
-  recordParked,
-} from "./connect.ts";
+import { cpuDelta, driverShare, nowNs, parkFleet, pollUntil, recordConnectLatency } from "./connect.ts";
 
 /** Does the target answer with a version (the cursor extension)? Asked with one set and one get. */
 export async function detectCursor(target: Target, key: string): Promise<boolean> {
@@ -49,27 +41,14 @@ export async function runStream(api: RunnerApi<StreamScenario>): Promise<void> {
   const cursor = await guard(detectCursor(target, `${keys[0]}-probe`));
   result.flags.streamMode = cursor ? "cursor" : "fresh-key";
   const { sets, messagesPerKey } = streamSets(keys, s.rate_per_s, s.duration_s, cursor);
-  const fleet = await api.startFleet(
-    planWaiters({
-      waiters: s.waiters,
-      keys,
-      arrival: s.arrival,
-      waitTimeoutS: s.wait_timeout_s,
-      mode: { kind: "stream", cursor, messagesPerKey },
-      workers: api.workers,
-      host: target.url.hostname,
-      port: Number(target.url.port),
-      adapter: target.adapter.name,
-    }),
-  );
-  const parked = await connectAndPark(api, fleet, {
-    total: s.waiters,
-    batch: s.waiters,
+  const { fleet, parked } = await parkFleet(api, {
+    waiters: s.waiters,
+    keys: s.keys,
     arrival: s.arrival,
+    waitTimeoutS: s.wait_timeout_s,
+    mode: { kind: "stream", cursor, messagesPerKey },
     readyMs: s.deadlines.ready_ms,
-    phases: true,
   });
-  recordParked(api, parked, s.waiters);
 
   phases.begin("fire");
   const fireStart = phases.elapsed();
@@ -88,18 +67,13 @@ export async function runStream(api: RunnerApi<StreamScenario>): Promise<void> {
   const setter = await guard(publishing);
 
   phases.begin("collect");
-  const deadline = nowNs() + BigInt(s.deadlines.collect_ms) * 1_000_000n;
-  let status = await guard(fleet.status());
-  while (status.finished + status.errors < s.waiters && nowNs() < deadline) {
-    progress.detail(`finished ${status.finished} / ${s.waiters}`);
-    await guard(api.sleep(POLL_MS));
-    status = await guard(fleet.status());
-  }
-  if (status.finished < s.waiters) {
-    result.warnings.push(
-      `${s.name}: collect deadline passed with ${status.finished} of ${s.waiters} waiters at their key's last message`,
-    );
-  }
+  const status = await pollUntil(
+    api,
+    fleet,
+    nowNs() + BigInt(s.deadlines.collect_ms) * 1_000_000n,
+    (st) => st.finished + st.errors >= s.waiters,
+    (st) => `${st.finished} of ${s.waiters} waiters at their key's last message`,
+  );
   if (status.errors > 0) await api.failIfTargetGone(status);
   const cpu = cpuDelta(parked.cpuReady, await api.readCpu());
   driverShare(api, "fanout", cpu, phases.elapsed() - fireStart);

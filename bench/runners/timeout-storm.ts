@@ -3,55 +3,32 @@
 // distribution of arrival − (request written + timeout)) and the server's CPU during the storm.
 
 import { mergeEncoded, summarize } from "../metrics/histograms.ts";
-import { keyNames, planWaiters } from "../plan.ts";
 import type { TimeoutStormScenario } from "../scenario.ts";
 import type { RunnerApi } from "./api.ts";
-import {
-  connectAndPark,
-  cpuDelta,
-  driverShare,
-  nowNs,
-  POLL_MS,
-  recordConnectLatency,
-  recordParked,
-} from "./connect.ts";
+import { cpuDelta, driverShare, parkFleet, pollUntil, recordConnectLatency } from "./connect.ts";
 
 export async function runTimeoutStorm(api: RunnerApi<TimeoutStormScenario>): Promise<void> {
-  const { scenario: s, target, guard, metric, progress, phases } = api;
-  const keys = keyNames(api.runTag, s.name, api.repeat, s.keys);
-  const fleet = await api.startFleet(
-    planWaiters({
-      waiters: s.waiters,
-      keys,
-      arrival: s.arrival,
-      waitTimeoutS: s.timeout_s,
-      mode: { kind: "timeout" },
-      workers: api.workers,
-      host: target.url.hostname,
-      port: Number(target.url.port),
-      adapter: target.adapter.name,
-    }),
-  );
-  const parked = await connectAndPark(api, fleet, {
-    total: s.waiters,
-    batch: s.waiters,
+  const { scenario: s, metric, phases } = api;
+  const { fleet, parked } = await parkFleet(api, {
+    waiters: s.waiters,
+    keys: s.keys,
     arrival: s.arrival,
+    waitTimeoutS: s.timeout_s,
+    mode: { kind: "timeout" },
+    // The barrier must end before the first timeout fires.
     readyMs: Math.min(s.deadlines.ready_ms, s.timeout_s * 1000),
-    phases: true,
   });
-  recordParked(api, parked, s.waiters);
 
   // The storm: every waiter's timeout fires; wait until each has its answer.
   phases.begin("collect");
   const stormStart = phases.elapsed();
-  const deadline =
-    parked.startAtNs + BigInt(Math.round(s.timeout_s * 1000) + s.deadlines.collect_ms) * 1_000_000n;
-  let status = await guard(fleet.status());
-  while (status.timeouts + status.errors < s.waiters && nowNs() < deadline) {
-    progress.detail(`timed out ${status.timeouts} / ${s.waiters}`);
-    await guard(api.sleep(POLL_MS));
-    status = await guard(fleet.status());
-  }
+  const status = await pollUntil(
+    api,
+    fleet,
+    parked.startAtNs + BigInt(Math.round(s.timeout_s * 1000) + s.deadlines.collect_ms) * 1_000_000n,
+    (st) => st.timeouts + st.errors >= s.waiters,
+    (st) => `timed out ${st.timeouts} / ${s.waiters}`,
+  );
   if (status.errors > 0) await api.failIfTargetGone(status);
   const cpu = cpuDelta(parked.cpuReady, await api.readCpu());
   driverShare(api, "fanout", cpu, phases.elapsed() - stormStart);
