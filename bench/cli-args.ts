@@ -33,7 +33,7 @@ reference server, which it starts itself.
                    known: reference, node-http, tornado, nchan (see --list); reference@DIR
                    runs another checkout's server (e.g. the commit before a change)
   --reference-args="FLAGS"
-                   extra flags for the reference server, e.g. --reference-args="--fault-wake-cost-us 20"
+                   extra flags for the reference server, e.g. --reference-args="--fault-wake-cost-us 50"
                    (fault injection, for testing the regression gate only)
   --workers N      driver worker processes (default: one per 15,000 waiters)
   --repeat N       run every scenario N times, all kept in the results (default 1)

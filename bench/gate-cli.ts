@@ -33,7 +33,7 @@ const USAGE = `usage: npm run bench:ci -- [scenario files...] [flags]
   --baseline DIR          baseline folder with run.json and thresholds.json (default results/baseline)
   --out DIR               results folder (default results/<run-id>)
   --repeat N              repeats per scenario and target (default: thresholds.json "repeat")
-  --reference-args="..."  extra reference-server flags (e.g. --reference-args="--fault-wake-cost-us 20":
+  --reference-args="..."  extra reference-server flags (e.g. --reference-args="--fault-wake-cost-us 50":
                           fault injection, for testing the gate only)
   --workers N             driver worker processes
   --quiet                 no progress on stderr`;
