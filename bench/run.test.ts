@@ -10,16 +10,16 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { decodeHistogram } from "./metrics/histograms.ts";
 import { LATENCY_COLUMNS, SUMMARY_COLUMNS, TIMESERIES_COLUMNS } from "./output/csv.ts";
-import { createProgress } from "./output/progress.ts";
 import { environment, runRecord, writeRunFolder } from "./output/results-folder.ts";
 import { readHostLimits } from "./preflight.ts";
-import { type RunContext, runScenario, type ScenarioResult } from "./run.ts";
+import { runScenario } from "./run.ts";
 import { type BurstScenario, socketsNeeded } from "./scenario.ts";
 import { attachTarget } from "./targets/attach.ts";
 import { spawnReference, tsxNodeArgs } from "./targets/reference.ts";
 import { seedAdapter } from "./targets/seed.ts";
 import { spawnTarget } from "./targets/spawn.ts";
 import { listenFakeTarget } from "./testing/fake-targets.ts";
+import { metricOf, testContext } from "./testing/run-context.ts";
 
 const FAKE_TARGET = new URL("./testing/fake-targets.ts", import.meta.url).pathname;
 
@@ -38,21 +38,8 @@ function scenario(over: Partial<BurstScenario> = {}): BurstScenario {
   };
 }
 
-function context(startTarget: RunContext["startTarget"], over: Partial<RunContext> = {}): RunContext {
-  return {
-    startTarget,
-    spawnedTarget: true,
-    workers: 2,
-    signal: new AbortController().signal,
-    progress: createProgress(process.stderr, true),
-    runTag: "test",
-    repeat: 0,
-    hostLimits: readHostLimits(),
-    ...over,
-  };
-}
-
-const metric = (r: ScenarioResult, name: string) => r.metrics.find((m) => m.name === name)?.value;
+const context = testContext;
+const metric = metricOf;
 
 function csvRows(text: string): { header: string[]; rows: string[][] } {
   const [head, ...rest] = text.trim().split("\n");

@@ -5,8 +5,6 @@
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import { decodeHistogram } from "../metrics/histograms.ts";
-import { createProgress } from "../output/progress.ts";
-import { readHostLimits } from "../preflight.ts";
 import { type RunContext, runScenario, type ScenarioResult } from "../run.ts";
 import { type Scenario, socketsNeeded } from "../scenario.ts";
 import { attachTarget } from "../targets/attach.ts";
@@ -14,24 +12,15 @@ import { localTarget } from "../targets/local-targets.ts";
 import { spawnReference } from "../targets/reference.ts";
 import { seedAdapter } from "../targets/seed.ts";
 import { type FakeTarget, listenFakeTarget } from "../testing/fake-targets.ts";
+import { metricOf, testContext } from "../testing/run-context.ts";
 
 const deadlines = { ready_ms: 20_000, collect_ms: 10_000 };
 
-function context(startTarget: RunContext["startTarget"], spawned = true): RunContext {
-  return {
-    startTarget,
-    spawnedTarget: spawned,
-    workers: 2,
-    signal: new AbortController().signal,
-    progress: createProgress(process.stderr, true),
-    runTag: "rt",
-    repeat: 0,
-    hostLimits: readHostLimits(),
-  };
-}
+const context = (startTarget: RunContext["startTarget"], spawned = true) =>
+  testContext(startTarget, { spawnedTarget: spawned });
 
 const reference = context((s) => spawnReference({ waiters: socketsNeeded(s) }));
-const metric = (r: ScenarioResult, name: string) => r.metrics.find((m) => m.name === name)?.value;
+const metric = metricOf;
 const ok = (r: ScenarioResult) => assert.equal(r.error, undefined, r.error?.message);
 
 const stream = (over: Partial<Extract<Scenario, { type: "stream" }>> = {}): Scenario => ({
@@ -88,7 +77,14 @@ describe("stream", () => {
     const fake = await listenFakeTarget({ dropEvery: 10 });
     fakes.push(fake);
     const r = await runScenario(
-      stream({ waiters: 20, keys: 2, rate_per_s: 20, duration_s: 2 }),
+      // A waiter whose key's last message was dropped never finishes: a short collect deadline.
+      stream({
+        waiters: 20,
+        keys: 2,
+        rate_per_s: 20,
+        duration_s: 2,
+        deadlines: { ready_ms: 20_000, collect_ms: 2_000 },
+      }),
       context(() => attachTarget(fake.url, seedAdapter), false),
     );
     assert.equal(r.flags.streamMode, "cursor");

@@ -5,26 +5,16 @@
 
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { createProgress } from "../output/progress.ts";
-import { readHostLimits } from "../preflight.ts";
-import { type RunContext, runScenario, type ScenarioResult } from "../run.ts";
+import { runScenario } from "../run.ts";
 import type { Scenario } from "../scenario.ts";
+import { metricOf, testContext } from "../testing/run-context.ts";
 import { nchanAdapter } from "./nchan.ts";
 import { nchanConfig, nchanMissing, startNchan, startTornado, tornadoMissing } from "./peers.ts";
 import { seedAdapter } from "./seed.ts";
 import { spawnTarget } from "./spawn.ts";
 import type { Target } from "./target.ts";
 
-const context = (startTarget: () => Promise<Target>): RunContext => ({
-  startTarget,
-  spawnedTarget: true,
-  workers: 1,
-  signal: new AbortController().signal,
-  progress: createProgress(process.stderr, true),
-  runTag: "peer",
-  repeat: 0,
-  hostLimits: readHostLimits(),
-});
+const context = (startTarget: () => Promise<Target>) => testContext(startTarget, { workers: 1 });
 
 const fanout: Scenario = {
   name: "peer-fanout",
@@ -38,7 +28,7 @@ const fanout: Scenario = {
   deadlines: { ready_ms: 20_000, collect_ms: 10_000 },
 };
 
-const metric = (r: ScenarioResult, name: string) => r.metrics.find((m) => m.name === name)?.value;
+const metric = metricOf;
 
 describe("tornado peer (the original design)", { skip: tornadoMissing() }, () => {
   test("200 waiters over 2 keys: all delivered; no /stats, so the barrier is approximate", async () => {

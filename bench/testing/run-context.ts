@@ -1,0 +1,26 @@
+// A RunContext for the engine's own tests: quiet progress, this host's limits, a signal nobody aborts
+// unless the test passes its own. And the one-line metric lookup the tests assert on.
+
+import { createProgress } from "../output/progress.ts";
+import { readHostLimits } from "../preflight.ts";
+import type { RunContext, ScenarioResult } from "../run.ts";
+
+export function testContext(
+  startTarget: RunContext["startTarget"],
+  over: Partial<RunContext> = {},
+): RunContext {
+  return {
+    startTarget,
+    spawnedTarget: true,
+    workers: 2,
+    signal: new AbortController().signal,
+    progress: createProgress(process.stderr, true),
+    runTag: "test",
+    repeat: 0,
+    hostLimits: readHostLimits(),
+    ...over,
+  };
+}
+
+export const metricOf = (r: ScenarioResult, name: string): number | undefined =>
+  r.metrics.find((m) => m.name === name)?.value;
