@@ -228,7 +228,8 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
       },
       readMemory,
       drain,
-      async failIfTargetGone(_status: WorkerStatus) {
+      async failIfTargetGone(status: WorkerStatus) {
+        if (status.errors === 0) return;
         const gone = await guard(started.checkGone());
         if (gone !== undefined) throw new TargetError(`target died mid-run: ${gone}`);
       },

@@ -37,7 +37,7 @@ export interface RunnerApi<S extends Scenario = Scenario> {
   readMemory(gc?: boolean): Promise<TargetStats>;
   /** Close every waiter socket and wait until the target holds none; records parked_after_drain. */
   drain(): Promise<number | undefined>;
-  /** When waiters failed, ask whether the target is gone: if so, end the run with exit 3. */
+  /** When some waiters failed (status.errors > 0), ask whether the target is gone: if so, end the run with exit 3. */
   failIfTargetGone(status: WorkerStatus): Promise<void>;
 }
 

@@ -50,7 +50,7 @@ export async function runBurst(api: RunnerApi<BurstScenario>): Promise<void> {
     metric("driver_cpu_fanout_ms", cpu.driverMs);
     metric("driver_cpu_per_notification_us", (cpu.driverMs * 1000) / Math.max(1, status.delivered));
   }
-  if (status.errors > 0) await api.failIfTargetGone(status);
+  await api.failIfTargetGone(status);
 
   const reports = await api.takeReports();
   recordConnectLatency(

@@ -23,7 +23,7 @@ export async function runChurn(api: RunnerApi<ChurnScenario>): Promise<void> {
   api.progress.detail(`churning ${s.churn_per_s}/s for ${s.duration_s} s`);
   await guard(fleet.churn(s.churn_per_s, s.duration_s * 1000));
   const status = await guard(fleet.status());
-  if (status.errors > 0) await api.failIfTargetGone(status);
+  await api.failIfTargetGone(status);
   const reports = await api.takeReports();
   recordConnectLatency(
     api,

@@ -80,7 +80,7 @@ export async function connectAndPark(api: RunnerApi, fleet: Fleet, o: ParkOption
     status = await guard(fleet.status());
     parked = (await guard(target.stats().catch(() => undefined)))?.waiters;
     progress.detail(`parked ${parked ?? "?"} / ${o.total}, written ${status.written}`);
-    if (status.errors > 0) await api.failIfTargetGone(status);
+    await api.failIfTargetGone(status);
     if (status.errors >= o.total) {
       await api.takeReports();
       throw new TargetError(

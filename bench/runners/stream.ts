@@ -74,7 +74,7 @@ export async function runStream(api: RunnerApi<StreamScenario>): Promise<void> {
     (st) => st.finished + st.errors >= s.waiters,
     (st) => `${st.finished} of ${s.waiters} waiters at their key's last message`,
   );
-  if (status.errors > 0) await api.failIfTargetGone(status);
+  await api.failIfTargetGone(status);
   const cpu = cpuDelta(parked.cpuReady, await api.readCpu());
   driverShare(api, "fanout", cpu, phases.elapsed() - fireStart);
 

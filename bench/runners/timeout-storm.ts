@@ -29,7 +29,7 @@ export async function runTimeoutStorm(api: RunnerApi<TimeoutStormScenario>): Pro
     (st) => st.timeouts + st.errors >= s.waiters,
     (st) => `timed out ${st.timeouts} / ${s.waiters}`,
   );
-  if (status.errors > 0) await api.failIfTargetGone(status);
+  await api.failIfTargetGone(status);
   const cpu = cpuDelta(parked.cpuReady, await api.readCpu());
   driverShare(api, "fanout", cpu, phases.elapsed() - stormStart);
   const reports = await api.takeReports();
