@@ -17,6 +17,8 @@ import {
   parseClear,
   parseGet,
   parseSet,
+  SHUTTING_DOWN_MESSAGE,
+  TIMEOUT_MESSAGE,
 } from "./protocol.ts";
 import {
   type Clock,
@@ -85,13 +87,10 @@ function prebuild(status: number, json: string, extraHeaders: string[] = []): Pr
   };
 }
 
-const TIMEOUT_RESPONSE = prebuild(
-  200,
-  JSON.stringify(errorBody("timeout", "no value was set before the timeout")),
-);
+const TIMEOUT_RESPONSE = prebuild(200, JSON.stringify(errorBody("timeout", TIMEOUT_MESSAGE)));
 const SHUTTING_DOWN_RESPONSE = prebuild(
   503,
-  JSON.stringify(errorBody("shutting_down", "the server is shutting down; retry on another server")),
+  JSON.stringify(errorBody("shutting_down", SHUTTING_DOWN_MESSAGE)),
   ["connection", "close"],
 );
 
@@ -127,20 +126,6 @@ export function createApp(options: AppOptions = {}): LongPollApp {
     (_request, body, done) => done(null, parseQueryString(body as string)),
   );
 
-  // Serialise each notification once; every waiter it wakes sends the same string.
-  const bodies = new WeakMap<Notification, string>();
-  const valueBody = (n: Notification): string => {
-    let body = bodies.get(n);
-    if (body === undefined) {
-      body = JSON.stringify({ error_code: 0, value: n.value, version: n.version });
-      bodies.set(n, body);
-    }
-    return body;
-  };
-
-  const compactedBody = (n: Notification): string =>
-    JSON.stringify({ error_code: 0, value: n.value, version: n.version, compacted: true });
-
   const sendError = (reply: FastifyReply, name: ErrorName, message: string): void => {
     if (name === "shutting_down") reply.header("connection", "close");
     reply
@@ -149,36 +134,24 @@ export function createApp(options: AppOptions = {}): LongPollApp {
       .send(JSON.stringify(errorBody(name, message)));
   };
 
-  const sendOutcome = (reply: FastifyReply, outcome: Outcome): void => {
-    if (reply.sent || reply.raw.destroyed) return;
-    switch (outcome.kind) {
-      case "value":
-        reply
-          .type(JSON_TYPE)
-          .send(outcome.compacted ? compactedBody(outcome.notification) : valueBody(outcome.notification));
-        return;
-      case "timeout":
-        sendError(reply, "timeout", "no value was set before the timeout");
-        return;
-      case "shutting_down":
-        sendError(reply, "shutting_down", "the server is shutting down; retry on another server");
-        return;
-    }
-  };
-
-  // The wake path. A parked /get is hijacked from fastify's reply pipeline: its answer is written
-  // straight to the ServerResponse from a pre-built status, header list and body Buffer, built once
-  // per notification (not per waiter). One shared deliver function and one shared close listener
-  // serve every waiter: parking allocates no closures.
+  // Every /get outcome, answered at once or after parking, is written the same way: straight to the
+  // ServerResponse from a pre-built status, header list and body Buffer. A value's is built once per
+  // notification and shared by every waiter it wakes (not serialised per waiter).
   const prebuilt = new WeakMap<Notification, Prebuilt>();
   const prebuiltFor = (outcome: Outcome): Prebuilt => {
     switch (outcome.kind) {
       case "value": {
-        if (outcome.compacted) return prebuild(200, compactedBody(outcome.notification));
-        let p = prebuilt.get(outcome.notification);
+        const n = outcome.notification;
+        if (outcome.compacted) {
+          return prebuild(
+            200,
+            JSON.stringify({ error_code: 0, value: n.value, version: n.version, compacted: true }),
+          );
+        }
+        let p = prebuilt.get(n);
         if (p === undefined) {
-          p = prebuild(200, valueBody(outcome.notification));
-          prebuilt.set(outcome.notification, p);
+          p = prebuild(200, JSON.stringify({ error_code: 0, value: n.value, version: n.version }));
+          prebuilt.set(n, p);
         }
         return p;
       }
@@ -188,6 +161,15 @@ export function createApp(options: AppOptions = {}): LongPollApp {
         return SHUTTING_DOWN_RESPONSE;
     }
   };
+  const writeOutcome = (res: ServerResponse, outcome: Outcome): void => {
+    if (res.destroyed || res.writableEnded) return;
+    const p = prebuiltFor(outcome);
+    res.writeHead(p.status, p.headers);
+    res.end(p.body);
+  };
+
+  // The wake path. A parked /get is hijacked from fastify's reply pipeline; one shared deliver
+  // function and one shared close listener serve every waiter: parking allocates no closures.
   const deliverParked: Deliver = (outcome, context) => {
     const res = context as ParkedResponse;
     if (faultCostNs > 0n) {
@@ -196,10 +178,7 @@ export function createApp(options: AppOptions = {}): LongPollApp {
         // the injected fault: a slower wake path
       }
     }
-    if (res.destroyed || res.writableEnded) return;
-    const p = prebuiltFor(outcome);
-    res.writeHead(p.status, p.headers);
-    res.end(p.body);
+    writeOutcome(res, outcome);
   };
   function onParkedClose(this: ParkedResponse): void {
     // A client that goes away while parked is removed at once; after an answer this is a no-op.
@@ -216,7 +195,8 @@ export function createApp(options: AppOptions = {}): LongPollApp {
       res.once("close", onParkedClose);
       return;
     }
-    sendOutcome(reply, outcome);
+    reply.hijack();
+    writeOutcome(res, outcome);
   });
 
   app.post("/set", (request, reply) => {
@@ -255,7 +235,7 @@ export function createApp(options: AppOptions = {}): LongPollApp {
   });
 
   app.get("/healthz", (_request, reply) => {
-    if (closing) return sendError(reply, "shutting_down", "the server is shutting down");
+    if (closing) return sendError(reply, "shutting_down", SHUTTING_DOWN_MESSAGE);
     reply.type(JSON_TYPE).send(OK_BODY);
   });
 

@@ -37,6 +37,10 @@ export class ProtocolError extends Error {
   }
 }
 
+/** The messages of the two outcomes every waiter may get besides a value. */
+export const TIMEOUT_MESSAGE = "no value was set before the timeout";
+export const SHUTTING_DOWN_MESSAGE = "the server is shutting down; retry on another server";
+
 export interface ErrorBody {
   error_code: number;
   error: ErrorName;

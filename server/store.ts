@@ -6,7 +6,7 @@
 // answered, times out or is cancelled leaves nothing behind (its timer is cleared, its entry removed).
 
 import type { ClearRequest, GetRequest, SetRequest } from "./protocol.ts";
-import { ProtocolError } from "./protocol.ts";
+import { ProtocolError, SHUTTING_DOWN_MESSAGE } from "./protocol.ts";
 
 export type TimerHandle = unknown;
 
@@ -133,8 +133,7 @@ export class Store {
    */
   get(req: GetRequest, deliver: Deliver, context?: unknown): Outcome | Waiter {
     this.counters.gets++;
-    if (this.closed)
-      throw this.refuse("shutting_down", "the server is shutting down; retry on another server");
+    if (this.closed) throw this.refuse("shutting_down", SHUTTING_DOWN_MESSAGE);
     const since = req.since ?? -1;
     const existing = this.entries.get(req.key);
     if (existing) {
@@ -181,8 +180,7 @@ export class Store {
   /** Store the value, wake every parked waiter of the key whose cursor it passes. */
   set(req: SetRequest): { version: number; woken: number } {
     this.counters.sets++;
-    if (this.closed)
-      throw this.refuse("shutting_down", "the server is shutting down; retry on another server");
+    if (this.closed) throw this.refuse("shutting_down", SHUTTING_DOWN_MESSAGE);
     const entry = this.entries.get(req.key) ?? this.createEntry(req.key);
     const notification: Notification = { key: req.key, value: req.value, version: ++this.version };
     entry.value = notification;
