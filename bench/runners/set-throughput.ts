@@ -4,11 +4,11 @@
 // files (latency CSV, .hlog) as every other scenario's.
 
 import autocannon from "autocannon";
-import { request } from "undici";
 import { encodeHistogram, newHistogram, summarize } from "../metrics/histograms.ts";
 import { keyNames } from "../plan.ts";
 import type { SetThroughputScenario } from "../scenario.ts";
 import type { SetRequest } from "../targets/adapter.ts";
+import { sendOne } from "../targets/send-one.ts";
 import type { RunnerApi } from "./api.ts";
 import { cpuDelta } from "./connect.ts";
 
@@ -78,15 +78,7 @@ export async function runSetThroughput(api: RunnerApi<SetThroughputScenario>): P
   if (set.cpuMs !== undefined) metric("server_cpu_per_set_us", (set.cpuMs * 1000) / Math.max(1, set.total));
   if (s.get) {
     // The value must be there (and not expired) for /get to answer at once.
-    const seed = target.adapter.setRequest(key, value);
-    const res = await api.guard(
-      request(new URL(seed.path, target.url), {
-        method: seed.method,
-        body: seed.body,
-        headers: { "content-type": seed.contentType },
-      }),
-    );
-    await res.body.dump();
+    await api.guard(sendOne(target, target.adapter.setRequest(key, value)));
     api.progress.detail(`/get of a present value with ${s.connections} connections for ${s.duration_s} s`);
     const get = await drive(api, target.adapter.immediateGetRequest(key));
     result.histograms.get = get.histogram;

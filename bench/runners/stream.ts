@@ -4,34 +4,20 @@
 // The re-poll uses the `since` cursor where the target has one; otherwise a fresh key per message
 // (`<key>-m<seq>`), which loses nothing on the original protocol either. run.json says which.
 
-import { request } from "undici";
 import { mergeEncoded, summarize } from "../metrics/histograms.ts";
 import { keyNames, streamSets } from "../plan.ts";
 import type { StreamScenario } from "../scenario.ts";
 import { runSets } from "../setter.ts";
+import { sendOne } from "../targets/send-one.ts";
 import type { Target } from "../targets/target.ts";
 import type { RunnerApi } from "./api.ts";
 import { cpuDelta, driverShare, nowNs, parkFleet, pollUntil, recordConnectLatency } from "./connect.ts";
 
-/** Does the target answer with a version (the cursor extension)? Asked with one set and one get. */
+/** Does the target answer with a version (the cursor extension)? Asked with one set and one read. */
 export async function detectCursor(target: Target, key: string): Promise<boolean> {
-  const set = target.adapter.setRequest(key, "lpb-cursor-probe");
-  const setRes = await request(new URL(set.path, target.url), {
-    method: set.method,
-    body: set.body,
-    headers: { "content-type": set.contentType },
-  });
-  await setRes.body.dump();
-  const raw = target.adapter.waitRequest(target.url.host, key, 0);
-  const [head, body] = raw.split("\r\n\r\n") as [string, string];
-  const path = (head.split(" ")[1] ?? "/get") as string;
-  const type = /content-type: (.*)/i.exec(head)?.[1] ?? "application/x-www-form-urlencoded";
-  const res = await request(new URL(path, target.url), {
-    method: "POST",
-    body,
-    headers: { "content-type": type },
-  });
-  const classified = target.adapter.classify(res.statusCode, await res.body.text());
+  await sendOne(target, target.adapter.setRequest(key, "lpb-cursor-probe"));
+  const { status, body } = await sendOne(target, target.adapter.immediateGetRequest(key));
+  const classified = target.adapter.classify(status, body);
   return classified.kind === "value" && classified.version !== undefined;
 }
 
