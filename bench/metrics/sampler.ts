@@ -4,7 +4,7 @@
 // has one. The driver's figures let a result say when the driver, not the server, was the limit.
 
 import type { Phase } from "../phases.ts";
-import type { Target } from "../targets/target.ts";
+import type { Target, TargetStats } from "../targets/target.ts";
 import { readProcess } from "./proc.ts";
 
 export interface TimeseriesRow {
@@ -49,8 +49,8 @@ export class Sampler {
   readonly rows: TimeseriesRow[] = [];
   private timer: NodeJS.Timeout | undefined;
   private statsInFlight = false;
-  private lastParked: number | "" = "";
-  private lastHeap: number | "" = "";
+  /** The target's latest /stats answer (parked, heap; RSS and CPU too for an attached target). */
+  private lastStats: TargetStats | undefined;
   private previous: { t: number; targetCpu: number | undefined; driverCpu: number } | undefined;
 
   constructor(private readonly inputs: SamplerInputs) {}
@@ -73,9 +73,7 @@ export class Sampler {
       target
         .stats()
         .then((s) => {
-          this.lastParked = s?.waiters ?? "";
-          this.lastHeap = s?.heapUsedBytes ?? "";
-          if (target.pid === undefined && s) this.attachedReading = s;
+          this.lastStats = s;
         })
         .catch(() => undefined)
         .finally(() => {
@@ -84,8 +82,9 @@ export class Sampler {
     }
     const t = this.inputs.elapsedMs();
     const proc = target.pid !== undefined ? readProcess(target.pid) : undefined;
-    const targetCpu = proc?.cpuUs ?? this.attachedReading?.cpuUs;
-    const rss = proc?.rssBytes ?? this.attachedReading?.rssBytes;
+    const stats = this.lastStats;
+    const targetCpu = target.pid !== undefined ? proc?.cpuUs : stats?.cpuUs;
+    const rss = target.pid !== undefined ? proc?.rssBytes : stats?.rssBytes;
     let driverCpu = 0;
     for (const pid of this.inputs.driverPids()) driverCpu += readProcess(pid)?.cpuUs ?? 0;
     const pct = (now: number | undefined, before: number | undefined, dt: number): number | "" =>
@@ -97,14 +96,12 @@ export class Sampler {
       t_ms: Math.round(t),
       phase: this.inputs.phase() ?? "",
       target_rss_bytes: rss ?? "",
-      target_heap_bytes: this.lastHeap,
+      target_heap_bytes: stats?.heapUsedBytes ?? "",
       target_cpu_pct: prev ? pct(targetCpu, prev.targetCpu, t - prev.t) : "",
-      parked_waiters: this.lastParked,
+      parked_waiters: stats?.waiters ?? "",
       driver_cpu_pct: prev ? pct(driverCpu, prev.driverCpu, t - prev.t) : "",
       driver_event_loop_delay_ms: Math.round(this.inputs.driverEventLoopMaxMs() * 100) / 100,
     });
     this.previous = { t, targetCpu, driverCpu };
   }
-
-  private attachedReading: { cpuUs?: number; rssBytes?: number } | undefined;
 }
