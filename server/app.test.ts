@@ -17,7 +17,7 @@ interface Answer {
 async function start(limits: Partial<ServerLimits> = {}) {
   const clock = new FakeClock();
   const server: LongPollApp = createApp({ limits, clock });
-  const url = await server.app.listen({ host: "127.0.0.1", port: 0 });
+  const url = await server.listen({ host: "127.0.0.1", port: 0 });
   const agent = new Agent({ connections: 2000 });
   const call = async (
     method: string,

@@ -1,12 +1,16 @@
 // The HTTP layer of the reference server: fastify routes that map the protocol (DESIGN §1) onto the
 // pure Store. It owns parsing of bodies, error responses and the disconnect hook; the store owns state.
 //
-// Hot path: a /set wakes every parked /get of its key with one shared Outcome; the response body is
-// serialised once per Notification (cached in a WeakMap), not once per waiter.
+// Connections arrive at the front (front/front.ts), which serves plain POST /get on raw sockets
+// (the hot path: parking and waking) and hands every other connection to fastify's server here.
+// A /set wakes every parked /get of its key with one shared Outcome; the response is serialised
+// once per Notification (responses.ts), not once per waiter.
 
 import type { ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 import { parse as parseQueryString } from "node:querystring";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import { createFront, type Front } from "./front/front.ts";
 import {
   ERRORS,
   type ErrorName,
@@ -18,17 +22,9 @@ import {
   parseGet,
   parseSet,
   SHUTTING_DOWN_MESSAGE,
-  TIMEOUT_MESSAGE,
 } from "./protocol.ts";
-import {
-  type Clock,
-  type Deliver,
-  type Notification,
-  type Outcome,
-  Store,
-  systemClock,
-  Waiter,
-} from "./store.ts";
+import { JSON_TYPE, KEEP_ALIVE_S, ResponseCache } from "./responses.ts";
+import { type Clock, type Deliver, type Outcome, Store, systemClock, Waiter } from "./store.ts";
 
 export interface ServerLimits extends ParamLimits {
   maxBodyBytes: number;
@@ -59,40 +55,27 @@ export interface AppOptions {
   faultWakeCostUs?: number;
 }
 
+export interface ListenOptions {
+  host: string;
+  port: number;
+  /** Listen queue length (the kernel caps it at net.core.somaxconn). */
+  backlog?: number;
+}
+
 export interface LongPollApp {
+  /** Serves every request but plain POST /get (those the front serves on raw sockets). */
   app: FastifyInstance;
+  front: Front;
   store: Store;
   limits: Readonly<ServerLimits>;
+  /** Listen on the front; resolves to the server's URL, e.g. http://127.0.0.1:8888. */
+  listen(options: ListenOptions): Promise<string>;
   /** Stop accepting, answer every parked waiter with shutting_down, close the server. */
   shutdown(): Promise<void>;
 }
 
-const JSON_TYPE = "application/json; charset=utf-8";
 const OK_BODY = '{"error_code":0}';
 const SWEEP_INTERVAL_MS = 60_000;
-
-/** A response ready to write: status, a flat [name, value, ...] header list, and the body bytes. */
-interface Prebuilt {
-  status: number;
-  headers: string[];
-  body: Buffer;
-}
-
-function prebuild(status: number, json: string, extraHeaders: string[] = []): Prebuilt {
-  const body = Buffer.from(json);
-  return {
-    status,
-    headers: ["content-type", JSON_TYPE, "content-length", String(body.length), ...extraHeaders],
-    body,
-  };
-}
-
-const TIMEOUT_RESPONSE = prebuild(200, JSON.stringify(errorBody("timeout", TIMEOUT_MESSAGE)));
-const SHUTTING_DOWN_RESPONSE = prebuild(
-  503,
-  JSON.stringify(errorBody("shutting_down", SHUTTING_DOWN_MESSAGE)),
-  ["connection", "close"],
-);
 
 const kWaiter = Symbol("waiter");
 type ParkedResponse = ServerResponse & { [kWaiter]?: Waiter };
@@ -118,6 +101,7 @@ export function createApp(options: AppOptions = {}): LongPollApp {
     bodyLimit: limits.maxBodyBytes,
     return503OnClosing: false, // we answer with our own shutting_down body
     forceCloseConnections: "idle",
+    keepAliveTimeout: KEEP_ALIVE_S * 1000,
   });
 
   app.addContentTypeParser(
@@ -134,51 +118,30 @@ export function createApp(options: AppOptions = {}): LongPollApp {
       .send(JSON.stringify(errorBody(name, message)));
   };
 
-  // Every /get outcome, answered at once or after parking, is written the same way: straight to the
-  // ServerResponse from a pre-built status, header list and body Buffer. A value's is built once per
-  // notification and shared by every waiter it wakes (not serialised per waiter).
-  const prebuilt = new WeakMap<Notification, Prebuilt>();
-  const prebuiltFor = (outcome: Outcome): Prebuilt => {
-    switch (outcome.kind) {
-      case "value": {
-        const n = outcome.notification;
-        if (outcome.compacted) {
-          return prebuild(
-            200,
-            JSON.stringify({ error_code: 0, value: n.value, version: n.version, compacted: true }),
-          );
-        }
-        let p = prebuilt.get(n);
-        if (p === undefined) {
-          p = prebuild(200, JSON.stringify({ error_code: 0, value: n.value, version: n.version }));
-          prebuilt.set(n, p);
-        }
-        return p;
-      }
-      case "timeout":
-        return TIMEOUT_RESPONSE;
-      case "shutting_down":
-        return SHUTTING_DOWN_RESPONSE;
-    }
-  };
+  // Every /get outcome on fastify's connections is written straight to the ServerResponse from a
+  // pre-built status, header list and body (shared with the front's raw path; see responses.ts).
+  const responses = new ResponseCache();
   const writeOutcome = (res: ServerResponse, outcome: Outcome): void => {
     if (res.destroyed || res.writableEnded) return;
-    const p = prebuiltFor(outcome);
+    const p = responses.for(outcome);
     res.writeHead(p.status, p.headers);
     res.end(p.body);
   };
 
   // The wake path. A parked /get is hijacked from fastify's reply pipeline; one shared deliver
   // function and one shared close listener serve every waiter: parking allocates no closures.
+  const faultWait =
+    faultCostNs > 0n
+      ? () => {
+          const until = process.hrtime.bigint() + faultCostNs;
+          while (process.hrtime.bigint() < until) {
+            // the injected fault: a slower wake path
+          }
+        }
+      : undefined;
   const deliverParked: Deliver = (outcome, context) => {
-    const res = context as ParkedResponse;
-    if (faultCostNs > 0n) {
-      const until = process.hrtime.bigint() + faultCostNs;
-      while (process.hrtime.bigint() < until) {
-        // the injected fault: a slower wake path
-      }
-    }
-    writeOutcome(res, outcome);
+    faultWait?.();
+    writeOutcome(context as ParkedResponse, outcome);
   };
   function onParkedClose(this: ParkedResponse): void {
     // A client that goes away while parked is removed at once; after an answer this is a no-op.
@@ -283,31 +246,59 @@ export function createApp(options: AppOptions = {}): LongPollApp {
   const sweep = setInterval(() => store.sweepExpired(), SWEEP_INTERVAL_MS);
   sweep.unref();
 
+  const front = createFront({
+    store,
+    limits,
+    responses,
+    fallback: app.server,
+    beforeWake: faultWait,
+    mergeParams,
+  });
+
+  const listen = async (options: ListenOptions): Promise<string> => {
+    await app.ready();
+    await new Promise<void>((resolve, reject) => {
+      front.server.once("error", reject);
+      front.server.listen({ host: options.host, port: options.port, backlog: options.backlog }, () => {
+        front.server.off("error", reject);
+        resolve();
+      });
+    });
+    const address = front.server.address() as AddressInfo;
+    const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+    return `http://${host}:${address.port}`;
+  };
+
   const shutdown = async (): Promise<void> => {
     if (closing) return;
     closing = true;
     clearInterval(sweep);
-    store.shutdown();
+    front.server.close(); // stop accepting
+    front.closeIdle();
+    store.shutdown(); // every parked waiter, on either path, gets shutting_down
     await app.close();
   };
 
-  return { app, store, limits, shutdown };
+  return { app, front, store, limits, listen, shutdown };
 }
 
-/** Query string, then body (form or JSON) on top, as Tornado's get_argument sees them. */
 function requestParams(request: FastifyRequest): Params {
   const body = request.body;
   if (body !== undefined && body !== null && (typeof body !== "object" || Array.isArray(body))) {
     throw new ProtocolError("invalid_input", "a JSON body must be an object of parameters");
   }
-  const query = request.query as Params;
+  return mergeParams(request.query as Params, (body ?? undefined) as Params | undefined);
+}
+
+/** Query string, then body (form or JSON) on top, as Tornado's get_argument sees them. */
+function mergeParams(query: Params, body: Params | undefined): Params {
   // The common cases (all in the body, or all in the query) need no merged copy.
   let queryEmpty = true;
   for (const _ in query) {
     queryEmpty = false;
     break;
   }
-  if (queryEmpty) return (body as Params | undefined) ?? query;
-  if (body === undefined || body === null) return query;
-  return { ...query, ...(body as Params) };
+  if (queryEmpty) return body ?? query;
+  if (body === undefined) return query;
+  return { ...query, ...body };
 }

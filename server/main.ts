@@ -181,7 +181,7 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
   try {
-    const address = await server.app.listen({ host: flags.host, port: flags.port, backlog: flags.backlog });
+    const address = await server.listen({ host: flags.host, port: flags.port, backlog: flags.backlog });
     process.stdout.write(`longpoll-server listening on ${address} pid=${process.pid}\n`);
   } catch (error) {
     process.stderr.write(
