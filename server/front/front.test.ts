@@ -1,0 +1,200 @@
+// The front over real sockets: what it serves itself, what it hands to fastify, and that a client
+// cannot tell the two apart except by speed.
+
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { request } from "undici";
+import { createApp, type LongPollApp, type ServerLimits } from "../app.ts";
+import { FakeClock } from "../testing/fake-clock.ts";
+import { postForm, type RawAnswer, RawClient } from "../testing/raw-client.ts";
+
+async function start(limits: Partial<ServerLimits> = {}) {
+  const server: LongPollApp = createApp({ limits, clock: new FakeClock() });
+  const url = await server.listen({ host: "127.0.0.1", port: 0 });
+  const clients: RawClient[] = [];
+  const client = () => {
+    const c = new RawClient(url);
+    clients.push(c);
+    return c;
+  };
+  const set = async (key: string, value: string) => {
+    const res = await request(`${url}/set`, {
+      method: "POST",
+      body: `key=${key}&value=${value}`,
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
+    return (await res.body.json()) as { version: number };
+  };
+  const parked = async (n: number) => {
+    for (let i = 0; i < 300 && server.store.stats().waiters !== n; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.equal(server.store.stats().waiters, n, `the server should hold ${n} parked waiters`);
+  };
+  const close = async () => {
+    for (const c of clients) c.close();
+    await server.shutdown();
+  };
+  return { server, url, client, set, parked, close };
+}
+
+const json = (a: RawAnswer) => JSON.parse(a.body) as Record<string, unknown>;
+
+describe("the front's fast path (plain POST /get)", () => {
+  let s: Awaited<ReturnType<typeof start>>;
+  before(async () => {
+    s = await start();
+  });
+  after(async () => {
+    await s.close();
+  });
+
+  test("parks and answers on the raw connection, which stays open for the re-poll", async () => {
+    const c = s.client();
+    c.send(postForm("/get", "key=fast"));
+    await s.parked(1);
+    assert.equal(s.server.front.connections(), 1, "the front holds the parked connection");
+    const { version } = await s.set("fast", "one");
+    const first = await c.next();
+    assert.equal(first.status, 200);
+    assert.deepEqual(json(first), { error_code: 0, value: "one", version });
+    assert.equal(first.headers["content-type"], "application/json; charset=utf-8");
+    assert.equal(Number(first.headers["content-length"]), Buffer.byteLength(first.body));
+    assert.ok(first.headers.date, "a Date header");
+    assert.equal(first.headers["keep-alive"], "timeout=72");
+
+    c.send(postForm("/get", `key=fast&since=${version}`));
+    await s.parked(1);
+    await s.set("fast", "two");
+    assert.equal(json(await c.next()).value, "two");
+    assert.equal(s.server.front.connections(), 1, "still the front's, never handed to fastify");
+  });
+
+  test("pipelined requests are answered in order: the second waits for the parked first", async () => {
+    const c = s.client();
+    c.send(postForm("/get", "key=pipe1") + postForm("/get", "key=pipe2&timeout=0"));
+    await s.parked(1);
+    await s.set("pipe1", "first");
+    assert.equal(json(await c.next()).value, "first");
+    assert.equal(json(await c.next()).error, "timeout");
+  });
+
+  test("a request it does not serve hands the connection to fastify, unanswered bytes and all", async () => {
+    const c = s.client();
+    c.send(postForm("/get", "key=hand&timeout=0"));
+    assert.equal(json(await c.next()).error, "timeout");
+    // /set, then a /get and /stats pipelined behind it: all three answered by fastify, in order.
+    c.send(
+      postForm("/set", "key=hand&value=v") +
+        postForm("/get", "key=hand") +
+        "GET /stats HTTP/1.1\r\nHost: test\r\n\r\n",
+    );
+    const setAnswer = await c.next();
+    assert.equal(json(setAnswer).error_code, 0);
+    assert.equal(json(await c.next()).value, "v");
+    assert.equal(typeof json(await c.next()).waiters, "number");
+    // The keep-alive connection is fastify's now; a parked /get on it is still woken.
+    c.send(postForm("/get", `key=hand&since=${json(setAnswer).version}`));
+    await s.parked(1);
+    await s.set("hand", "w");
+    assert.equal(json(await c.next()).value, "w");
+  });
+
+  test("requests the fast path declines get fastify's usual answers", async () => {
+    const chunked = s.client();
+    chunked.send(
+      "POST /get HTTP/1.1\r\nHost: t\r\nContent-Type: application/x-www-form-urlencoded\r\n" +
+        "Transfer-Encoding: chunked\r\n\r\n7\r\nkey=chu\r\n3\r\nnk1\r\n0\r\n\r\n",
+    );
+    await s.parked(1);
+    await s.set("chunk1", "c");
+    assert.equal(json(await chunked.next()).value, "c");
+
+    const jsonBody = s.client();
+    const body = '{"key":"chunk1","timeout":0}';
+    jsonBody.send(
+      `POST /get HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+    );
+    assert.equal(json(await jsonBody.next()).value, "c");
+
+    const http10 = s.client();
+    http10.send("POST /get?key=chunk1 HTTP/1.0\r\nContent-Length: 0\r\n\r\n");
+    assert.equal(json(await http10.next()).value, "c");
+
+    const bareLf = s.client();
+    bareLf.send("POST /get HTTP/1.1\nHost: t\nContent-Length: 0\n\n");
+    const bareAnswer = await bareLf.next().catch(() => undefined);
+    // Node rejects bare LF (400); either way the front must not serve it as a /get.
+    assert.ok(bareAnswer === undefined || bareAnswer.status === 400, JSON.stringify(bareAnswer));
+
+    const huge = s.client();
+    huge.send(`POST /get?key=x HTTP/1.1\r\nHost: t\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`);
+    assert.equal((await huge.next()).status, 431);
+
+    const noHost = s.client();
+    noHost.send("POST /get?key=chunk1&timeout=0 HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
+    assert.equal((await noHost.next()).status, 400);
+  });
+
+  test("errors on the fast path match fastify's, status and body", async () => {
+    const fast = s.client();
+    const viaFastify = s.client();
+    viaFastify.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"); // hands this one to fastify
+    await viaFastify.next();
+    for (const form of ["timeout=1", "key=a&timeout=soon", `key=${"k".repeat(300)}`]) {
+      fast.send(postForm("/get", form));
+      viaFastify.send(postForm("/get", form));
+      const [a, b] = [await fast.next(), await viaFastify.next()];
+      assert.equal(a.status, b.status, form);
+      assert.deepEqual(json(a), json(b), form);
+      assert.ok(a.status >= 400, form);
+    }
+    assert.equal(s.server.front.connections() >= 1, true);
+  });
+
+  test("a half-close while parked removes the waiter; Connection: close gets its answer, then the close", async () => {
+    const c = s.client();
+    c.send(postForm("/get", "key=bye"));
+    await s.parked(1);
+    c.socket.end(); // half-close: a long-poll client that sends FIN has gone
+    await s.parked(0);
+
+    const d = s.client();
+    d.send(postForm("/get", "key=bye&timeout=0", "Connection: close\r\n"));
+    const answer = await d.next();
+    assert.equal(json(answer).error, "timeout");
+    assert.equal(answer.headers.connection, "close");
+    await d.closed;
+  });
+});
+
+describe("the front at shutdown", () => {
+  test("parked fast-path waiters get shutting_down with connection: close; idle ones are closed", async () => {
+    const s = await start();
+    const parkedClient = s.client();
+    parkedClient.send(postForm("/get", "key=end"));
+    const idle = s.client();
+    idle.send(postForm("/get", "key=end&timeout=0"));
+    await idle.next();
+    await s.parked(1);
+    await s.server.shutdown();
+    const answer = await parkedClient.next();
+    assert.deepEqual(
+      [answer.status, json(answer).error, answer.headers.connection],
+      [503, "shutting_down", "close"],
+    );
+    await Promise.all([parkedClient.closed, idle.closed]);
+    assert.equal(s.server.front.connections(), 0);
+  });
+});
+
+describe("the front's limits", () => {
+  test("a body over --max-body-bytes goes to fastify, which answers too_large", async () => {
+    const s = await start({ maxBodyBytes: 100 });
+    const c = s.client();
+    c.send(postForm("/get", `key=big&pad=${"p".repeat(200)}`));
+    const answer = await c.next();
+    assert.deepEqual([answer.status, json(answer).error], [413, "too_large"]);
+    await s.close();
+  });
+});
