@@ -4,6 +4,7 @@
 // from the start; one worker is just the smallest case.
 
 import { type ChildProcess, fork } from "node:child_process";
+import { availableParallelism } from "node:os";
 import { tsxNodeArgs } from "../targets/reference.ts";
 import { stopProcess } from "../targets/spawn.ts";
 import {
@@ -21,8 +22,22 @@ const REPLY_TIMEOUT_MS = 30_000;
 /** Sockets one worker may hold: below the 20,000 fd limit with room for the runtime's own. */
 export const MAX_SOCKETS_PER_WORKER = 15_000;
 
-export function defaultWorkerCount(waiters: number): number {
-  return Math.max(1, Math.ceil(waiters / MAX_SOCKETS_PER_WORKER));
+/**
+ * Waiters one worker can receive a fan-out for without being the slower side: a worker spends
+ * ~20 µs of CPU per notification, so 5,000 cost it ~100 ms, below the time the fastest servers
+ * measured here (nchan, the reference) take to wake 10,000. One worker for 10,000 was the bottleneck
+ * (its floor ~200 ms, flagged driver-bound against both).
+ */
+export const FANOUT_WAITERS_PER_WORKER = 5_000;
+
+/**
+ * Enough workers to hold the sockets, and more (up to the cores) so that no worker receives more
+ * than FANOUT_WAITERS_PER_WORKER of one fan-out. Beyond the cores extra workers only contend.
+ */
+export function defaultWorkerCount(waiters: number, cores = availableParallelism()): number {
+  const forSockets = Math.ceil(waiters / MAX_SOCKETS_PER_WORKER);
+  const forFanout = Math.min(Math.ceil(waiters / FANOUT_WAITERS_PER_WORKER), cores);
+  return Math.max(1, forSockets, forFanout);
 }
 
 export interface EventLoopSample {
