@@ -273,8 +273,7 @@ export function createApp(options: AppOptions = {}): LongPollApp {
     if (closing) return;
     closing = true;
     clearInterval(sweep);
-    front.server.close(); // stop accepting
-    front.closeIdle();
+    front.close(); // stop accepting; close idle fast-path connections
     store.shutdown(); // every parked waiter, on either path, gets shutting_down
     await app.close();
   };

@@ -2,11 +2,16 @@
 // cannot tell the two apart except by speed.
 
 import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { request } from "undici";
-import { createApp, type LongPollApp, type ServerLimits } from "../app.ts";
+import { createApp, DEFAULT_LIMITS, type LongPollApp, type ServerLimits } from "../app.ts";
+import { ResponseCache } from "../responses.ts";
+import { Store } from "../store.ts";
 import { FakeClock } from "../testing/fake-clock.ts";
 import { postForm, type RawAnswer, RawClient } from "../testing/raw-client.ts";
+import { createFront } from "./front.ts";
 
 async function start(limits: Partial<ServerLimits> = {}) {
   const server: LongPollApp = createApp({ limits, clock: new FakeClock() });
@@ -196,5 +201,35 @@ describe("the front's limits", () => {
     const answer = await c.next();
     assert.deepEqual([answer.status, json(answer).error], [413, "too_large"]);
     await s.close();
+  });
+});
+
+describe("the front's idle sweep", () => {
+  test("closes a connection idle past the timeout, never one with a parked /get", async () => {
+    const store = new Store(DEFAULT_LIMITS);
+    const front = createFront({
+      store,
+      limits: DEFAULT_LIMITS,
+      responses: new ResponseCache(),
+      fallback: createServer(),
+      idleTimeoutMs: 300,
+      mergeParams: (query, body) => ({ ...query, ...body }),
+    });
+    await new Promise<void>((resolve) => front.server.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(front.server.address() as AddressInfo).port}`;
+    const idle = new RawClient(url);
+    const parkedClient = new RawClient(url);
+    parkedClient.send(postForm("/get", "key=idle"));
+    const started = Date.now();
+    await idle.closed;
+    const idleFor = Date.now() - started;
+    assert.ok(idleFor >= 250 && idleFor < 3000, `idle connection closed after ${idleFor} ms`);
+    await new Promise((r) => setTimeout(r, 700));
+    assert.equal(store.stats().waiters, 1, "the parked connection is still open and parked");
+    store.set({ key: "idle", value: "v", expiredS: 60 });
+    assert.equal(json(await parkedClient.next()).value, "v");
+    await parkedClient.closed; // idle again after its answer: closed by the sweep
+    front.close();
+    assert.equal(front.connections(), 0);
   });
 });
