@@ -12,9 +12,8 @@ import { parse as parseQueryString } from "node:querystring";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { createFront, type Front } from "./front/front.ts";
 import {
-  ERRORS,
   type ErrorName,
-  errorBody,
+  mergeParams,
   type ParamLimits,
   type Params,
   ProtocolError,
@@ -23,7 +22,7 @@ import {
   parseSet,
   SHUTTING_DOWN_MESSAGE,
 } from "./protocol.ts";
-import { JSON_TYPE, KEEP_ALIVE_S, ResponseCache } from "./responses.ts";
+import { errorResponse, JSON_TYPE, KEEP_ALIVE_S, ResponseCache } from "./responses.ts";
 import { type Clock, type Deliver, type Outcome, Store, systemClock, Waiter } from "./store.ts";
 
 export interface ServerLimits extends ParamLimits {
@@ -110,12 +109,11 @@ export function createApp(options: AppOptions = {}): LongPollApp {
     (_request, body, done) => done(null, parseQueryString(body as string)),
   );
 
+  // Errors are built as the fast path builds them (responses.ts): one status, header and body rule.
   const sendError = (reply: FastifyReply, name: ErrorName, message: string): void => {
-    if (name === "shutting_down") reply.header("connection", "close");
-    reply
-      .code(ERRORS[name].status)
-      .type(JSON_TYPE)
-      .send(JSON.stringify(errorBody(name, message)));
+    const p = errorResponse(name, message);
+    for (let i = 0; i < p.headers.length; i += 2) reply.header(p.headers[i] as string, p.headers[i + 1]);
+    reply.code(p.status).send(p.body);
   };
 
   // Every /get outcome on fastify's connections is written straight to the ServerResponse from a
@@ -252,7 +250,6 @@ export function createApp(options: AppOptions = {}): LongPollApp {
     responses,
     fallback: app.server,
     beforeWake: faultWait,
-    mergeParams,
   });
 
   const listen = async (options: ListenOptions): Promise<string> => {
@@ -287,17 +284,4 @@ function requestParams(request: FastifyRequest): Params {
     throw new ProtocolError("invalid_input", "a JSON body must be an object of parameters");
   }
   return mergeParams(request.query as Params, (body ?? undefined) as Params | undefined);
-}
-
-/** Query string, then body (form or JSON) on top, as Tornado's get_argument sees them. */
-function mergeParams(query: Params, body: Params | undefined): Params {
-  // The common cases (all in the body, or all in the query) need no merged copy.
-  let queryEmpty = true;
-  for (const _ in query) {
-    queryEmpty = false;
-    break;
-  }
-  if (queryEmpty) return body ?? query;
-  if (body === undefined) return query;
-  return { ...query, ...body };
 }

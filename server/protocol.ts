@@ -83,6 +83,19 @@ export interface ParamLimits {
 /** A flat parameter record; the HTTP layer merges query string and body into it. */
 export type Params = Record<string, unknown>;
 
+/** Query string, then body (form or JSON) on top, as Tornado's get_argument sees them. */
+export function mergeParams(query: Params, body: Params | undefined): Params {
+  // The common cases (all in the body, or all in the query) need no merged copy.
+  let queryEmpty = true;
+  for (const _ in query) {
+    queryEmpty = false;
+    break;
+  }
+  if (queryEmpty) return body ?? query;
+  if (body === undefined) return query;
+  return { ...query, ...body };
+}
+
 function stringParam(params: Params, name: string): string | undefined {
   const raw = params[name];
   if (raw === undefined || raw === null) return undefined;

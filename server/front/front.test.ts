@@ -213,7 +213,6 @@ describe("the front's idle sweep", () => {
       responses: new ResponseCache(),
       fallback: createServer(),
       idleTimeoutMs: 300,
-      mergeParams: (query, body) => ({ ...query, ...body }),
     });
     await new Promise<void>((resolve) => front.server.listen(0, "127.0.0.1", resolve));
     const url = `http://127.0.0.1:${(front.server.address() as AddressInfo).port}`;

@@ -19,7 +19,7 @@
 import type { Server as HttpServer } from "node:http";
 import { createServer, type Server as NetServer, type Socket } from "node:net";
 import { parse as parseQueryString } from "node:querystring";
-import { type ParamLimits, type Params, ProtocolError, parseGet } from "../protocol.ts";
+import { mergeParams, type ParamLimits, type Params, ProtocolError, parseGet } from "../protocol.ts";
 import { errorResponse, KEEP_ALIVE_S, type Prebuilt, type ResponseCache, rawResponse } from "../responses.ts";
 import { type Deliver, type Store, Waiter } from "../store.ts";
 import { type Head, MAX_HEAD_BYTES, readRequestHead } from "./request-head.ts";
@@ -34,8 +34,6 @@ export interface FrontOptions {
   beforeWake?: () => void;
   /** A connection with no parked /get and no input for this long is closed (default KEEP_ALIVE_S). */
   idleTimeoutMs?: number;
-  /** Query string and body merged as the protocol says (the same function fastify's routes use). */
-  mergeParams: (query: Params, body: Params | undefined) => Params;
 }
 
 export interface Front {
@@ -68,7 +66,7 @@ const NO_PARAMS: Params = Object.freeze(Object.create(null));
 const IDLE_SWEEP_INTERVAL_MS = 1000;
 
 export function createFront(options: FrontOptions): Front {
-  const { store, limits, responses, fallback, beforeWake, mergeParams } = options;
+  const { store, limits, responses, fallback, beforeWake } = options;
   const idleTimeoutMs = options.idleTimeoutMs ?? KEEP_ALIVE_S * 1000;
   const live = new Set<Connection>();
   // While parked, further pipelined requests wait (HTTP/1.1 answers in order); past this much
