@@ -1,12 +1,19 @@
 // burst: waiters park, then one burst of sets; notification latency, time to the last delivery,
 // delivered / missing / duplicates, and the CPU of server and driver per notification.
 
-import { mergeEncoded, summarize } from "../metrics/histograms.ts";
 import { burstExpected, burstSets } from "../plan.ts";
 import type { BurstScenario } from "../scenario.ts";
 import { runSets } from "../setter.ts";
 import type { RunnerApi } from "./api.ts";
-import { cpuDelta, driverShare, nowNs, parkFleet, pollUntil, recordConnectLatency } from "./connect.ts";
+import {
+  cpuDelta,
+  driverShare,
+  nowNs,
+  parkFleet,
+  pollUntil,
+  recordConnectLatency,
+  recordNotificationLatency,
+} from "./connect.ts";
 
 export async function runBurst(api: RunnerApi<BurstScenario>): Promise<void> {
   const { scenario: s, target, guard, metric, phases } = api;
@@ -62,7 +69,6 @@ export async function runBurst(api: RunnerApi<BurstScenario>): Promise<void> {
   metric("errors", total("errors"));
   metric("timeouts", total("timeouts"));
   if (sets.length > 0) {
-    const latency = summarize(mergeEncoded(reports.map((r) => r.latencyHistogram)));
     const last = reports.reduce(
       (m, r) => (r.lastDeliveryNs && BigInt(r.lastDeliveryNs) > m ? BigInt(r.lastDeliveryNs) : m),
       0n,
@@ -71,11 +77,10 @@ export async function runBurst(api: RunnerApi<BurstScenario>): Promise<void> {
     metric("delivered", total("delivered"));
     metric("missing", Math.max(0, expected - total("delivered")));
     metric("duplicates", total("duplicates"));
-    metric("latency_p50_ms", latency.p50_ms);
-    metric("latency_p90_ms", latency.p90_ms);
-    metric("latency_p99_ms", latency.p99_ms);
-    metric("latency_p999_ms", latency.p999_ms);
-    metric("latency_max_ms", latency.max_ms);
+    recordNotificationLatency(
+      api,
+      reports.map((r) => r.latencyHistogram),
+    );
     if (last > 0n) metric("time_to_last_delivery_ms", Number(last - fireAtNs) / 1e6);
   }
 }

@@ -185,6 +185,16 @@ export function recordConnectLatency(api: RunnerApi, connectHistograms: string[]
   api.metric("connect_max_ms", s.max_ms);
 }
 
+/** Notification-latency percentiles (scheduled send → arrival) from the workers' reports. */
+export function recordNotificationLatency(api: RunnerApi, latencyHistograms: string[]): void {
+  const s = summarize(mergeEncoded(latencyHistograms));
+  api.metric("latency_p50_ms", s.p50_ms);
+  api.metric("latency_p90_ms", s.p90_ms);
+  api.metric("latency_p99_ms", s.p99_ms);
+  api.metric("latency_p999_ms", s.p999_ms);
+  api.metric("latency_max_ms", s.max_ms);
+}
+
 export interface FleetOptions {
   waiters: number;
   keys: number;

@@ -4,14 +4,21 @@
 // The re-poll uses the `since` cursor where the target has one; otherwise a fresh key per message
 // (`<key>-m<seq>`), which loses nothing on the original protocol either. run.json says which.
 
-import { mergeEncoded, summarize } from "../metrics/histograms.ts";
 import { keyNames, streamSets } from "../plan.ts";
 import type { StreamScenario } from "../scenario.ts";
 import { runSets } from "../setter.ts";
 import { sendOne } from "../targets/send-one.ts";
 import type { Target } from "../targets/target.ts";
 import type { RunnerApi } from "./api.ts";
-import { cpuDelta, driverShare, nowNs, parkFleet, pollUntil, recordConnectLatency } from "./connect.ts";
+import {
+  cpuDelta,
+  driverShare,
+  nowNs,
+  parkFleet,
+  pollUntil,
+  recordConnectLatency,
+  recordNotificationLatency,
+} from "./connect.ts";
 
 /** Does the target answer with a version (the cursor extension)? Asked with one set and one read. */
 export async function detectCursor(target: Target, key: string): Promise<boolean> {
@@ -71,7 +78,6 @@ export async function runStream(api: RunnerApi<StreamScenario>): Promise<void> {
   );
   const sum = (k: "delivered" | "duplicates" | "outOfOrder" | "lost" | "timeouts" | "errors") =>
     reports.reduce((n, r) => n + r[k], 0);
-  const latency = summarize(mergeEncoded(reports.map((r) => r.latencyHistogram)));
   metric("stream_cursor", cursor ? 1 : 0);
   metric("stream_messages_per_key", messagesPerKey);
   metric("expected", s.waiters * messagesPerKey);
@@ -80,11 +86,10 @@ export async function runStream(api: RunnerApi<StreamScenario>): Promise<void> {
   metric("duplicates", sum("duplicates"));
   metric("out_of_order", sum("outOfOrder"));
   metric("errors", sum("errors"));
-  metric("latency_p50_ms", latency.p50_ms);
-  metric("latency_p90_ms", latency.p90_ms);
-  metric("latency_p99_ms", latency.p99_ms);
-  metric("latency_p999_ms", latency.p999_ms);
-  metric("latency_max_ms", latency.max_ms);
+  recordNotificationLatency(
+    api,
+    reports.map((r) => r.latencyHistogram),
+  );
   metric("sets_sent", setter.sent);
   metric("set_errors", setter.errors);
   metric("sets_late", setter.late);
