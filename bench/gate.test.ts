@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { UsageError } from "./errors.ts";
-import { evaluateGate, loadThresholds, poolRuns, type Thresholds } from "./gate.ts";
+import { driverPacing, evaluateGate, loadThresholds, pacedNote, poolRuns, type Thresholds } from "./gate.ts";
 import type { RunRecord } from "./output/results-folder.ts";
 import { runCli } from "./testing/run-cli.ts";
 
@@ -114,6 +114,67 @@ describe("gate verdicts", () => {
       [30, 11],
     ]);
     assert.equal(evaluateGate(base, slowServer, thresholds)[0]?.verdict, "REGRESSION");
+  });
+
+  // Reference and calibration per repeat: [time to last, server CPU per notification, fan-out driver-bound?].
+  type Side = [number, number, boolean];
+  const pacedRecord = (pairs: [Side, Side][]): RunRecord =>
+    ({
+      results: pairs.flatMap((sides, repeat) =>
+        sides.map(([ttl, cpu, bound], i) => ({
+          scenario: "s",
+          target: i === 0 ? "reference" : "node-http",
+          repeat,
+          complete: true,
+          metrics: { time_to_last_delivery_ms: ttl, server_cpu_per_notification_us: cpu },
+          flags: {
+            driverBound: bound,
+            driverBoundPhases: bound ? ["fanout"] : [],
+            barrierApproximate: false,
+          },
+        })),
+      ),
+    }) as unknown as RunRecord;
+  const verdicts = (base: RunRecord, now: RunRecord) =>
+    Object.fromEntries(evaluateGate(base, now, thresholds).map((r) => [r.metric, r.verdict]));
+  const repeats = (ref: Side, cal: Side, n = 3): [Side, Side][] =>
+    Array.from({ length: n }, () => [ref, cal]);
+  const base = pacedRecord(repeats([10, 10, false], [10, 10, false]));
+
+  test("a timing the driver paced for the reference but not for the calibration is not judged", () => {
+    // Three times slower delivery, server CPU unchanged, the driver busy throughout for the reference
+    // only: the ratio is the driver's pace over the calibration server's.
+    const driverPaced = pacedRecord(repeats([30, 10, true], [10, 10, false]));
+    assert.deepEqual(verdicts(base, driverPaced), {
+      time_to_last_delivery_ms: "driver-paced",
+      server_cpu_per_notification_us: "pass",
+    });
+    const note = pacedNote(
+      evaluateGate(base, driverPaced, thresholds),
+      driverPacing(driverPaced, thresholds),
+      thresholds,
+    );
+    assert.match(note, /^driver-paced, not judged: s \(fanout in 3 of 3 repeats\)\./);
+    assert.equal(
+      pacedNote(evaluateGate(base, base, thresholds), driverPacing(base, thresholds), thresholds),
+      "",
+    );
+    // The server's own CPU is still judged in a driver-paced scenario.
+    const costlier = pacedRecord(repeats([30, 30, true], [10, 10, false]));
+    assert.equal(verdicts(base, costlier).server_cpu_per_notification_us, "REGRESSION");
+  });
+
+  test("paced on both sides, or in a minority of repeats, the timing is judged", () => {
+    const bothPaced = pacedRecord(repeats([30, 10, true], [10, 10, true]));
+    assert.equal(verdicts(base, bothPaced).time_to_last_delivery_ms, "REGRESSION");
+    const once = pacedRecord([
+      [
+        [30, 10, true],
+        [10, 10, false],
+      ],
+      ...repeats([30, 10, false], [10, 10, false], 2),
+    ]);
+    assert.equal(verdicts(base, once).time_to_last_delivery_ms, "REGRESSION");
   });
 
   test("one lost message fails, whatever the timing", () => {

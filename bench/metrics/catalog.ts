@@ -11,14 +11,28 @@ export type Direction = "smaller" | "larger" | "info";
 export type Kind = "timing" | "memory" | "correctness" | "count" | "info";
 export type Unit = "ms" | "us" | "bytes" | "count" | "ratio" | "pct" | "bool" | "per_s";
 
+/** A driver phase whose pace a client-observed timing can be (see RunResult.flags.driverBoundPhases). */
+export type DriverPhase = "connect" | "fanout";
+
 export interface MetricSpec {
   unit: Unit;
   better: Direction;
   kind: Kind;
   help: string;
+  /**
+   * Set on timings the driver observes (latency, time to park): the phase whose driver-bound flag
+   * says the figure may be the driver's pace rather than the server's. Server CPU has none.
+   */
+  phase?: DriverPhase;
 }
 
-const timing = (unit: Unit, help: string): MetricSpec => ({ unit, better: "smaller", kind: "timing", help });
+const timing = (unit: Unit, help: string, phase?: DriverPhase): MetricSpec => ({
+  unit,
+  better: "smaller",
+  kind: "timing",
+  help,
+  ...(phase ? { phase } : {}),
+});
 const correctness = (help: string): MetricSpec => ({
   unit: "count",
   better: "smaller",
@@ -41,10 +55,11 @@ export const METRICS = {
     kind: "count",
     help: "parked when the readiness barrier ended",
   },
-  all_parked_ms: timing("ms", "from the first arrival until the target held every waiter"),
+  all_parked_ms: timing("ms", "from the first arrival until the target held every waiter", "connect"),
   all_written_ms: timing(
     "ms",
     "from the first arrival until every request was written (target without /stats)",
+    "connect",
   ),
   listen_overflows: {
     unit: "count",
@@ -58,9 +73,9 @@ export const METRICS = {
     kind: "count",
     help: "TcpExt ListenDrops during connect (host-wide)",
   },
-  connect_p50_ms: timing("ms", "TCP connect latency from the scheduled arrival, median"),
-  connect_p99_ms: timing("ms", "TCP connect latency, 99th percentile"),
-  connect_max_ms: timing("ms", "TCP connect latency, maximum"),
+  connect_p50_ms: timing("ms", "TCP connect latency from the scheduled arrival, median", "connect"),
+  connect_p99_ms: timing("ms", "TCP connect latency, 99th percentile", "connect"),
+  connect_max_ms: timing("ms", "TCP connect latency, maximum", "connect"),
   target_rss_per_waiter_bytes: {
     unit: "bytes",
     better: "smaller",
@@ -81,12 +96,16 @@ export const METRICS = {
   delivered: { unit: "count", better: "larger", kind: "count", help: "waiters that received their value" },
   missing: correctness("expected − delivered"),
   duplicates: correctness("values received more than once by one waiter"),
-  latency_p50_ms: timing("ms", "notification latency from the scheduled send, median"),
-  latency_p90_ms: timing("ms", "notification latency, 90th percentile"),
-  latency_p99_ms: timing("ms", "notification latency, 99th percentile"),
-  latency_p999_ms: timing("ms", "notification latency, 99.9th percentile"),
-  latency_max_ms: timing("ms", "notification latency, maximum"),
-  time_to_last_delivery_ms: timing("ms", "from the first set's scheduled send to the last delivery"),
+  latency_p50_ms: timing("ms", "notification latency from the scheduled send, median", "fanout"),
+  latency_p90_ms: timing("ms", "notification latency, 90th percentile", "fanout"),
+  latency_p99_ms: timing("ms", "notification latency, 99th percentile", "fanout"),
+  latency_p999_ms: timing("ms", "notification latency, 99.9th percentile", "fanout"),
+  latency_max_ms: timing("ms", "notification latency, maximum", "fanout"),
+  time_to_last_delivery_ms: timing(
+    "ms",
+    "from the first set's scheduled send to the last delivery",
+    "fanout",
+  ),
   sets_sent: info("count", "sets sent"),
   set_errors: correctness("sets that failed"),
   set_lateness_max_ms: info("ms", "largest delay of a set behind its schedule"),
@@ -109,9 +128,9 @@ export const METRICS = {
   missing_timeouts: correctness("waiters that got no timeout answer"),
   extra_timeouts: correctness("timeout answers beyond one per waiter"),
   early_timeouts: correctness("timeout answers more than 5 ms before the timeout"),
-  timeout_lateness_p50_ms: timing("ms", "timeout answer − (request written + timeout), median"),
-  timeout_lateness_p99_ms: timing("ms", "timeout lateness, 99th percentile"),
-  timeout_lateness_max_ms: timing("ms", "timeout lateness, maximum"),
+  timeout_lateness_p50_ms: timing("ms", "timeout answer − (request written + timeout), median", "fanout"),
+  timeout_lateness_p99_ms: timing("ms", "timeout lateness, 99th percentile", "fanout"),
+  timeout_lateness_max_ms: timing("ms", "timeout lateness, maximum", "fanout"),
   server_cpu_storm_ms: timing("ms", "target CPU time during the timeout storm"),
   // churn
   churned: info("count", "waiters aborted and opened again"),
