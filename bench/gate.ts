@@ -17,7 +17,13 @@ import { join } from "node:path";
 import { z } from "zod";
 import { judge } from "./compare.ts";
 import { UsageError } from "./errors.ts";
-import { type DriverPhase, isMetricName, METRICS, type MetricSpec } from "./metrics/catalog.ts";
+import {
+  DRIVER_PHASES,
+  type DriverPhase,
+  isMetricName,
+  METRICS,
+  type MetricSpec,
+} from "./metrics/catalog.ts";
 import type { RunRecord } from "./output/results-folder.ts";
 import { median } from "./stats/bootstrap.ts";
 
@@ -133,7 +139,7 @@ export function driverPacing(run: RunRecord, thresholds: Thresholds): Map<string
     out.set(ref.scenario, pacing);
     pacing.repeats += 1;
     if (!calibration) continue;
-    for (const phase of ["connect", "fanout"] as const) {
+    for (const phase of DRIVER_PHASES) {
       const bound = (r: typeof ref) => r.flags?.driverBoundPhases?.includes(phase) === true;
       if (bound(ref) && !bound(calibration)) pacing.paced[phase] += 1;
     }
@@ -141,11 +147,15 @@ export function driverPacing(run: RunRecord, thresholds: Thresholds): Map<string
   return out;
 }
 
-/** A normalised timing of a phase the driver paced in over half the reference's repeats. */
+/** The phases the driver paced in over half the reference's repeats. */
+function pacedPhases(pacing: Pacing | undefined): DriverPhase[] {
+  return pacing ? DRIVER_PHASES.filter((phase) => pacing.paced[phase] * 2 > pacing.repeats) : [];
+}
+
+/** A normalised timing of a phase the driver paced (only a normalised ratio mixes driver and server). */
 function isDriverPaced(metric: string, normalized: boolean, pacing: Pacing | undefined): boolean {
   const phase = isMetricName(metric) ? (METRICS[metric] as MetricSpec).phase : undefined;
-  if (!normalized || !phase || !pacing) return false;
-  return pacing.paced[phase] * 2 > pacing.repeats;
+  return normalized && phase !== undefined && pacedPhases(pacing).includes(phase);
 }
 
 /** Per scenario and repeat: the gated values (reference, or reference ÷ calibration for timing). */
@@ -238,8 +248,9 @@ export function pacedNote(rows: GateRow[], pacing: Map<string, Pacing>, t: Thres
   if (scenarios.length === 0) return "";
   const where = scenarios.map((s) => {
     const p = pacing.get(s);
-    const phases = p ? (["connect", "fanout"] as const).filter((ph) => p.paced[ph] * 2 > p.repeats) : [];
-    return `${s} (${phases.map((ph) => `${ph} in ${p?.paced[ph]} of ${p?.repeats} repeats`).join(", ")})`;
+    return `${s} (${pacedPhases(p)
+      .map((ph) => `${ph} in ${p?.paced[ph]} of ${p?.repeats} repeats`)
+      .join(", ")})`;
   });
   return (
     `driver-paced, not judged: ${where.join("; ")}. There a driver worker was busy over half the phase ` +

@@ -12,7 +12,8 @@ export type Kind = "timing" | "memory" | "correctness" | "count" | "info";
 export type Unit = "ms" | "us" | "bytes" | "count" | "ratio" | "pct" | "bool" | "per_s";
 
 /** A driver phase whose pace a client-observed timing can be (see RunResult.flags.driverBoundPhases). */
-export type DriverPhase = "connect" | "fanout";
+export const DRIVER_PHASES = ["connect", "fanout"] as const;
+export type DriverPhase = (typeof DRIVER_PHASES)[number];
 
 export interface MetricSpec {
   unit: Unit;

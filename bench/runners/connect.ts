@@ -7,6 +7,7 @@ import { arrivalSpanMs } from "../driver/arrival-schedule.ts";
 import type { Fleet } from "../driver/fleet.ts";
 import type { WaiterMode, WorkerStatus } from "../driver/messages.ts";
 import { TargetError } from "../errors.ts";
+import type { DriverPhase } from "../metrics/catalog.ts";
 import { mergeEncoded, summarize } from "../metrics/histograms.ts";
 import { listenCounters } from "../metrics/proc.ts";
 import type { CpuReading } from "../metrics/sampler.ts";
@@ -142,12 +143,7 @@ export function cpuDelta(a: CpuReading, b: CpuReading): CpuDelta {
 }
 
 /** Flag a phase whose busiest driver worker was busy over half its wall time; returns the share. */
-export function driverShare(
-  api: RunnerApi,
-  phase: "connect" | "fanout",
-  cpu: CpuDelta,
-  wallMs: number,
-): number {
+export function driverShare(api: RunnerApi, phase: DriverPhase, cpu: CpuDelta, wallMs: number): number {
   const share = cpu.busiestWorkerMs / Math.max(1, wallMs);
   api.metric(phase === "connect" ? "driver_busy_share_connect" : "driver_busy_share_fanout", share);
   if (share > DRIVER_BOUND_SHARE) api.result.flags.driverBoundPhases.push(phase);
