@@ -15,7 +15,6 @@ import { ExitCode } from "./exit-codes.ts";
 import {
   BASELINE_DIR,
   benchmarkActionJson,
-  driverPacing,
   evaluateGate,
   type GateRow,
   loadBaseline,
@@ -51,6 +50,7 @@ const GATE_COLUMNS = [
   "ci_high",
   "limit",
   "verdict",
+  "paced",
 ] as const;
 
 const fmt = (v: number | "") => (v === "" || !Number.isFinite(v) ? "-" : v.toFixed(3));
@@ -173,7 +173,7 @@ async function main(argv: string[]): Promise<number> {
   const missing = rows.filter((r) => r.verdict === "no baseline").map((r) => r.scenario);
   process.stdout.write(`\n${gateTable(rows)}\n`);
   if (missing.length) process.stdout.write(`no baseline yet for: ${[...new Set(missing)].join(", ")}\n`);
-  process.stdout.write(pacedNote(rows, driverPacing(first.record, thresholds), thresholds));
+  process.stdout.write(pacedNote(rows, thresholds));
   process.stdout.write(
     regressions.length
       ? `GATE FAILED: ${regressions.length} confirmed regression(s): ${regressions.map((r) => `${r.scenario} ${r.metric} ×${fmt(r.ratio)}`).join(", ")}\n`

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { UsageError } from "./errors.ts";
-import { driverPacing, evaluateGate, loadThresholds, pacedNote, poolRuns, type Thresholds } from "./gate.ts";
+import { evaluateGate, loadThresholds, pacedNote, poolRuns, type Thresholds } from "./gate.ts";
 import type { RunRecord } from "./output/results-folder.ts";
 import { runCli } from "./testing/run-cli.ts";
 
@@ -149,16 +149,9 @@ describe("gate verdicts", () => {
       time_to_last_delivery_ms: "driver-paced",
       server_cpu_per_notification_us: "pass",
     });
-    const note = pacedNote(
-      evaluateGate(base, driverPaced, thresholds),
-      driverPacing(driverPaced, thresholds),
-      thresholds,
-    );
+    const note = pacedNote(evaluateGate(base, driverPaced, thresholds), thresholds);
     assert.match(note, /^driver-paced, not judged: s \(fanout in 3 of 3 repeats\)\./);
-    assert.equal(
-      pacedNote(evaluateGate(base, base, thresholds), driverPacing(base, thresholds), thresholds),
-      "",
-    );
+    assert.equal(pacedNote(evaluateGate(base, base, thresholds), thresholds), "");
     // The server's own CPU is still judged in a driver-paced scenario.
     const costlier = pacedRecord(repeats([30, 30, true], [10, 10, false]));
     assert.equal(verdicts(base, costlier).server_cpu_per_notification_us, "REGRESSION");

@@ -113,6 +113,8 @@ export interface GateRow {
   ci_high: number | "";
   limit: string;
   verdict: "pass" | "REGRESSION" | "driver-paced" | "no baseline" | "no data";
+  /** For a driver-paced row: the phase and in how many repeats (e.g. "fanout in 4 of 5 repeats"). */
+  paced: string;
 }
 
 /** Per scenario: repeats of the reference, and in how many each phase was paced by the driver. */
@@ -130,7 +132,7 @@ const completeResult = (run: RunRecord, scenario: string, target: string, repeat
  * Per scenario: in how many repeats the reference's phase was driver-bound while the calibration's
  * of the same repeat was not (the case where reference ÷ calibration measures the driver).
  */
-export function driverPacing(run: RunRecord, thresholds: Thresholds): Map<string, Pacing> {
+function driverPacing(run: RunRecord, thresholds: Thresholds): Map<string, Pacing> {
   const out = new Map<string, Pacing>();
   for (const ref of run.results) {
     if (ref.target !== thresholds.reference_target || !ref.complete) continue;
@@ -147,15 +149,15 @@ export function driverPacing(run: RunRecord, thresholds: Thresholds): Map<string
   return out;
 }
 
-/** The phases the driver paced in over half the reference's repeats. */
-function pacedPhases(pacing: Pacing | undefined): DriverPhase[] {
-  return pacing ? DRIVER_PHASES.filter((phase) => pacing.paced[phase] * 2 > pacing.repeats) : [];
-}
-
-/** A normalised timing of a phase the driver paced (only a normalised ratio mixes driver and server). */
-function isDriverPaced(metric: string, normalized: boolean, pacing: Pacing | undefined): boolean {
+/**
+ * For a normalised timing of a phase the driver paced in over half the reference's repeats, how
+ * often ("fanout in 4 of 5 repeats"); "" when the metric is judged. Only a normalised ratio mixes
+ * the driver's pace with the calibration server's.
+ */
+function pacedBecause(metric: string, normalized: boolean, pacing: Pacing | undefined): string {
   const phase = isMetricName(metric) ? (METRICS[metric] as MetricSpec).phase : undefined;
-  return normalized && phase !== undefined && pacedPhases(pacing).includes(phase);
+  if (!normalized || !phase || !pacing || pacing.paced[phase] * 2 <= pacing.repeats) return "";
+  return `${phase} in ${pacing.paced[phase]} of ${pacing.repeats} repeats`;
 }
 
 /** Per scenario and repeat: the gated values (reference, or reference ÷ calibration for timing). */
@@ -210,13 +212,14 @@ export function evaluateGate(baseline: RunRecord, current: RunRecord, thresholds
           ci_high: "",
           limit: "",
           verdict: "no baseline",
+          paced: "",
         });
         continue;
       }
       const j = judge(metric, before, current, { minEffect: 0, confidence: thresholds.confidence });
       let regression: boolean;
       let limit: string;
-      const paced = isDriverPaced(metric, normalized, pacing.get(scenario));
+      const paced = pacedBecause(metric, normalized, pacing.get(scenario));
       if (t.max_increase !== undefined) {
         regression = Math.max(...current) > Math.max(...before) + t.max_increase;
         limit = `+${t.max_increase}`;
@@ -236,6 +239,7 @@ export function evaluateGate(baseline: RunRecord, current: RunRecord, thresholds
         ci_high: j.ci_high,
         limit,
         verdict: paced ? "driver-paced" : regression ? "REGRESSION" : "pass",
+        paced,
       });
     }
   }
@@ -243,15 +247,11 @@ export function evaluateGate(baseline: RunRecord, current: RunRecord, thresholds
 }
 
 /** Why some timings were not judged: which scenario's phase the driver paced, in how many repeats. */
-export function pacedNote(rows: GateRow[], pacing: Map<string, Pacing>, t: Thresholds): string {
-  const scenarios = [...new Set(rows.filter((r) => r.verdict === "driver-paced").map((r) => r.scenario))];
-  if (scenarios.length === 0) return "";
-  const where = scenarios.map((s) => {
-    const p = pacing.get(s);
-    return `${s} (${pacedPhases(p)
-      .map((ph) => `${ph} in ${p?.paced[ph]} of ${p?.repeats} repeats`)
-      .join(", ")})`;
-  });
+export function pacedNote(rows: GateRow[], t: Thresholds): string {
+  const where = [
+    ...new Set(rows.filter((r) => r.verdict === "driver-paced").map((r) => `${r.scenario} (${r.paced})`)),
+  ];
+  if (where.length === 0) return "";
   return (
     `driver-paced, not judged: ${where.join("; ")}. There a driver worker was busy over half the phase ` +
     `for ${t.reference_target} but not for ${t.calibration_target}, so their ratio measures the driver's ` +
