@@ -1,41 +1,78 @@
-// `npm run baseline:update -- [RUN_DIR]`: promote a complete gate run to results/baseline/ (run.json,
-// summary.csv, latency-*.csv). Without RUN_DIR, the newest complete run of the gate's suite.
+// `npm run baseline:update -- [RUN_DIR...] [--last N]`: promote complete gate runs to
+// results/baseline/. One run is copied (run.json, summary.csv, latency-*.csv). Several are pooled into
+// one run.json, repeats numbered on (as the gate's confirmation pools its re-run): runs made at
+// different times put the machine's run-to-run drift into the baseline, so its medians sit in the
+// middle of what unchanged code measures instead of wherever one run happened to land. Without
+// RUN_DIR, the newest (--last N: the N newest) complete runs of the gate's suite.
 // thresholds.json in the baseline folder is kept as it is.
 
-import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { loadRun } from "./compare.ts";
 import { BenchError, UsageError } from "./errors.ts";
 import { ExitCode } from "./exit-codes.ts";
-import { BASELINE_DIR, loadThresholds } from "./gate.ts";
-import { RESULTS_ROOT } from "./output/results-folder.ts";
+import { BASELINE_DIR, loadThresholds, poolRuns, type Thresholds } from "./gate.ts";
+import { RESULTS_ROOT, type RunRecord } from "./output/results-folder.ts";
 
-function newestRun(suite: string): string {
+const BASELINE_FILE = (f: string) => f === "run.json" || f === "summary.csv" || /^latency-.*\.csv$/.test(f);
+
+function newestRuns(suite: string, count: number): string[] {
   const candidates = existsSync(RESULTS_ROOT)
     ? readdirSync(RESULTS_ROOT)
         .map((name) => join(RESULTS_ROOT, name))
         .filter((dir) => dir !== BASELINE_DIR.replace(/\/$/, "") && existsSync(join(dir, "run.json")))
         .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)
     : [];
-  for (const dir of candidates) {
+  const found = candidates.filter((dir) => {
     const run = loadRun(dir);
-    if (run.suite === suite && run.complete) return dir;
+    return run.suite === suite && run.complete;
+  });
+  if (found.length < count) {
+    throw new UsageError(
+      `${found.length} complete run(s) of suite "${suite}" under results/, ${count} wanted; run npm run bench:ci first, or name folders`,
+    );
   }
-  throw new UsageError(
-    `no complete run of suite "${suite}" under results/; run npm run bench:ci first, or name a folder`,
-  );
+  return found.slice(0, count).reverse();
 }
 
 function main(argv: string[]): number {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { baseline: { type: "string" } },
+    options: { baseline: { type: "string" }, last: { type: "string" } },
   });
   const baselineDir = values.baseline ?? BASELINE_DIR;
   const thresholds = loadThresholds(join(baselineDir, "thresholds.json"));
-  const runDir = positionals[0] ?? newestRun(thresholds.suite);
+  const last = values.last === undefined ? undefined : Number(values.last);
+  if (last !== undefined && (!Number.isInteger(last) || last < 1)) {
+    throw new UsageError(`--last must be a whole number ≥ 1, got "${values.last}"`);
+  }
+  if (last !== undefined && positionals.length > 0) {
+    throw new UsageError("name run folders or give --last N, not both");
+  }
+  const runDirs = positionals.length > 0 ? positionals : newestRuns(thresholds.suite, last ?? 1);
+  const runs = runDirs.map((dir) => checkedRun(dir, thresholds));
+  mkdirSync(baselineDir, { recursive: true });
+  if (runs.length === 1) {
+    const runDir = runDirs[0] as string;
+    const files = readdirSync(runDir).filter(BASELINE_FILE);
+    for (const f of files) copyFileSync(join(runDir, f), join(baselineDir, f));
+    process.stdout.write(`baseline updated from ${runDir}: ${files.join(", ")} → ${baselineDir}\n`);
+    return ExitCode.ok;
+  }
+  // Pooled: one run.json; the per-run CSVs of an earlier baseline would no longer match it.
+  for (const f of readdirSync(baselineDir).filter(BASELINE_FILE)) rmSync(join(baselineDir, f));
+  const pooled = pool(runs);
+  writeFileSync(join(baselineDir, "run.json"), `${JSON.stringify(pooled, null, 2)}\n`);
+  process.stdout.write(
+    `baseline updated: ${runs.length} runs pooled (${pooled.repeat} repeats per scenario and target) from ${runDirs.join(", ")} → ${join(baselineDir, "run.json")}\n`,
+  );
+  return ExitCode.ok;
+}
+
+/** A complete run with results for both of the gate's targets, or a usage error naming the gap. */
+function checkedRun(runDir: string, thresholds: Thresholds): RunRecord {
   const run = loadRun(runDir);
   if (!run.complete)
     throw new UsageError(`${runDir} is incomplete; only a complete run can become the baseline`);
@@ -46,13 +83,18 @@ function main(argv: string[]): number {
       );
     }
   }
-  mkdirSync(baselineDir, { recursive: true });
-  const files = readdirSync(runDir).filter(
-    (f) => f === "run.json" || f === "summary.csv" || /^latency-.*\.csv$/.test(f),
-  );
-  for (const f of files) copyFileSync(join(runDir, f), join(baselineDir, f));
-  process.stdout.write(`baseline updated from ${runDir}: ${files.join(", ")} → ${baselineDir}\n`);
-  return ExitCode.ok;
+  return run;
+}
+
+/** Several runs as one record: repeats numbered on, the sources named in pooled_from. */
+function pool(runs: RunRecord[]): RunRecord {
+  const [first, ...rest] = runs as [RunRecord, ...RunRecord[]];
+  const pooled = rest.reduce(poolRuns, first);
+  return {
+    ...pooled,
+    repeat: runs.reduce((sum, r) => sum + r.repeat, 0),
+    pooled_from: runs.map((r) => r.run_id),
+  };
 }
 
 try {

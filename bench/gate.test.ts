@@ -193,6 +193,71 @@ describe("gate verdicts", () => {
   });
 });
 
+describe("baseline:update", () => {
+  // Two complete gate runs, each with both targets; one repeat apiece.
+  const fakeRun = (runId: string, ttl: number) => ({
+    tool: "longpoll-bench",
+    run_id: runId,
+    complete: true,
+    suite: "ci",
+    repeat: 1,
+    targets: ["reference", "node-http"],
+    results: ["reference", "node-http"].map((target) => ({
+      scenario: "s",
+      target,
+      repeat: 0,
+      complete: true,
+      metrics: { time_to_last_delivery_ms: ttl },
+      flags: { driverBound: false, driverBoundPhases: [], barrierApproximate: false },
+    })),
+  });
+  const setUp = () => {
+    const dir = mkdtempSync(join(tmpdir(), "lpb-baseline-"));
+    const baseline = join(dir, "baseline");
+    mkdirSync(baseline);
+    writeFileSync(join(baseline, "thresholds.json"), JSON.stringify(THRESHOLDS));
+    writeFileSync(join(baseline, "summary.csv"), "from an earlier single-run baseline\n");
+    const runs = ["a", "b"].map((id, i) => {
+      const runDir = join(dir, id);
+      mkdirSync(runDir);
+      writeFileSync(join(runDir, "run.json"), JSON.stringify(fakeRun(id, 10 + i)));
+      return runDir;
+    });
+    return { baseline, runs };
+  };
+
+  test("several runs are pooled into one baseline, repeats numbered on, sources named", async () => {
+    const { baseline, runs } = setUp();
+    const out = await run(BASELINE, [...runs, "--baseline", baseline]);
+    assert.equal(out.code, 0, out.stderr);
+    assert.match(out.stdout, /2 runs pooled \(2 repeats per scenario and target\)/);
+    const pooled = JSON.parse(readFileSync(join(baseline, "run.json"), "utf8")) as RunRecord;
+    assert.deepEqual(pooled.pooled_from, ["a", "b"]);
+    assert.equal(pooled.repeat, 2);
+    assert.deepEqual(
+      pooled.results.map((r) => [r.target, r.repeat, r.metrics.time_to_last_delivery_ms]),
+      [
+        ["reference", 0, 10],
+        ["node-http", 0, 10],
+        ["reference", 1, 11],
+        ["node-http", 1, 11],
+      ],
+    );
+    // The old baseline's per-run CSV would not match the pooled run.json.
+    assert.equal(existsSync(join(baseline, "summary.csv")), false);
+  });
+
+  test("folders and --last together, or a bad --last, are usage errors (exit 2)", async () => {
+    const { baseline, runs } = setUp();
+    const both = await run(BASELINE, [...runs, "--last", "2", "--baseline", baseline]);
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /not both/);
+    const bad = await run(BASELINE, ["--last", "0", "--baseline", baseline]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--last must be a whole number/);
+  });
+});
+
 describe("gate end to end", () => {
   test("passes against a baseline of the same code; fails with the fault injection on", async () => {
     const dir = mkdtempSync(join(tmpdir(), "lpb-gate-"));

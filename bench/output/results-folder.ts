@@ -87,6 +87,8 @@ export interface RunRecord {
   scenarios: Scenario[];
   /** Scenario × target pairs not run, and why (a protocol that cannot run that type). */
   skipped: string[];
+  /** A pooled baseline: the run ids it was made of (npm run baseline:update with several runs). */
+  pooled_from?: string[];
   results: {
     scenario: string;
     target: string;
