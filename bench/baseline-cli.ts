@@ -7,7 +7,7 @@
 // thresholds.json in the baseline folder is kept as it is.
 
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { loadRun } from "./compare.ts";
 import { BenchError, UsageError } from "./errors.ts";
@@ -52,8 +52,12 @@ function main(argv: string[]): number {
     throw new UsageError("name run folders or give --last N, not both");
   }
   const runDirs = positionals.length > 0 ? positionals : newestRuns(thresholds.suite, last ?? 1);
+  const itself = runDirs.find((dir) => resolve(dir) === resolve(baselineDir));
+  if (itself) throw new UsageError(`${itself} is the baseline folder itself; name the runs to promote`);
   const runs = runDirs.map((dir) => checkedRun(dir, thresholds));
   mkdirSync(baselineDir, { recursive: true });
+  // The earlier baseline's files go first: its CSVs would not match the new run.json.
+  for (const f of readdirSync(baselineDir).filter(BASELINE_FILE)) rmSync(join(baselineDir, f));
   if (runs.length === 1) {
     const runDir = runDirs[0] as string;
     const files = readdirSync(runDir).filter(BASELINE_FILE);
@@ -61,8 +65,7 @@ function main(argv: string[]): number {
     process.stdout.write(`baseline updated from ${runDir}: ${files.join(", ")} → ${baselineDir}\n`);
     return ExitCode.ok;
   }
-  // Pooled: one run.json; the per-run CSVs of an earlier baseline would no longer match it.
-  for (const f of readdirSync(baselineDir).filter(BASELINE_FILE)) rmSync(join(baselineDir, f));
+  // Pooled: one run.json (per-run CSVs do not pool).
   const pooled = pool(runs);
   writeFileSync(join(baselineDir, "run.json"), `${JSON.stringify(pooled, null, 2)}\n`);
   process.stdout.write(

@@ -247,11 +247,14 @@ describe("baseline:update", () => {
     assert.equal(existsSync(join(baseline, "summary.csv")), false);
   });
 
-  test("folders and --last together, or a bad --last, are usage errors (exit 2)", async () => {
+  test("folders and --last together, a bad --last, or the baseline itself: usage errors (exit 2)", async () => {
     const { baseline, runs } = setUp();
     const both = await run(BASELINE, [...runs, "--last", "2", "--baseline", baseline]);
     assert.equal(both.code, 2);
     assert.match(both.stderr, /not both/);
+    const itself = await run(BASELINE, [baseline, "--baseline", baseline]);
+    assert.equal(itself.code, 2);
+    assert.match(itself.stderr, /is the baseline folder itself/);
     const bad = await run(BASELINE, ["--last", "0", "--baseline", baseline]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--last must be a whole number/);
