@@ -118,7 +118,7 @@ export interface GateRow {
 }
 
 /** Per scenario: repeats of the reference, and in how many each phase was paced by the driver. */
-export interface Pacing {
+interface Pacing {
   repeats: number;
   paced: Record<DriverPhase, number>;
 }
@@ -127,6 +127,9 @@ const completeResult = (run: RunRecord, scenario: string, target: string, repeat
   run.results.find(
     (r) => r.scenario === scenario && r.target === target && r.repeat === repeat && r.complete,
   );
+
+const boundIn = (r: RunRecord["results"][number], phase: DriverPhase) =>
+  r.flags?.driverBoundPhases?.includes(phase) === true;
 
 /**
  * Per scenario: in how many repeats the reference's phase was driver-bound while the calibration's
@@ -142,8 +145,7 @@ function driverPacing(run: RunRecord, thresholds: Thresholds): Map<string, Pacin
     pacing.repeats += 1;
     if (!calibration) continue;
     for (const phase of DRIVER_PHASES) {
-      const bound = (r: typeof ref) => r.flags?.driverBoundPhases?.includes(phase) === true;
-      if (bound(ref) && !bound(calibration)) pacing.paced[phase] += 1;
+      if (boundIn(ref, phase) && !boundIn(calibration, phase)) pacing.paced[phase] += 1;
     }
   }
   return out;
