@@ -13,18 +13,12 @@ import {
   pollUntil,
   recordConnectLatency,
   recordNotificationLatency,
+  scenarioFleet,
 } from "./connect.ts";
 
 export async function runBurst(api: RunnerApi<BurstScenario>): Promise<void> {
   const { scenario: s, target, guard, metric, phases } = api;
-  const { fleet, parked, keys } = await parkFleet(api, {
-    waiters: s.waiters,
-    keys: s.keys,
-    arrival: s.arrival,
-    waitTimeoutS: s.wait_timeout_s,
-    mode: { kind: "burst" },
-    readyMs: s.deadlines.ready_ms,
-  });
+  const { fleet, parked, keys } = await parkFleet(api, scenarioFleet(s, { kind: "burst" }));
 
   const sets = burstSets(keys, s.sets.count, s.sets.window_ms);
   const expected = burstExpected(s.waiters, s.keys, s.sets.count);

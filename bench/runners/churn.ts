@@ -5,19 +5,12 @@
 
 import type { ChurnScenario } from "../scenario.ts";
 import type { RunnerApi } from "./api.ts";
-import { parkFleet, recordConnectLatency } from "./connect.ts";
+import { parkFleet, recordConnectLatency, scenarioFleet } from "./connect.ts";
 
 export async function runChurn(api: RunnerApi<ChurnScenario>): Promise<void> {
   const { scenario: s, guard, metric, phases, result } = api;
   const before = await guard(api.readMemory(true));
-  const { fleet } = await parkFleet(api, {
-    waiters: s.waiters,
-    keys: s.keys,
-    arrival: s.arrival,
-    waitTimeoutS: s.wait_timeout_s,
-    mode: { kind: "burst" },
-    readyMs: s.deadlines.ready_ms,
-  });
+  const { fleet } = await parkFleet(api, scenarioFleet(s, { kind: "burst" }));
 
   phases.begin("fire");
   api.progress.detail(`churning ${s.churn_per_s}/s for ${s.duration_s} s`);

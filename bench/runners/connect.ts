@@ -200,6 +200,27 @@ export interface FleetOptions {
   readyMs: number;
 }
 
+/** The fields of a scenario that say how its waiters arrive and park. */
+interface ParkingFields {
+  waiters: number;
+  keys: number;
+  arrival: Arrival;
+  wait_timeout_s: number;
+  deadlines: { ready_ms: number };
+}
+
+/** A scenario's fleet as its own fields describe it (burst, stream, churn; the timeout storm sets its own). */
+export function scenarioFleet(s: ParkingFields, mode: WaiterMode): FleetOptions {
+  return {
+    waiters: s.waiters,
+    keys: s.keys,
+    arrival: s.arrival,
+    waitTimeoutS: s.wait_timeout_s,
+    mode,
+    readyMs: s.deadlines.ready_ms,
+  };
+}
+
 /**
  * The opening every parking scenario shares: plan the waiters (dealt over the run's keys), fork the
  * fleet, connect and park them all, and record the connect-side metrics.

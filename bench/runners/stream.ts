@@ -18,6 +18,7 @@ import {
   pollUntil,
   recordConnectLatency,
   recordNotificationLatency,
+  scenarioFleet,
 } from "./connect.ts";
 
 /** Does the target answer with a version (the cursor extension)? Asked with one set and one read. */
@@ -34,14 +35,10 @@ export async function runStream(api: RunnerApi<StreamScenario>): Promise<void> {
   const cursor = await guard(detectCursor(target, `${keys[0]}-probe`));
   result.flags.streamMode = cursor ? "cursor" : "fresh-key";
   const { sets, messagesPerKey } = streamSets(keys, s.rate_per_s, s.duration_s, cursor);
-  const { fleet, parked } = await parkFleet(api, {
-    waiters: s.waiters,
-    keys: s.keys,
-    arrival: s.arrival,
-    waitTimeoutS: s.wait_timeout_s,
-    mode: { kind: "stream", cursor, messagesPerKey },
-    readyMs: s.deadlines.ready_ms,
-  });
+  const { fleet, parked } = await parkFleet(
+    api,
+    scenarioFleet(s, { kind: "stream", cursor, messagesPerKey }),
+  );
 
   phases.begin("fire");
   const fireStart = phases.elapsed();
