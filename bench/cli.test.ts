@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -10,29 +10,12 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { tsxNodeArgs } from "./targets/reference.ts";
 import { runCli } from "./testing/run-cli.ts";
+import { scenarioFile } from "./testing/scenario-file.ts";
 
 const CLI = new URL("./cli.ts", import.meta.url).pathname;
 const FAKE_TARGET = new URL("./testing/fake-targets.ts", import.meta.url).pathname;
 
 const bench = (args: string[], onStderr?: Parameters<typeof runCli>[2]) => runCli(CLI, args, onStderr);
-
-function scenarioFile(dir: string, name: string, body: Record<string, unknown>): string {
-  const file = join(dir, `${name}.json`);
-  writeFileSync(
-    file,
-    JSON.stringify({
-      name,
-      description: "cli test",
-      type: "burst",
-      waiters: 100,
-      keys: 1,
-      arrival: { type: "uniform", window_ms: 200 },
-      sets: { count: 1 },
-      ...body,
-    }),
-  );
-  return file;
-}
 
 const freePort = async (): Promise<number> => {
   const server = createServer();

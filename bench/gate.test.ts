@@ -11,6 +11,7 @@ import { UsageError } from "./errors.ts";
 import { evaluateGate, loadThresholds, pacedNote, poolRuns, type Thresholds } from "./gate.ts";
 import type { RunRecord } from "./output/results-folder.ts";
 import { runCli } from "./testing/run-cli.ts";
+import { scenarioFile } from "./testing/scenario-file.ts";
 
 const BENCH = new URL("./cli.ts", import.meta.url).pathname;
 const GATE = new URL("./gate-cli.ts", import.meta.url).pathname;
@@ -264,19 +265,7 @@ describe("baseline:update", () => {
 describe("gate end to end", () => {
   test("passes against a baseline of the same code; fails with the fault injection on", async () => {
     const dir = mkdtempSync(join(tmpdir(), "lpb-gate-"));
-    const scenario = join(dir, "gate-small.json");
-    writeFileSync(
-      scenario,
-      JSON.stringify({
-        name: "gate-small",
-        description: "gate test",
-        type: "burst",
-        waiters: 300,
-        keys: 1,
-        arrival: { type: "uniform", window_ms: 200 },
-        sets: { count: 1 },
-      }),
-    );
+    const scenario = scenarioFile(dir, "gate-small", { waiters: 300 });
     const baseline = join(dir, "baseline");
     mkdirSync(baseline);
     writeFileSync(join(baseline, "thresholds.json"), JSON.stringify(THRESHOLDS));
