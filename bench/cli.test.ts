@@ -8,11 +8,11 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { tsxNodeArgs } from "./targets/reference.ts";
+import { tsxNodeArgs } from "./child-process.ts";
 import { runCli } from "./testing/run-cli.ts";
 import { scenarioFile } from "./testing/scenario-file.ts";
 
-const CLI = new URL("./cli.ts", import.meta.url).pathname;
+const CLI = new URL("./cli/bench.ts", import.meta.url).pathname;
 const FAKE_TARGET = new URL("./testing/fake-targets.ts", import.meta.url).pathname;
 
 const bench = (args: string[], onStderr?: Parameters<typeof runCli>[2]) => runCli(CLI, args, onStderr);

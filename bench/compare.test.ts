@@ -7,12 +7,12 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { tsxNodeArgs } from "./child-process.ts";
 import { compareRuns, DEFAULT_COMPARE, judge } from "./compare.ts";
 import type { RunRecord } from "./output/results-folder.ts";
 import { seededRandom } from "./stats/bootstrap.ts";
-import { tsxNodeArgs } from "./targets/reference.ts";
 
-const COMPARE_CLI = new URL("./compare-cli.ts", import.meta.url).pathname;
+const COMPARE_CLI = new URL("./cli/compare.ts", import.meta.url).pathname;
 
 /** A run record whose metric values per repeat are given. */
 function syntheticRun(metrics: Record<string, number[]>): RunRecord {

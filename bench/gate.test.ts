@@ -13,9 +13,9 @@ import type { RunRecord } from "./output/results-folder.ts";
 import { runCli } from "./testing/run-cli.ts";
 import { scenarioFile } from "./testing/scenario-file.ts";
 
-const BENCH = new URL("./cli.ts", import.meta.url).pathname;
-const GATE = new URL("./gate-cli.ts", import.meta.url).pathname;
-const BASELINE = new URL("./baseline-cli.ts", import.meta.url).pathname;
+const BENCH = new URL("./cli/bench.ts", import.meta.url).pathname;
+const GATE = new URL("./cli/gate.ts", import.meta.url).pathname;
+const BASELINE = new URL("./cli/baseline.ts", import.meta.url).pathname;
 
 const run = (script: string, args: string[]) => runCli(script, args);
 

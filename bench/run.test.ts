@@ -8,35 +8,25 @@ import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
+import { tsxNodeArgs } from "./child-process.ts";
 import { decodeHistogram } from "./metrics/histograms.ts";
 import { LATENCY_COLUMNS, SUMMARY_COLUMNS, TIMESERIES_COLUMNS } from "./output/csv.ts";
 import { environment, runRecord, writeRunFolder } from "./output/results-folder.ts";
 import { readHostLimits } from "./preflight.ts";
+import { failureOf, isComplete } from "./result.ts";
 import { runScenario } from "./run.ts";
-import { type BurstScenario, socketsNeeded } from "./scenario.ts";
+import { socketsNeeded } from "./scenario.ts";
 import { attachTarget } from "./targets/attach.ts";
-import { spawnReference, tsxNodeArgs } from "./targets/reference.ts";
+import { spawnReference } from "./targets/reference.ts";
 import { seedAdapter } from "./targets/seed.ts";
 import { spawnTarget } from "./targets/spawn.ts";
 import { listenFakeTarget } from "./testing/fake-targets.ts";
 import { metricOf, testContext } from "./testing/run-context.ts";
+import { burstScenario } from "./testing/scenario-file.ts";
 
 const FAKE_TARGET = new URL("./testing/fake-targets.ts", import.meta.url).pathname;
 
-function scenario(over: Partial<BurstScenario> = {}): BurstScenario {
-  return {
-    name: "small",
-    description: "test",
-    type: "burst",
-    waiters: 300,
-    keys: 3,
-    arrival: { type: "uniform", window_ms: 300 },
-    sets: { count: 3, window_ms: 0 },
-    wait_timeout_s: 60,
-    deadlines: { ready_ms: 20_000, collect_ms: 10_000 },
-    ...over,
-  };
-}
+const scenario = burstScenario;
 
 const context = testContext;
 const metric = metricOf;
@@ -51,10 +41,10 @@ describe("engine against the reference server", () => {
     const s = scenario();
     const result = await runScenario(
       s,
-      context((sc) => spawnReference({ waiters: socketsNeeded(sc) })),
+      context((sc) => spawnReference({ waiters: socketsNeeded(sc) }), { targetName: "reference" }),
     );
-    assert.equal(result.error, undefined, result.error?.message);
-    assert.equal(result.complete, true);
+    assert.equal(failureOf(result), undefined, failureOf(result)?.message);
+    assert.equal(isComplete(result), true);
     assert.equal(metric(result, "expected"), 300);
     assert.equal(metric(result, "delivered"), 300);
     assert.equal(metric(result, "missing"), 0);
@@ -113,7 +103,7 @@ describe("engine against the reference server", () => {
       scenario({ sets: { count: 0, window_ms: 0 }, waiters: 200, keys: 1 }),
       context((sc) => spawnReference({ waiters: socketsNeeded(sc) })),
     );
-    assert.equal(result.complete, true, result.error?.message);
+    assert.equal(isComplete(result), true, failureOf(result)?.message);
     assert.equal(metric(result, "parked_at_ready"), 200);
     assert.equal(metric(result, "delivered"), undefined);
     assert.equal(metric(result, "parked_after_drain"), 0);
@@ -133,7 +123,7 @@ describe("measurement against a target of known latency", () => {
       scenario({ waiters: 200, keys: 1, sets: { count: 1, window_ms: 0 } }),
       context(() => attachTarget(fake.url, seedAdapter), { spawnedTarget: false }),
     );
-    assert.equal(result.complete, true, result.error?.message);
+    assert.equal(isComplete(result), true, failureOf(result)?.message);
     assert.equal(metric(result, "delivered"), 200);
     const p50 = metric(result, "latency_p50_ms") as number;
     const max = metric(result, "latency_max_ms") as number;
@@ -156,9 +146,9 @@ describe("faults", () => {
         }),
       ),
     );
-    assert.equal(result.complete, false);
-    assert.equal(result.error?.exitCode, 3);
-    assert.match(result.error?.message ?? "", /"dying".*exited with code 9/);
+    assert.equal(isComplete(result), false);
+    assert.equal(failureOf(result)?.exitCode, 3);
+    assert.match(failureOf(result)?.message ?? "", /"dying".*exited with code 9/);
     assert.equal(metric(result, "parked_at_ready"), 100, "what was measured before the death is kept");
     assert.ok(result.histograms.connect, "the workers' histograms are kept");
   });
@@ -176,8 +166,8 @@ describe("faults", () => {
         }),
       ),
     );
-    assert.equal(result.error?.exitCode, 3);
-    assert.match(result.error?.message ?? "", /exited with code 1.*\n.*cannot bind/s);
+    assert.equal(failureOf(result)?.exitCode, 3);
+    assert.match(failureOf(result)?.message ?? "", /exited with code 1.*\n.*cannot bind/s);
   });
 
   test("an abort (Ctrl-C) ends the run with exit 5 and keeps what was measured", async () => {
@@ -198,8 +188,8 @@ describe("faults", () => {
       }),
     );
     const result = await running;
-    assert.equal(result.complete, false);
-    assert.equal(result.error?.exitCode, 5);
+    assert.equal(isComplete(result), false);
+    assert.equal(failureOf(result)?.exitCode, 5);
     assert.ok(result.phases.some((p) => p.phase === "connect"));
     assert.ok(
       decodeHistogram(result.histograms.connect ?? "").totalCount > 0,

@@ -1,78 +1,36 @@
 // One scenario run, whatever its type: preflight → start target → (the scenario's runner: connect,
-// ready, fire, collect, ...) → drain → stop. Returns data (metrics, encoded histograms, timeseries,
-// phase timings); printing and files are elsewhere. Whatever happens, what was measured is returned,
-// with complete=false and the error, so a dying target or Ctrl-C never loses results.
+// ready, fire, collect, ...) → drain → stop. Returns data (result.ts); printing and files are
+// elsewhere. Whatever happens, what was measured is returned: a failed result carries its error and
+// every figure recorded before it, so a dying target or Ctrl-C never loses results.
 
 import { defaultWorkerCount, Fleet } from "./driver/fleet.ts";
-import type { WorkerPlan, WorkerReport, WorkerStatus } from "./driver/messages.ts";
+import type { WorkerPlan, WorkerStatus } from "./driver/messages.ts";
 import { BenchError, TargetError } from "./errors.ts";
 import { ExitCode } from "./exit-codes.ts";
-import { METRICS, type MetricName, type Unit } from "./metrics/catalog.ts";
-import { encodeHistogram, mergeEncoded } from "./metrics/histograms.ts";
+import { type Aggregate, aggregateReports } from "./metrics/aggregate.ts";
+import { METRICS, type MetricName } from "./metrics/catalog.ts";
+import { readCpu } from "./metrics/cpu.ts";
 import { readProcess } from "./metrics/proc.ts";
-import { readCpu, Sampler, type TimeseriesRow } from "./metrics/sampler.ts";
+import { Sampler } from "./metrics/sampler.ts";
 import type { Progress } from "./output/progress.ts";
-import { PhaseRecorder, type PhaseTiming } from "./phases.ts";
+import { PhaseRecorder } from "./phases.ts";
 import { type HostLimits, preflight } from "./preflight.ts";
-import type { RunnerApi } from "./runners/api.ts";
+import type { Metric, ResultFlags, ResultHistograms, RunFailure, ScenarioResult } from "./result.ts";
+import type { RunnerApi, RunnerOutput } from "./runners/api.ts";
 import { runBurst } from "./runners/burst.ts";
 import { runChurn } from "./runners/churn.ts";
-import { POLL_MS } from "./runners/connect.ts";
 import { runMemorySweep } from "./runners/memory-sweep.ts";
+import { POLL_MS } from "./runners/poll.ts";
+import { recordLatency } from "./runners/record.ts";
 import { runSetThroughput } from "./runners/set-throughput.ts";
 import { runStream } from "./runners/stream.ts";
 import { runTimeoutStorm } from "./runners/timeout-storm.ts";
 import { type Scenario, socketsNeeded } from "./scenario.ts";
 import type { Target, TargetStats } from "./targets/target.ts";
 
-export interface Metric {
-  name: MetricName;
-  value: number;
-  unit: Unit;
-}
-
-/** Encoded HDR histograms (µs), merged over workers; each kind present where the scenario measured it. */
-export interface ResultHistograms {
-  /** Notification latency: arrival − scheduled send. */
-  latency?: string;
-  /** TCP connect latency from the scheduled arrival. */
-  connect?: string;
-  /** Timeout answers: arrival − (written + timeout). */
-  lateness?: string;
-  /** set-throughput: /set request latency (autocannon). */
-  request?: string;
-  /** set-throughput: /get of a present value, request latency (autocannon). */
-  get?: string;
-}
-
-export interface ScenarioResult {
-  scenario: Scenario;
-  target: string;
-  repeat: number;
-  complete: boolean;
-  error?: { code: string; message: string; exitCode: number };
-  warnings: string[];
-  phases: PhaseTiming[];
-  metrics: Metric[];
-  histograms: ResultHistograms;
-  timeseries: TimeseriesRow[];
-  /** Rows of a scenario's own table (memory-sweep), written as <scenario>.csv. */
-  table?: Record<string, number>[];
-  /**
-   * driverBound: a driver worker was busy for more than half of a phase's wall time, so that phase's
-   * figures may be the driver's, not the server's; driverBoundPhases says which ("connect", "fanout").
-   * streamMode: how a stream scenario re-polled ("cursor" or "fresh-key").
-   */
-  flags: {
-    driverBound: boolean;
-    driverBoundPhases: string[];
-    barrierApproximate: boolean;
-    streamMode?: string;
-  };
-  errorReasons: Record<string, number>;
-}
-
 export interface RunContext {
+  /** The target's name, as the user chose it (the result's target from the start). */
+  targetName: string;
   /** Start (spawn) or attach the target for this scenario. */
   startTarget(scenario: Scenario): Promise<Target>;
   /** True when the target runs on this host as a child process (limits apply to it too). */
@@ -89,7 +47,7 @@ export interface RunContext {
 const DRAIN_DEADLINE_MS = 10_000;
 
 const RUNNERS: {
-  [T in Scenario["type"]]: (api: RunnerApi<Extract<Scenario, { type: T }>>) => Promise<void>;
+  [T in Scenario["type"]]: (api: RunnerApi<Extract<Scenario, { type: T }>>) => Promise<RunnerOutput>;
 } = {
   burst: runBurst,
   stream: runStream,
@@ -99,22 +57,33 @@ const RUNNERS: {
   "memory-sweep": runMemorySweep,
 };
 
+/** What the run observes while the runner works; private to one run, read once into the result. */
+interface Observed {
+  metrics: Metric[];
+  warnings: string[];
+  driverBoundPhases: ResultFlags["driverBoundPhases"];
+  barrierApproximate: boolean;
+  histograms: ResultHistograms;
+  errorReasons: Record<string, number>;
+}
+
 export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<ScenarioResult> {
-  const result: ScenarioResult = {
-    scenario,
-    target: "",
-    repeat: ctx.repeat,
-    complete: false,
-    warnings: [],
-    phases: [],
+  const seen: Observed = {
     metrics: [],
+    warnings: [],
+    driverBoundPhases: [],
+    barrierApproximate: false,
     histograms: {},
-    timeseries: [],
-    flags: { driverBound: false, driverBoundPhases: [], barrierApproximate: false },
     errorReasons: {},
   };
   const metric = (name: MetricName, value: number) => {
-    result.metrics.push({ name, value: Math.round(value * 1000) / 1000, unit: METRICS[name].unit });
+    seen.metrics.push({ name, value: Math.round(value * 1000) / 1000, unit: METRICS[name].unit });
+  };
+  const countErrors = (reasons: Record<string, number>, prefix = "") => {
+    for (const [reason, n] of Object.entries(reasons)) {
+      const key = `${prefix}${reason}`;
+      seen.errorReasons[key] = (seen.errorReasons[key] ?? 0) + n;
+    }
   };
   const phases = new PhaseRecorder(undefined, (p) => ctx.progress.phase(scenario.name, p));
   const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -123,40 +92,31 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
   let sampler: Sampler | undefined;
   let reportsTaken = false;
   let drained = false;
+  let output: RunnerOutput = {};
+  let failure: RunFailure | undefined;
 
   // Every wait races against Ctrl-C and the target dying.
   let failWith: (error: Error) => void = () => {};
-  const failure = new Promise<never>((_, reject) => {
+  const failed = new Promise<never>((_, reject) => {
     failWith = reject;
   });
-  failure.catch(() => undefined);
+  failed.catch(() => undefined);
   const onAbort = () => failWith(ctx.signal.reason as Error);
   if (ctx.signal.aborted) onAbort();
   ctx.signal.addEventListener("abort", onAbort, { once: true });
-  const guard = <T>(p: Promise<T>): Promise<T> => Promise.race([p, failure]);
+  const guard = <T>(p: Promise<T>): Promise<T> => Promise.race([p, failed]);
 
-  /** Merge the workers' reports into the result. After a failure, called unguarded: the workers still answer. */
-  const takeReports = async (guarded = true): Promise<WorkerReport[]> => {
-    if (!fleet) return [];
-    const pending = fleet.reports();
-    const reports = await (guarded ? guard(pending) : pending);
-    reportsTaken = true;
-    const merge = (pick: (r: WorkerReport) => string) => {
-      const h = mergeEncoded(reports.map(pick));
-      return h.totalCount > 0 ? encodeHistogram(h) : undefined;
-    };
-    const latency = merge((r) => r.latencyHistogram);
-    const connect = merge((r) => r.connectHistogram);
-    const lateness = merge((r) => r.latenessHistogram);
-    if (latency) result.histograms.latency = latency;
-    if (connect) result.histograms.connect = connect;
-    if (lateness) result.histograms.lateness = lateness;
-    for (const r of reports) {
-      for (const [reason, n] of Object.entries(r.errorReasons)) {
-        result.errorReasons[reason] = (result.errorReasons[reason] ?? 0) + n;
-      }
+  /** Aggregate the workers' reports once and keep them. After a failure, called unguarded: the workers still answer. */
+  const takeReports = async (guarded = true): Promise<Aggregate> => {
+    const pending = fleet ? fleet.reports() : Promise.resolve([]);
+    const aggregate = aggregateReports(await (guarded ? guard(pending) : pending));
+    if (!reportsTaken) {
+      reportsTaken = true;
+      Object.assign(seen.histograms, aggregate.histograms);
+      countErrors(aggregate.errorReasons);
+      recordLatency(api as RunnerApi, "connect", aggregate.histograms.connect);
     }
-    return reports;
+    return aggregate;
   };
 
   const readMemory = async (gc = false): Promise<TargetStats> => {
@@ -182,39 +142,46 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
     return left;
   };
 
+  let api: RunnerApi | undefined;
   try {
     phases.begin("preflight");
     const workers = ctx.workers ?? defaultWorkerCount(socketsNeeded(scenario));
-    result.warnings.push(
+    seen.warnings.push(
       ...preflight({ scenario, workers, spawnedTarget: ctx.spawnedTarget, limits: ctx.hostLimits }),
     );
 
     phases.begin("start");
     target = await guard(ctx.startTarget(scenario));
     const started = target;
-    result.target = started.name;
     started.died.then((how) => failWith(new TargetError(`target died mid-run: ${how}`)));
     sampler = new Sampler({
       target: started,
       driverPids: () => fleet?.pids ?? [],
-      driverEventLoopMaxMs: () => fleet?.eventLoop().maxMs ?? 0,
+      driverEventLoopMaxMs: () => fleet?.eventLoopMaxMs() ?? 0,
       phase: () => phases.current,
       elapsedMs: () => phases.elapsed(),
     });
     sampler.start();
 
-    const api: RunnerApi = {
+    api = {
       scenario,
       target: started,
       phases,
       progress: ctx.progress,
-      result,
       workers,
       runTag: ctx.runTag,
       repeat: ctx.repeat,
       guard,
       sleep,
       metric,
+      warn: (text) => seen.warnings.push(text),
+      flagDriverBound: (phase) => {
+        if (!seen.driverBoundPhases.includes(phase)) seen.driverBoundPhases.push(phase);
+      },
+      flagBarrierApproximate: () => {
+        seen.barrierApproximate = true;
+      },
+      countErrors,
       async startFleet(plans: WorkerPlan[]) {
         if (fleet) throw new Error("one fleet per run");
         fleet = await guard(Fleet.start(plans));
@@ -234,19 +201,17 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
         if (gone !== undefined) throw new TargetError(`target died mid-run: ${gone}`);
       },
     };
-    await (RUNNERS[scenario.type] as (api: RunnerApi) => Promise<void>)(api);
+    output = await (RUNNERS[scenario.type] as (api: RunnerApi) => Promise<RunnerOutput>)(api);
 
     if (fleet && !drained) {
       phases.begin("drain");
       await drain();
     }
-    result.flags.driverBound = result.flags.driverBoundPhases.length > 0;
-    metric("driver_bound", result.flags.driverBound ? 1 : 0);
+    metric("driver_bound", seen.driverBoundPhases.length > 0 ? 1 : 0);
     phases.begin("stop");
-    result.complete = true;
   } catch (error) {
-    result.error = describeError(error);
-    if (fleet && !reportsTaken) {
+    failure = describeError(error);
+    if (fleet && !reportsTaken && api) {
       // Keep what the workers measured, if they can still say.
       await takeReports(false).catch(() => undefined);
     }
@@ -256,14 +221,31 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
     await fleet?.stop().catch(() => undefined);
     await target?.stop().catch(() => undefined);
     phases.end();
-    result.phases = phases.timings();
-    result.timeseries = sampler?.rows ?? [];
-    for (const t of result.phases) metric(`phase_${t.phase}_ms`, t.duration_ms);
   }
-  return result;
+  const timings = phases.timings();
+  for (const t of timings) metric(`phase_${t.phase}_ms`, t.duration_ms);
+  const fields = {
+    scenario,
+    target: ctx.targetName,
+    repeat: ctx.repeat,
+    warnings: seen.warnings,
+    phases: timings,
+    metrics: seen.metrics,
+    histograms: { ...seen.histograms, ...output.histograms },
+    timeseries: sampler?.rows ?? [],
+    ...(output.table ? { table: output.table } : {}),
+    flags: {
+      driverBound: seen.driverBoundPhases.length > 0,
+      driverBoundPhases: seen.driverBoundPhases,
+      barrierApproximate: seen.barrierApproximate,
+      ...(output.streamMode ? { streamMode: output.streamMode } : {}),
+    },
+    errorReasons: seen.errorReasons,
+  };
+  return failure ? { ...fields, state: "failed", error: failure } : { ...fields, state: "complete" };
 }
 
-function describeError(error: unknown): { code: string; message: string; exitCode: number } {
+function describeError(error: unknown): RunFailure {
   if (error instanceof BenchError)
     return { code: error.code, message: error.message, exitCode: error.exitCode };
   const e = error as Error;

@@ -167,6 +167,9 @@ export const ScenarioSchema = z.discriminatedUnion("type", [
   MemorySweepScenarioSchema,
 ]);
 export type Scenario = z.infer<typeof ScenarioSchema>;
+export type ScenarioType = Scenario["type"];
+/** Every scenario type, read from the schema (one list, never repeated by hand). */
+export const SCENARIO_TYPES: readonly ScenarioType[] = ScenarioSchema.options.map((o) => o.shape.type.value);
 export type BurstScenario = z.infer<typeof BurstScenarioSchema>;
 export type StreamScenario = z.infer<typeof StreamScenarioSchema>;
 export type TimeoutStormScenario = z.infer<typeof TimeoutStormScenarioSchema>;

@@ -6,7 +6,8 @@ import { ExitCode } from "./exit-codes.ts";
 import type { Progress } from "./output/progress.ts";
 import { environment, type RunRecord, runRecord, writeRunFolder } from "./output/results-folder.ts";
 import type { HostLimits } from "./preflight.ts";
-import { runScenario, type ScenarioResult } from "./run.ts";
+import { failureOf, isComplete, type ScenarioResult } from "./result.ts";
+import { runScenario } from "./run.ts";
 import type { Scenario } from "./scenario.ts";
 import type { Target } from "./targets/target.ts";
 
@@ -75,6 +76,7 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
           continue;
         }
         const result = await runScenario(scenario, {
+          targetName: target.name,
           startTarget: target.start,
           spawnedTarget: target.spawned,
           workers: o.workers,
@@ -84,20 +86,20 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
           repeat,
           hostLimits: o.hostLimits,
         });
-        if (!result.target) result.target = target.name;
         results.push(result);
         writeRunFolder(o.dir, runRecord(base, results), results, startedAtMs);
-        if (!result.error) continue;
-        o.progress.line(`${scenario.name} @${target.name}: ${result.error.message}`);
-        if (exitCode === ExitCode.ok) exitCode = result.error.exitCode;
-        if (result.error.exitCode === ExitCode.interrupted) break outer;
+        const failure = failureOf(result);
+        if (!failure) continue;
+        o.progress.line(`${scenario.name} @${target.name}: ${failure.message}`);
+        if (exitCode === ExitCode.ok) exitCode = failure.exitCode;
+        if (failure.exitCode === ExitCode.interrupted) break outer;
         // A failing target is dropped from the rest of the session; the others go on.
         failedTargets.add(target.name);
         if (failedTargets.size === o.targets.length) break outer;
       }
     }
   }
-  const complete = exitCode === ExitCode.ok && results.every((r) => r.complete);
+  const complete = exitCode === ExitCode.ok && results.every(isComplete);
   const record = runRecord(
     { ...base, finished_at: new Date().toISOString(), complete, exit_code: exitCode },
     results,

@@ -312,11 +312,12 @@ describe("limits, each with its own error", () => {
 });
 
 describe("graceful shutdown", () => {
-  test("answers every parked waiter with shutting_down", async () => {
+  test("answers every parked waiter with shutting_down", async (t) => {
     const s = await start();
+    t.after(() => s.close());
     const waiting = Array.from({ length: 50 }, (_, i) => s.call("POST", "/get", `key=k${i % 5}`));
     await s.parked(50);
-    await s.close();
+    await s.server.shutdown();
     const answers = await Promise.all(waiting);
     assert.equal(answers.filter((a) => a.status === 503 && a.body.error === "shutting_down").length, 50);
   });

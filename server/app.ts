@@ -273,6 +273,7 @@ export function createApp(options: AppOptions = {}): LongPollApp {
     front.close(); // stop accepting; close idle fast-path connections
     store.shutdown(); // every parked waiter, on either path, gets shutting_down
     await app.close();
+    front.closeHandedOff(); // fastify's connections: its server never listened, so Node tracks none
   };
 
   return { app, front, store, limits, listen, shutdown };

@@ -111,14 +111,16 @@ function requiredKey(params: Params, limits: ParamLimits): string {
   if (key === undefined || key === "") {
     throw new ProtocolError("invalid_input", 'parameter "key" is required: send key=<name>');
   }
-  const bytes = Buffer.byteLength(key);
-  if (bytes > limits.maxKeyBytes) {
-    throw new ProtocolError(
-      "key_too_long",
-      `key is ${bytes} bytes, the limit is ${limits.maxKeyBytes} (server flag --max-key-bytes)`,
-    );
+  return withinBytes("key", key, limits.maxKeyBytes, "key_too_long", "--max-key-bytes");
+}
+
+/** A parameter no longer than its limit in UTF-8 bytes, or the named error that says which flag sets it. */
+function withinBytes(name: string, text: string, limit: number, error: ErrorName, flag: string): string {
+  const bytes = Buffer.byteLength(text);
+  if (bytes > limit) {
+    throw new ProtocolError(error, `${name} is ${bytes} bytes, the limit is ${limit} (server flag ${flag})`);
   }
-  return key;
+  return text;
 }
 
 /** A non-negative number of seconds (fractions allowed), or the default when absent. */
@@ -158,13 +160,7 @@ export function parseSet(params: Params, limits: ParamLimits): SetRequest {
   if (value === undefined || value === "") {
     throw new ProtocolError("invalid_input", 'parameter "value" is required and must not be empty');
   }
-  const bytes = Buffer.byteLength(value);
-  if (bytes > limits.maxValueBytes) {
-    throw new ProtocolError(
-      "value_too_large",
-      `value is ${bytes} bytes, the limit is ${limits.maxValueBytes} (server flag --max-value-bytes)`,
-    );
-  }
+  withinBytes("value", value, limits.maxValueBytes, "value_too_large", "--max-value-bytes");
   const expiredS = secondsParam(params, "expired", DEFAULT_EXPIRED_S) ?? DEFAULT_EXPIRED_S;
   return { key, value, expiredS };
 }

@@ -5,15 +5,16 @@
 
 import { type ChildProcess, fork } from "node:child_process";
 import { availableParallelism } from "node:os";
-import { tsxNodeArgs } from "../targets/reference.ts";
-import { stopProcess } from "../targets/spawn.ts";
-import {
-  emptyStatus,
-  type FromWorker,
-  type ToWorker,
-  type WorkerPlan,
-  type WorkerReport,
-  type WorkerStatus,
+import { stopProcess, tsxNodeArgs } from "../child-process.ts";
+import { sumStatus } from "../metrics/aggregate.ts";
+import type {
+  FromWorker,
+  ToWorker,
+  WorkerCall,
+  WorkerPlan,
+  WorkerReplies,
+  WorkerReport,
+  WorkerStatus,
 } from "./messages.ts";
 
 const WORKER_MAIN = new URL("./worker.ts", import.meta.url).pathname;
@@ -40,33 +41,34 @@ export function defaultWorkerCount(waiters: number, cores = availableParallelism
   return Math.max(1, forSockets, forFanout);
 }
 
-export interface EventLoopSample {
-  maxMs: number;
-  p99Ms: number;
-}
-
 export class FleetError extends Error {}
 
 class WorkerHandle {
-  readonly loop: EventLoopSample = { maxMs: 0, p99Ms: 0 };
+  /** The worst event-loop delay of the worker's latest 100 ms sample. */
+  eventLoopMaxMs = 0;
   arrivalsDone = false;
-  private waiting = new Map<string, { resolve: (m: FromWorker) => void; reject: (e: Error) => void }>();
+  private nextId = 1;
+  private waiting = new Map<number, { resolve: (m: FromWorker) => void; reject: (e: Error) => void }>();
   private exitError: Error | undefined;
 
   constructor(readonly child: ChildProcess) {
     child.on("message", (message: FromWorker) => {
-      if (message.type === "sample") {
-        this.loop.maxMs = message.eventLoopDelayMaxMs;
-        this.loop.p99Ms = message.eventLoopDelayP99Ms;
-        return;
-      }
-      if (message.type === "arrivals-done") this.arrivalsDone = true;
-      if (message.type === "fatal")
-        return this.failAll(new FleetError(`driver worker failed: ${message.message}`));
-      const waiter = this.waiting.get(message.type);
-      if (waiter) {
-        this.waiting.delete(message.type);
-        waiter.resolve(message);
+      switch (message.type) {
+        case "sample":
+          this.eventLoopMaxMs = message.eventLoopDelayMaxMs;
+          return;
+        case "arrivals-done":
+          this.arrivalsDone = true;
+          return;
+        case "fatal":
+          return this.failAll(new FleetError(`driver worker failed: ${message.message}`));
+        default: {
+          const waiter = this.waiting.get(message.id);
+          if (waiter) {
+            this.waiting.delete(message.id);
+            waiter.resolve(message);
+          }
+        }
       }
     });
     child.once("exit", (code, signal) => {
@@ -80,29 +82,26 @@ class WorkerHandle {
     this.waiting.clear();
   }
 
-  /** Send a message and wait for the reply of the given type. */
-  call<T extends FromWorker["type"]>(
-    message: ToWorker,
-    reply: T,
-    timeoutMs = REPLY_TIMEOUT_MS,
-  ): Promise<Extract<FromWorker, { type: T }>> {
+  /** Send a call and wait for its reply, matched by a request id. */
+  call<C extends WorkerCall>(call: C, timeoutMs = REPLY_TIMEOUT_MS): Promise<WorkerReplies[C["type"]]> {
     if (this.exitError) return Promise.reject(this.exitError);
+    const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.waiting.delete(reply);
-        reject(new FleetError(`driver worker ${this.child.pid} did not answer "${message.type}" in time`));
+        this.waiting.delete(id);
+        reject(new FleetError(`driver worker ${this.child.pid} did not answer "${call.type}" in time`));
       }, timeoutMs);
-      this.waiting.set(reply, {
+      this.waiting.set(id, {
         resolve: (m) => {
           clearTimeout(timer);
-          resolve(m as Extract<FromWorker, { type: T }>);
+          resolve(m as unknown as WorkerReplies[C["type"]]);
         },
         reject: (e) => {
           clearTimeout(timer);
           reject(e);
         },
       });
-      this.child.send(message);
+      this.child.send({ ...call, id } as ToWorker);
     });
   }
 
@@ -124,9 +123,7 @@ export class Fleet {
     );
     const fleet = new Fleet(workers);
     try {
-      await Promise.all(
-        workers.map((w, i) => w.call({ type: "plan", plan: plans[i] as WorkerPlan }, "ready")),
-      );
+      await Promise.all(workers.map((w, i) => w.call({ type: "plan", plan: plans[i] as WorkerPlan })));
     } catch (error) {
       await fleet.stop();
       throw error;
@@ -138,12 +135,9 @@ export class Fleet {
     return this.workers.map((w) => w.child.pid as number);
   }
 
-  /** The worst event-loop delay any worker reported in its latest 100 ms sample. */
-  eventLoop(): EventLoopSample {
-    return {
-      maxMs: Math.max(0, ...this.workers.map((w) => w.loop.maxMs)),
-      p99Ms: Math.max(0, ...this.workers.map((w) => w.loop.p99Ms)),
-    };
+  /** The worst event-loop delay any worker reported in its latest 100 ms sample, ms. */
+  eventLoopMaxMs(): number {
+    return Math.max(0, ...this.workers.map((w) => w.eventLoopMaxMs));
   }
 
   /**
@@ -163,7 +157,7 @@ export class Fleet {
     const share = perSecond / this.workers.length;
     await Promise.all(
       this.workers.map((w) =>
-        w.call({ type: "churn", perSecond: share, durationMs }, "churn-done", durationMs + REPLY_TIMEOUT_MS),
+        w.call({ type: "churn", perSecond: share, durationMs }, durationMs + REPLY_TIMEOUT_MS),
       ),
     );
   }
@@ -174,7 +168,7 @@ export class Fleet {
 
   /** Each worker's status, in worker order. */
   async statuses(): Promise<WorkerStatus[]> {
-    const all = await Promise.all(this.workers.map((w) => w.call({ type: "status" }, "status")));
+    const all = await Promise.all(this.workers.map((w) => w.call({ type: "status" })));
     return all.map((m) => m.status);
   }
 
@@ -183,22 +177,16 @@ export class Fleet {
   }
 
   async reports(): Promise<WorkerReport[]> {
-    const all = await Promise.all(this.workers.map((w) => w.call({ type: "report" }, "report")));
+    const all = await Promise.all(this.workers.map((w) => w.call({ type: "report" })));
     return all.map((m) => m.report);
   }
 
   /** Close every waiter socket (the drain phase). */
   async closeSockets(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.call({ type: "close" }, "closed")));
+    await Promise.all(this.workers.map((w) => w.call({ type: "close" })));
   }
 
   async stop(): Promise<void> {
     await Promise.all(this.workers.map((w) => stopProcess(w.child, 2_000)));
   }
-}
-
-export function sumStatus(all: WorkerStatus[]): WorkerStatus {
-  const total: WorkerStatus = emptyStatus();
-  for (const s of all) for (const k of Object.keys(total) as (keyof WorkerStatus)[]) total[k] += s[k];
-  return total;
 }

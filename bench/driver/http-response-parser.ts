@@ -7,8 +7,8 @@
 export interface ParsedResponse {
   status: number;
   body: string;
-  /** The server said Connection: close. */
-  close: boolean;
+  /** The headers the parser was asked to keep (lower-case names), when it was asked for any. */
+  headers?: Record<string, string>;
 }
 
 export class HttpParseError extends Error {}
@@ -19,6 +19,9 @@ const MAX_HEAD_BYTES = 16 * 1024;
 
 export class ResponseParser {
   private buffer = "";
+
+  /** `keep`: lower-case names of headers to return (a cursor in headers); none by default, no object per answer. */
+  constructor(private readonly keep: readonly string[] = []) {}
 
   /** Feed bytes as they arrive; returns every response completed by them (usually 0 or 1). */
   push(chunk: Buffer | string): ParsedResponse[] {
@@ -49,7 +52,7 @@ export class ResponseParser {
       throw new HttpParseError(`bad status line: ${JSON.stringify((lines[0] ?? "").slice(0, 80))}`);
     let contentLength: number | undefined;
     let chunked = false;
-    let close = false;
+    let headers: Record<string, string> | undefined;
     for (let i = 1; i < lines.length; i++) {
       const line = lines[i] as string;
       const colon = line.indexOf(":");
@@ -65,8 +68,9 @@ export class ResponseParser {
           .split(",")
           .map((s) => s.trim())
           .includes("chunked");
-      } else if (name === "connection") {
-        close = value.toLowerCase() === "close";
+      } else if (this.keep.length > 0 && this.keep.includes(name)) {
+        headers ??= {};
+        headers[name] = value;
       }
     }
     const bodyStart = headEnd + HEADER_END.length;
@@ -85,7 +89,10 @@ export class ResponseParser {
     }
     this.buffer = this.buffer.slice(consumed);
     // Bytes were kept as latin1 so that offsets are byte offsets; the body is UTF-8.
-    return { status: Number(statusLine[1]), body: Buffer.from(body, "latin1").toString("utf8"), close };
+    const text = Buffer.from(body, "latin1").toString("utf8");
+    return headers
+      ? { status: Number(statusLine[1]), body: text, headers }
+      : { status: Number(statusLine[1]), body: text };
   }
 }
 

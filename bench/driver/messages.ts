@@ -79,28 +79,38 @@ export interface WorkerReport extends WorkerStatus {
   connectHistogram: string;
   /** Timeout answers: arrival − (request written + timeout), µs. */
   latenessHistogram: string;
-  firstDeliveryNs: string | undefined;
   lastDeliveryNs: string | undefined;
   /** Error counts by reason ("ECONNRESET", "HTTP 503 overloaded", "closed before answer", ...). */
   errorReasons: Record<string, number>;
 }
 
-export type ToWorker =
+/** A request that expects one reply; the reply carries the same id (two calls of one type never cross). */
+export type WorkerCall =
   | { type: "plan"; plan: WorkerPlan }
-  /** Open waiters [from, to) on their offsets, counted from startAtNs. */
-  | { type: "start"; startAtNs: string; from: number; to: number }
-  /** Abort and reopen waiters round-robin at this rate until durationMs has passed. */
+  /** Abort and reopen waiters round-robin at this rate until durationMs has passed; replies when done. */
   | { type: "churn"; perSecond: number; durationMs: number }
   | { type: "status" }
   | { type: "report" }
   | { type: "close" };
 
+export type ToWorker =
+  | (WorkerCall & { id: number })
+  /** Open waiters [from, to) on their offsets, counted from startAtNs (no reply; arrivals-done follows). */
+  | { type: "start"; startAtNs: string; from: number; to: number };
+
+/** The reply to each call, by the call's type. */
+export interface WorkerReplies {
+  plan: { type: "ready" };
+  churn: { type: "churn-done" };
+  status: { type: "status"; status: WorkerStatus };
+  report: { type: "report"; report: WorkerReport };
+  close: { type: "closed" };
+}
+
+export type WorkerReply = WorkerReplies[keyof WorkerReplies] & { id: number };
+
 export type FromWorker =
-  | { type: "ready" }
+  | WorkerReply
   | { type: "arrivals-done" }
-  | { type: "churn-done" }
-  | { type: "sample"; eventLoopDelayMaxMs: number; eventLoopDelayP99Ms: number }
-  | { type: "status"; status: WorkerStatus }
-  | { type: "report"; report: WorkerReport }
-  | { type: "closed" }
+  | { type: "sample"; eventLoopDelayMaxMs: number }
   | { type: "fatal"; message: string };

@@ -28,7 +28,8 @@ function send(message: FromWorker): void {
   process.send?.(message);
 }
 
-class Fleet {
+/** This worker's share of the waiters: their sockets, per-waiter state and histograms. */
+class WaiterShare {
   private readonly adapter;
   private readonly hostHeader: string;
   /** Burst and timeout modes write the same bytes on every poll of a key: built once. */
@@ -46,7 +47,6 @@ class Fleet {
   private readonly lateness = newHistogram();
   private readonly errorReasons: Record<string, number> = {};
   private readonly status: WorkerStatus = emptyStatus();
-  private firstDeliveryNs: bigint | undefined;
   private lastDeliveryNs: bigint | undefined;
   private closing = false;
   private startAtNs = 0n;
@@ -214,12 +214,11 @@ class Fleet {
   private delivered(scheduledNs: bigint, now: bigint): void {
     this.status.delivered++;
     this.latency.recordValue(Math.max(1, Number(now - scheduledNs) / 1000));
-    if (this.firstDeliveryNs === undefined) this.firstDeliveryNs = now;
     this.lastDeliveryNs = now;
   }
 
   /** Abort and reopen waiters round-robin, `perSecond` of them a second, for `durationMs`. */
-  churn(perSecond: number, durationMs: number): void {
+  churn(perSecond: number, durationMs: number, finished: () => void): void {
     const startNs = process.hrtime.bigint();
     const n = this.sockets.length;
     let done = 0;
@@ -240,7 +239,7 @@ class Fleet {
         this.status.churned++;
         this.open(i, process.hrtime.bigint());
       }
-      if (elapsedMs >= durationMs) send({ type: "churn-done" });
+      if (elapsedMs >= durationMs) finished();
       else setTimeout(tick, 5);
     };
     tick();
@@ -267,7 +266,6 @@ class Fleet {
       latencyHistogram: encodeHistogram(this.latency),
       connectHistogram: encodeHistogram(this.connectLatency),
       latenessHistogram: encodeHistogram(this.lateness),
-      firstDeliveryNs: this.firstDeliveryNs?.toString(),
       lastDeliveryNs: this.lastDeliveryNs?.toString(),
       errorReasons: { ...this.errorReasons },
     };
@@ -279,14 +277,13 @@ class Fleet {
   }
 }
 
-let fleet: Fleet | undefined;
+let share: WaiterShare | undefined;
 const delay = monitorEventLoopDelay({ resolution: 10 });
 delay.enable();
 setInterval(() => {
   send({
     type: "sample",
     eventLoopDelayMaxMs: delay.max / 1e6,
-    eventLoopDelayP99Ms: delay.percentile(99) / 1e6,
   });
   delay.reset();
 }, SAMPLE_INTERVAL_MS).unref();
@@ -295,24 +292,26 @@ process.on("message", (message: ToWorker) => {
   try {
     switch (message.type) {
       case "plan":
-        fleet = new Fleet(message.plan);
-        send({ type: "ready" });
+        share = new WaiterShare(message.plan);
+        send({ type: "ready", id: message.id });
         return;
       case "start":
-        fleet?.start(BigInt(message.startAtNs), message.from, message.to);
+        share?.start(BigInt(message.startAtNs), message.from, message.to);
         return;
-      case "churn":
-        fleet?.churn(message.perSecond, message.durationMs);
+      case "churn": {
+        const { id } = message;
+        share?.churn(message.perSecond, message.durationMs, () => send({ type: "churn-done", id }));
         return;
+      }
       case "status":
-        if (fleet) send({ type: "status", status: fleet.snapshot() });
+        if (share) send({ type: "status", id: message.id, status: share.snapshot() });
         return;
       case "report":
-        if (fleet) send({ type: "report", report: fleet.report() });
+        if (share) send({ type: "report", id: message.id, report: share.report() });
         return;
       case "close":
-        fleet?.close();
-        send({ type: "closed" });
+        share?.close();
+        send({ type: "closed", id: message.id });
         return;
     }
   } catch (error) {

@@ -11,7 +11,7 @@ export type Direction = "smaller" | "larger" | "info";
 export type Kind = "timing" | "memory" | "correctness" | "count" | "info";
 export type Unit = "ms" | "us" | "bytes" | "count" | "ratio" | "pct" | "bool" | "per_s";
 
-/** A driver phase whose pace a client-observed timing can be (see RunResult.flags.driverBoundPhases). */
+/** A driver phase whose pace a client-observed timing can be (see ScenarioResult.flags.driverBoundPhases in result.ts). */
 export const DRIVER_PHASES = ["connect", "fanout"] as const;
 export type DriverPhase = (typeof DRIVER_PHASES)[number];
 

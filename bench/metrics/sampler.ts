@@ -27,24 +27,6 @@ export interface SamplerInputs {
   intervalMs?: number;
 }
 
-export interface CpuReading {
-  targetUs: number | undefined;
-  /** Per driver worker, µs. */
-  driverUs: number[];
-}
-
-/**
- * CPU time so far of the target and of each driver worker (for per-phase CPU). The target's own
- * count (its /stats, µs) is preferred to /proc, whose 10 ms ticks are too coarse for a 50 ms phase;
- * the workers report theirs with their status.
- */
-export async function readCpu(target: Target, driverCpuUs: () => Promise<number[]>): Promise<CpuReading> {
-  const [stats, driverUs] = await Promise.all([target.stats().catch(() => undefined), driverCpuUs()]);
-  let targetUs = stats?.cpuUs;
-  if (targetUs === undefined && target.pid !== undefined) targetUs = readProcess(target.pid)?.cpuUs;
-  return { targetUs, driverUs };
-}
-
 export class Sampler {
   readonly rows: TimeseriesRow[] = [];
   private timer: NodeJS.Timeout | undefined;

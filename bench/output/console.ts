@@ -1,7 +1,7 @@
 // The console summary: a table of the headline figures per scenario, target and repeat, with the
 // flags a reader must see (driver-bound, approximate barrier, incomplete). Returns a string.
 
-import type { ScenarioResult } from "../run.ts";
+import { isComplete, type ScenarioResult } from "../result.ts";
 
 interface Column {
   head: string;
@@ -126,7 +126,7 @@ export function summaryTable(results: ScenarioResult[]): string {
           return m === undefined ? "-" : m.value.toFixed(c.digits ?? 0);
         });
         const notes = [
-          r.complete ? "" : "INCOMPLETE",
+          isComplete(r) ? "" : "INCOMPLETE",
           r.flags.driverBound ? `driver-bound:${r.flags.driverBoundPhases.join("+")}` : "",
           r.flags.barrierApproximate ? "approx-barrier" : "",
           r.flags.streamMode === "fresh-key" ? "fresh-key" : "",

@@ -2,7 +2,7 @@
 
 import { stringify } from "csv-stringify/sync";
 import { decodeHistogram, percentileRows } from "../metrics/histograms.ts";
-import type { ScenarioResult } from "../run.ts";
+import type { ScenarioResult } from "../result.ts";
 
 export const SUMMARY_COLUMNS = ["scenario", "target", "repeat", "metric", "value", "unit"] as const;
 export const LATENCY_COLUMNS = [

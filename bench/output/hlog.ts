@@ -4,7 +4,7 @@
 
 import { HistogramLogWriter } from "hdr-histogram-js";
 import { decodeHistogram } from "../metrics/histograms.ts";
-import type { ScenarioResult } from "../run.ts";
+import type { ScenarioResult } from "../result.ts";
 
 const tagSafe = (s: string) => s.replace(/[^A-Za-z0-9_.:-]/g, "_");
 

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { UsageError } from "../errors.ts";
 import { cpuModel } from "../metrics/proc.ts";
 import type { HostLimits } from "../preflight.ts";
-import type { ScenarioResult } from "../run.ts";
+import { failureOf, isComplete, type RunFailure, type ScenarioResult } from "../result.ts";
 import type { Scenario } from "../scenario.ts";
 import { latencyCsv, summaryCsv, tableCsv, timeseriesCsv } from "./csv.ts";
 import { hlogText } from "./hlog.ts";
@@ -21,6 +21,12 @@ export const RESULTS_ROOT = new URL("../../results/", import.meta.url).pathname;
 export function newRunId(date = new Date()): string {
   const stamp = date.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
   return `${stamp}-${Math.random().toString(36).slice(2, 6)}`;
+}
+
+/** A new run id and its folder: --out DIR, or results/<run-id>. */
+export function openRunFolder(out: string | undefined): { runId: string; dir: string } {
+  const runId = newRunId();
+  return { runId, dir: createRunFolder(out ?? join(RESULTS_ROOT, runId)) };
 }
 
 /** Create the run folder; refuse one that exists with files in it. */
@@ -94,7 +100,7 @@ export interface RunRecord {
     target: string;
     repeat: number;
     complete: boolean;
-    error?: ScenarioResult["error"];
+    error?: RunFailure;
     warnings: string[];
     flags: ScenarioResult["flags"];
     phases: ScenarioResult["phases"];
@@ -110,8 +116,8 @@ export function runRecord(base: Omit<RunRecord, "results">, results: ScenarioRes
       scenario: r.scenario.name,
       target: r.target,
       repeat: r.repeat,
-      complete: r.complete,
-      ...(r.error ? { error: r.error } : {}),
+      complete: isComplete(r),
+      ...(failureOf(r) ? { error: failureOf(r) } : {}),
       warnings: r.warnings,
       flags: r.flags,
       phases: r.phases,

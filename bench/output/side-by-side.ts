@@ -3,7 +3,7 @@
 
 import { stringify } from "csv-stringify/sync";
 import { METRICS, type MetricName } from "../metrics/catalog.ts";
-import type { ScenarioResult } from "../run.ts";
+import { isComplete, type ScenarioResult } from "../result.ts";
 import { median } from "../stats/bootstrap.ts";
 import { formatTable } from "./console.ts";
 
@@ -23,7 +23,7 @@ export function sideBySide(results: ScenarioResult[]): SideBySideRow[] {
   const rows = new Map<string, SideBySideRow>();
   const samples = new Map<string, number[]>();
   for (const r of results) {
-    if (!r.complete) continue;
+    if (!isComplete(r)) continue;
     for (const m of r.metrics) {
       if (METRICS[m.name].better === "info" && m.name !== "waiters") continue;
       const id = `${r.scenario.name}\u0000${m.name}`;

@@ -1,22 +1,16 @@
 // burst: waiters park, then one burst of sets; notification latency, time to the last delivery,
 // delivered / missing / duplicates, and the CPU of server and driver per notification.
 
+import { cpuDelta } from "../metrics/cpu.ts";
 import { burstExpected, burstSets } from "../plan.ts";
 import type { BurstScenario } from "../scenario.ts";
 import { runSets } from "../setter.ts";
-import type { RunnerApi } from "./api.ts";
-import {
-  cpuDelta,
-  driverShare,
-  nowNs,
-  parkFleet,
-  pollUntil,
-  recordConnectLatency,
-  recordNotificationLatency,
-  scenarioFleet,
-} from "./connect.ts";
+import type { RunnerApi, RunnerOutput } from "./api.ts";
+import { parkFleet, scenarioFleet } from "./parking.ts";
+import { nowNs, pollUntil } from "./poll.ts";
+import { recordDriverShare, recordFanout, recordLatency } from "./record.ts";
 
-export async function runBurst(api: RunnerApi<BurstScenario>): Promise<void> {
+export async function runBurst(api: RunnerApi<BurstScenario>): Promise<RunnerOutput> {
   const { scenario: s, target, guard, metric, phases } = api;
   const { fleet, parked, keys } = await parkFleet(api, scenarioFleet(s, { kind: "burst" }));
 
@@ -38,43 +32,22 @@ export async function runBurst(api: RunnerApi<BurstScenario>): Promise<void> {
       (st) => `delivered ${st.delivered} / ${expected}`,
     );
     const cpu = cpuDelta(parked.cpuReady, await api.readCpu());
-    driverShare(api, "fanout", cpu, phases.elapsed() - fireStart);
-    metric("sets_sent", setter.sent);
-    metric("set_errors", setter.errors);
-    metric("set_lateness_max_ms", setter.lateness.maxValue / 1000);
-    for (const [reason, n] of Object.entries(setter.errorReasons))
-      api.result.errorReasons[`set: ${reason}`] = n;
-    if (cpu.targetMs !== undefined) {
-      metric("server_cpu_fanout_ms", cpu.targetMs);
-      metric("server_cpu_per_notification_us", (cpu.targetMs * 1000) / Math.max(1, status.delivered));
-    }
-    metric("driver_cpu_fanout_ms", cpu.driverMs);
-    metric("driver_cpu_per_notification_us", (cpu.driverMs * 1000) / Math.max(1, status.delivered));
+    recordDriverShare(api, "fanout", cpu, phases.elapsed() - fireStart);
+    recordFanout(api, setter, cpu, status.delivered);
   }
   await api.failIfTargetGone(status);
 
-  const reports = await api.takeReports();
-  recordConnectLatency(
-    api,
-    reports.map((r) => r.connectHistogram),
-  );
-  const total = (k: "delivered" | "duplicates" | "timeouts" | "errors") =>
-    reports.reduce((n, r) => n + r[k], 0);
-  metric("errors", total("errors"));
-  metric("timeouts", total("timeouts"));
+  const { counts, histograms, lastDeliveryNs } = await api.takeReports();
+  metric("errors", counts.errors);
+  metric("timeouts", counts.timeouts);
   if (sets.length > 0) {
-    const last = reports.reduce(
-      (m, r) => (r.lastDeliveryNs && BigInt(r.lastDeliveryNs) > m ? BigInt(r.lastDeliveryNs) : m),
-      0n,
-    );
     metric("expected", expected);
-    metric("delivered", total("delivered"));
-    metric("missing", Math.max(0, expected - total("delivered")));
-    metric("duplicates", total("duplicates"));
-    recordNotificationLatency(
-      api,
-      reports.map((r) => r.latencyHistogram),
-    );
-    if (last > 0n) metric("time_to_last_delivery_ms", Number(last - fireAtNs) / 1e6);
+    metric("delivered", counts.delivered);
+    metric("missing", Math.max(0, expected - counts.delivered));
+    metric("duplicates", counts.duplicates);
+    recordLatency(api, "notification", histograms.latency);
+    if (lastDeliveryNs !== undefined)
+      metric("time_to_last_delivery_ms", Number(lastDeliveryNs - fireAtNs) / 1e6);
   }
+  return {};
 }

@@ -4,11 +4,11 @@
 // the scenario's tolerance.
 
 import type { ChurnScenario } from "../scenario.ts";
-import type { RunnerApi } from "./api.ts";
-import { parkFleet, recordConnectLatency, scenarioFleet } from "./connect.ts";
+import type { RunnerApi, RunnerOutput } from "./api.ts";
+import { parkFleet, scenarioFleet } from "./parking.ts";
 
-export async function runChurn(api: RunnerApi<ChurnScenario>): Promise<void> {
-  const { scenario: s, guard, metric, phases, result } = api;
+export async function runChurn(api: RunnerApi<ChurnScenario>): Promise<RunnerOutput> {
+  const { scenario: s, guard, metric, phases } = api;
   const before = await guard(api.readMemory(true));
   const { fleet } = await parkFleet(api, scenarioFleet(s, { kind: "burst" }));
 
@@ -17,11 +17,7 @@ export async function runChurn(api: RunnerApi<ChurnScenario>): Promise<void> {
   await guard(fleet.churn(s.churn_per_s, s.duration_s * 1000));
   const status = await guard(fleet.status());
   await api.failIfTargetGone(status);
-  const reports = await api.takeReports();
-  recordConnectLatency(
-    api,
-    reports.map((r) => r.connectHistogram),
-  );
+  await api.takeReports();
   metric("churned", status.churned);
   metric("errors", status.errors);
 
@@ -43,15 +39,14 @@ export async function runChurn(api: RunnerApi<ChurnScenario>): Promise<void> {
   const leak = (left ?? 0) > 0 || heapLeak;
   metric("leak", leak ? 1 : 0);
   if (leak) {
-    result.warnings.push(
+    api.warn(
       `${s.name}: LEAK: ${left ?? "?"} waiters still parked after every client closed; heap ${
         before.heapUsedBytes ?? "?"
       } → ${after.heapUsedBytes ?? "?"} bytes after GC (tolerance ${s.heap_tolerance_bytes})`,
     );
   }
   if (before.heapUsedBytes === undefined) {
-    result.warnings.push(
-      `${s.name}: the target exposes no heap figure; only parked waiters were checked for a leak`,
-    );
+    api.warn(`${s.name}: the target exposes no heap figure; only parked waiters were checked for a leak`);
   }
+  return {};
 }

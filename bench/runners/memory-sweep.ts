@@ -6,14 +6,14 @@
 import { keyNames, planWaiters, workerRanges } from "../plan.ts";
 import type { MemorySweepScenario } from "../scenario.ts";
 import { leastSquares } from "../stats/least-squares.ts";
-import type { RunnerApi } from "./api.ts";
-import { connectAndPark } from "./connect.ts";
+import type { RunnerApi, RunnerOutput } from "./api.ts";
+import { connectAndPark } from "./parking.ts";
 
 /** Let freed request buffers settle before reading memory. */
 const SETTLE_MS = 500;
 
-export async function runMemorySweep(api: RunnerApi<MemorySweepScenario>): Promise<void> {
-  const { scenario: s, target, guard, metric, phases, result } = api;
+export async function runMemorySweep(api: RunnerApi<MemorySweepScenario>): Promise<RunnerOutput> {
+  const { scenario: s, target, guard, metric, phases } = api;
   const keys = keyNames(api.runTag, s.name, api.repeat, s.keys);
   const max = Math.max(...s.steps);
   const batches = s.steps.map((n, i) => n - (i === 0 ? 0 : (s.steps[i - 1] as number)));
@@ -57,7 +57,6 @@ export async function runMemorySweep(api: RunnerApi<MemorySweepScenario>): Promi
     });
     from = step;
   }
-  result.table = rows;
   const fit = (pick: (r: Record<string, number>) => number) => {
     const points = rows
       .filter((r) => Number.isFinite(pick(r)))
@@ -78,4 +77,5 @@ export async function runMemorySweep(api: RunnerApi<MemorySweepScenario>): Promi
   const status = await guard(fleet.status());
   metric("errors", status.errors);
   await api.takeReports();
+  return { table: rows };
 }

@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import { decodeHistogram } from "../metrics/histograms.ts";
-import { type RunContext, runScenario, type ScenarioResult } from "../run.ts";
+import { failureOf, type ScenarioResult } from "../result.ts";
+import { type RunContext, runScenario } from "../run.ts";
 import { type Scenario, socketsNeeded } from "../scenario.ts";
 import { attachTarget } from "../targets/attach.ts";
 import { localTarget } from "../targets/local-targets.ts";
@@ -21,7 +22,7 @@ const context = (startTarget: RunContext["startTarget"], spawned = true) =>
 
 const reference = context((s) => spawnReference({ waiters: socketsNeeded(s) }));
 const metric = metricOf;
-const ok = (r: ScenarioResult) => assert.equal(r.error, undefined, r.error?.message);
+const ok = (r: ScenarioResult) => assert.equal(failureOf(r), undefined, failureOf(r)?.message);
 
 const stream = (over: Partial<Extract<Scenario, { type: "stream" }>> = {}): Scenario => ({
   name: "stream-small",

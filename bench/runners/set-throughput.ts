@@ -4,13 +4,13 @@
 // files (latency CSV, .hlog) as every other scenario's.
 
 import autocannon from "autocannon";
+import { cpuDelta } from "../metrics/cpu.ts";
 import { encodeHistogram, newHistogram, summarize } from "../metrics/histograms.ts";
 import { keyNames } from "../plan.ts";
 import type { SetThroughputScenario } from "../scenario.ts";
-import type { SetRequest } from "../targets/adapter.ts";
+import type { ControlRequest } from "../targets/adapter.ts";
 import { sendOne } from "../targets/send-one.ts";
-import type { RunnerApi } from "./api.ts";
-import { cpuDelta } from "./connect.ts";
+import type { RunnerApi, RunnerOutput } from "./api.ts";
 
 interface Drive {
   rps: number;
@@ -23,7 +23,7 @@ interface Drive {
   cpuMs: number | undefined;
 }
 
-async function drive(api: RunnerApi<SetThroughputScenario>, req: SetRequest): Promise<Drive> {
+async function drive(api: RunnerApi<SetThroughputScenario>, req: ControlRequest): Promise<Drive> {
   const { scenario: s, target } = api;
   const histogram = newHistogram();
   const cpu0 = await api.readCpu();
@@ -45,9 +45,13 @@ async function drive(api: RunnerApi<SetThroughputScenario>, req: SetRequest): Pr
   instance.on("response", (_client: unknown, _status: number, _bytes: number, responseTimeMs: number) => {
     histogram.recordValue(Math.max(1, Math.round(responseTimeMs * 1000)));
   });
-  const stop = () => instance.stop();
-  api.guard(new Promise(() => {})).catch(stop); // Ctrl-C or a dying target stops autocannon too
-  const result = await api.guard(Promise.resolve(instance));
+  let result: Awaited<typeof instance>;
+  try {
+    result = await api.guard(Promise.resolve(instance));
+  } catch (error) {
+    instance.stop(); // Ctrl-C or a dying target stops autocannon too
+    throw error;
+  }
   const cpu = cpuDelta(cpu0, await api.readCpu());
   const summary = summarize(histogram);
   return {
@@ -62,14 +66,15 @@ async function drive(api: RunnerApi<SetThroughputScenario>, req: SetRequest): Pr
   };
 }
 
-export async function runSetThroughput(api: RunnerApi<SetThroughputScenario>): Promise<void> {
-  const { scenario: s, target, metric, phases, result } = api;
+export async function runSetThroughput(api: RunnerApi<SetThroughputScenario>): Promise<RunnerOutput> {
+  const { scenario: s, target, metric, phases } = api;
+  const histograms: NonNullable<RunnerOutput["histograms"]> = {};
   const [key] = keyNames(api.runTag, s.name, api.repeat, 1) as [string];
   const value = "v".repeat(s.value_bytes);
   phases.begin("fire");
   api.progress.detail(`/set with ${s.connections} connections for ${s.duration_s} s`);
   const set = await drive(api, target.adapter.setRequest(key, value));
-  result.histograms.request = set.histogram;
+  histograms.request = set.histogram;
   const totals = { non2xx: set.non2xx, errors: set.errors };
   metric("set_rps", set.rps);
   metric("set_requests", set.total);
@@ -81,7 +86,7 @@ export async function runSetThroughput(api: RunnerApi<SetThroughputScenario>): P
     await api.guard(sendOne(target, target.adapter.setRequest(key, value)));
     api.progress.detail(`/get of a present value with ${s.connections} connections for ${s.duration_s} s`);
     const get = await drive(api, target.adapter.immediateGetRequest(key));
-    result.histograms.get = get.histogram;
+    histograms.get = get.histogram;
     metric("get_rps", get.rps);
     metric("get_latency_p50_ms", get.p50Ms);
     metric("get_latency_p99_ms", get.p99Ms);
@@ -90,4 +95,5 @@ export async function runSetThroughput(api: RunnerApi<SetThroughputScenario>): P
   }
   metric("non_2xx", totals.non2xx);
   metric("request_errors", totals.errors);
+  return { histograms };
 }

@@ -4,22 +4,16 @@
 // The re-poll uses the `since` cursor where the target has one; otherwise a fresh key per message
 // (`<key>-m<seq>`), which loses nothing on the original protocol either. run.json says which.
 
+import { cpuDelta } from "../metrics/cpu.ts";
 import { keyNames, streamSets } from "../plan.ts";
 import type { StreamScenario } from "../scenario.ts";
 import { runSets } from "../setter.ts";
 import { sendOne } from "../targets/send-one.ts";
 import type { Target } from "../targets/target.ts";
-import type { RunnerApi } from "./api.ts";
-import {
-  cpuDelta,
-  driverShare,
-  nowNs,
-  parkFleet,
-  pollUntil,
-  recordConnectLatency,
-  recordNotificationLatency,
-  scenarioFleet,
-} from "./connect.ts";
+import type { RunnerApi, RunnerOutput } from "./api.ts";
+import { parkFleet, scenarioFleet } from "./parking.ts";
+import { nowNs, pollUntil } from "./poll.ts";
+import { recordDriverShare, recordFanout, recordLatency } from "./record.ts";
 
 /** Does the target answer with a version (the cursor extension)? Asked with one set and one read. */
 export async function detectCursor(target: Target, key: string): Promise<boolean> {
@@ -29,11 +23,10 @@ export async function detectCursor(target: Target, key: string): Promise<boolean
   return classified.kind === "value" && classified.version !== undefined;
 }
 
-export async function runStream(api: RunnerApi<StreamScenario>): Promise<void> {
-  const { scenario: s, target, guard, metric, progress, phases, result } = api;
+export async function runStream(api: RunnerApi<StreamScenario>): Promise<RunnerOutput> {
+  const { scenario: s, target, guard, metric, progress, phases } = api;
   const keys = keyNames(api.runTag, s.name, api.repeat, s.keys);
   const cursor = await guard(detectCursor(target, `${keys[0]}-probe`));
-  result.flags.streamMode = cursor ? "cursor" : "fresh-key";
   const { sets, messagesPerKey } = streamSets(keys, s.rate_per_s, s.duration_s, cursor);
   const { fleet, parked } = await parkFleet(
     api,
@@ -66,37 +59,18 @@ export async function runStream(api: RunnerApi<StreamScenario>): Promise<void> {
   );
   await api.failIfTargetGone(status);
   const cpu = cpuDelta(parked.cpuReady, await api.readCpu());
-  driverShare(api, "fanout", cpu, phases.elapsed() - fireStart);
+  recordDriverShare(api, "fanout", cpu, phases.elapsed() - fireStart);
 
-  const reports = await api.takeReports();
-  recordConnectLatency(
-    api,
-    reports.map((r) => r.connectHistogram),
-  );
-  const sum = (k: "delivered" | "duplicates" | "outOfOrder" | "lost" | "timeouts" | "errors") =>
-    reports.reduce((n, r) => n + r[k], 0);
+  const { counts, histograms } = await api.takeReports();
   metric("stream_cursor", cursor ? 1 : 0);
   metric("stream_messages_per_key", messagesPerKey);
   metric("expected", s.waiters * messagesPerKey);
-  metric("delivered", sum("delivered"));
-  metric("lost", sum("lost"));
-  metric("duplicates", sum("duplicates"));
-  metric("out_of_order", sum("outOfOrder"));
-  metric("errors", sum("errors"));
-  recordNotificationLatency(
-    api,
-    reports.map((r) => r.latencyHistogram),
-  );
-  metric("sets_sent", setter.sent);
-  metric("set_errors", setter.errors);
-  metric("sets_late", setter.late);
-  metric("set_lateness_p99_ms", setter.lateness.getValueAtPercentile(99) / 1000);
-  metric("set_lateness_max_ms", setter.lateness.maxValue / 1000);
-  for (const [reason, n] of Object.entries(setter.errorReasons)) result.errorReasons[`set: ${reason}`] = n;
-  if (cpu.targetMs !== undefined) {
-    metric("server_cpu_fanout_ms", cpu.targetMs);
-    metric("server_cpu_per_notification_us", (cpu.targetMs * 1000) / Math.max(1, sum("delivered")));
-  }
-  metric("driver_cpu_fanout_ms", cpu.driverMs);
-  metric("driver_cpu_per_notification_us", (cpu.driverMs * 1000) / Math.max(1, sum("delivered")));
+  metric("delivered", counts.delivered);
+  metric("lost", counts.lost);
+  metric("duplicates", counts.duplicates);
+  metric("out_of_order", counts.outOfOrder);
+  metric("errors", counts.errors);
+  recordLatency(api, "notification", histograms.latency);
+  recordFanout(api, setter, cpu, counts.delivered);
+  return { streamMode: cursor ? "cursor" : "fresh-key" };
 }

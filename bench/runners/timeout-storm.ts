@@ -2,12 +2,14 @@
 // exactly one timeout answer, none early; the figures are how late the answers come (the
 // distribution of arrival − (request written + timeout)) and the server's CPU during the storm.
 
-import { mergeEncoded, summarize } from "../metrics/histograms.ts";
+import { cpuDelta } from "../metrics/cpu.ts";
 import type { TimeoutStormScenario } from "../scenario.ts";
-import type { RunnerApi } from "./api.ts";
-import { cpuDelta, driverShare, parkFleet, pollUntil, recordConnectLatency } from "./connect.ts";
+import type { RunnerApi, RunnerOutput } from "./api.ts";
+import { parkFleet } from "./parking.ts";
+import { pollUntil } from "./poll.ts";
+import { recordDriverShare, recordLatency } from "./record.ts";
 
-export async function runTimeoutStorm(api: RunnerApi<TimeoutStormScenario>): Promise<void> {
+export async function runTimeoutStorm(api: RunnerApi<TimeoutStormScenario>): Promise<RunnerOutput> {
   const { scenario: s, metric, phases } = api;
   const { fleet, parked } = await parkFleet(api, {
     waiters: s.waiters,
@@ -31,21 +33,14 @@ export async function runTimeoutStorm(api: RunnerApi<TimeoutStormScenario>): Pro
   );
   await api.failIfTargetGone(status);
   const cpu = cpuDelta(parked.cpuReady, await api.readCpu());
-  driverShare(api, "fanout", cpu, phases.elapsed() - stormStart);
-  const reports = await api.takeReports();
-  recordConnectLatency(
-    api,
-    reports.map((r) => r.connectHistogram),
-  );
-  const sum = (k: "timeouts" | "early" | "errors" | "delivered") => reports.reduce((n, r) => n + r[k], 0);
-  const lateness = summarize(mergeEncoded(reports.map((r) => r.latenessHistogram)));
-  metric("timeouts", sum("timeouts"));
-  metric("missing_timeouts", Math.max(0, s.waiters - sum("timeouts")));
-  metric("extra_timeouts", Math.max(0, sum("timeouts") - s.waiters));
-  metric("early_timeouts", sum("early"));
-  metric("errors", sum("errors"));
-  metric("timeout_lateness_p50_ms", lateness.p50_ms);
-  metric("timeout_lateness_p99_ms", lateness.p99_ms);
-  metric("timeout_lateness_max_ms", lateness.max_ms);
+  recordDriverShare(api, "fanout", cpu, phases.elapsed() - stormStart);
+  const { counts, histograms } = await api.takeReports();
+  metric("timeouts", counts.timeouts);
+  metric("missing_timeouts", Math.max(0, s.waiters - counts.timeouts));
+  metric("extra_timeouts", Math.max(0, counts.timeouts - s.waiters));
+  metric("early_timeouts", counts.early);
+  metric("errors", counts.errors);
+  recordLatency(api, "lateness", histograms.lateness);
   if (cpu.targetMs !== undefined) metric("server_cpu_storm_ms", cpu.targetMs);
+  return {};
 }

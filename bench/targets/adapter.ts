@@ -2,25 +2,16 @@
 // and how to classify a response. One adapter per protocol; workers look them up by name, since an
 // adapter cannot cross a process boundary.
 
-import type { Scenario } from "../scenario.ts";
+import type { ScenarioType } from "../scenario.ts";
 
-export type ScenarioType = Scenario["type"];
-
-export const ALL_SCENARIO_TYPES: readonly ScenarioType[] = [
-  "burst",
-  "stream",
-  "timeout-storm",
-  "churn",
-  "set-throughput",
-  "memory-sweep",
-];
+export type { ScenarioType };
 
 export type Classified =
   | { kind: "value"; value: string; version?: number }
   | { kind: "timeout" }
   | { kind: "error"; reason: string };
 
-export interface SetRequest {
+export interface ControlRequest {
   method: "POST" | "PUT" | "GET";
   path: string;
   body: string;
@@ -36,9 +27,9 @@ export interface ProtocolAdapter {
    * with `since`, a request that waits for a version greater than it (the cursor extension).
    */
   waitRequest(hostHeader: string, key: string, timeoutS: number, since?: number): string;
-  setRequest(key: string, value: string): SetRequest;
+  setRequest(key: string, value: string): ControlRequest;
   /** A read that answers at once (a present value, no waiting): for the set-throughput baseline. */
-  immediateGetRequest(key: string): SetRequest;
+  immediateGetRequest(key: string): ControlRequest;
   classify(status: number, body: string): Classified;
 }
 

@@ -1,10 +1,11 @@
 // The targets the harness can start by name (--targets): each spawns a process and knows its pid.
 // A target whose software is missing says how to install it; it is skipped, never a crash.
 
+import { tsxNodeArgs } from "../child-process.ts";
 import type { ScenarioType } from "./adapter.ts";
 import { nchanAdapter } from "./nchan.ts";
 import { nchanMissing, startNchan, startTornado, tornadoMissing } from "./peers.ts";
-import { spawnReference, tsxNodeArgs } from "./reference.ts";
+import { spawnReference } from "./reference.ts";
 import { seedAdapter } from "./seed.ts";
 import { spawnTarget } from "./spawn.ts";
 import type { Target } from "./target.ts";

@@ -5,9 +5,11 @@
 
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { failureOf } from "../result.ts";
 import { runScenario } from "../run.ts";
 import type { Scenario } from "../scenario.ts";
 import { metricOf, testContext } from "../testing/run-context.ts";
+import { burstScenario } from "../testing/scenario-file.ts";
 import { nchanAdapter } from "./nchan.ts";
 import { nchanConfig, nchanMissing, startNchan, startTornado, tornadoMissing } from "./peers.ts";
 import { seedAdapter } from "./seed.ts";
@@ -16,24 +18,20 @@ import type { Target } from "./target.ts";
 
 const context = (startTarget: () => Promise<Target>) => testContext(startTarget, { workers: 1 });
 
-const fanout: Scenario = {
+const fanout: Scenario = burstScenario({
   name: "peer-fanout",
-  description: "t",
-  type: "burst",
   waiters: 200,
   keys: 2,
   arrival: { type: "uniform", window_ms: 200 },
   sets: { count: 2, window_ms: 0 },
-  wait_timeout_s: 60,
-  deadlines: { ready_ms: 20_000, collect_ms: 10_000 },
-};
+});
 
 const metric = metricOf;
 
 describe("tornado peer (the original design)", { skip: tornadoMissing() }, () => {
   test("200 waiters over 2 keys: all delivered; no /stats, so the barrier is approximate", async () => {
     const r = await runScenario(fanout, context(startTornado));
-    assert.equal(r.error, undefined, r.error?.message);
+    assert.equal(failureOf(r), undefined, failureOf(r)?.message);
     assert.deepEqual(
       ["delivered", "missing", "duplicates", "errors"].map((m) => metric(r, m)),
       [200, 0, 0, 0],
@@ -55,7 +53,7 @@ describe("tornado peer (the original design)", { skip: tornadoMissing() }, () =>
       },
       context(startTornado),
     );
-    assert.equal(r.error, undefined, r.error?.message);
+    assert.equal(failureOf(r), undefined, failureOf(r)?.message);
     assert.equal(metric(r, "timeouts"), 20);
     assert.equal(metric(r, "errors"), 0);
   });
@@ -67,7 +65,7 @@ describe("nchan peer", { skip: nchanMissing() }, () => {
       fanout,
       context(() => startNchan({ backlog: 511 })),
     );
-    assert.equal(r.error, undefined, r.error?.message);
+    assert.equal(failureOf(r), undefined, failureOf(r)?.message);
     assert.deepEqual(
       ["delivered", "missing", "duplicates", "errors", "parked_at_ready"].map((m) => metric(r, m)),
       [200, 0, 0, 0, 200],
@@ -114,7 +112,7 @@ describe("a peer that exits at start", () => {
         }),
       ),
     );
-    assert.equal(r.error?.exitCode, 3);
-    assert.match(r.error?.message ?? "", /"broken-peer".*exited with code 1.*Address already in use/s);
+    assert.equal(failureOf(r)?.exitCode, 3);
+    assert.match(failureOf(r)?.message ?? "", /"broken-peer".*exited with code 1.*Address already in use/s);
   });
 });

@@ -1,5 +1,6 @@
 // The embedded default target: the reference server (server/main.ts), spawned on a free loopback port.
 
+import { tsxNodeArgs } from "../child-process.ts";
 import { seedAdapter } from "./seed.ts";
 import { spawnTarget } from "./spawn.ts";
 import type { Target } from "./target.ts";
@@ -14,10 +15,6 @@ export interface ReferenceOptions {
   waiters: number;
   /** Extra server flags, e.g. fault injection for the gate's own tests. */
   extraArgs?: string[];
-}
-
-export function tsxNodeArgs(): string[] {
-  return ["--import", import.meta.resolve("tsx")];
 }
 
 export function spawnReference(options: ReferenceOptions): Promise<Target> {

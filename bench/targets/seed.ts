@@ -1,19 +1,14 @@
 // The `seed` protocol adapter: the original long-poll protocol (POST /get, POST /set, form bodies,
 // {"error_code":0,"value":V} answers) that the reference server and the Tornado design speak.
 
-import {
-  ALL_SCENARIO_TYPES,
-  type Classified,
-  formBody,
-  type ProtocolAdapter,
-  postRequest,
-} from "./adapter.ts";
+import { SCENARIO_TYPES } from "../scenario.ts";
+import { type Classified, formBody, type ProtocolAdapter, postRequest } from "./adapter.ts";
 
 const FORM = "application/x-www-form-urlencoded";
 
 export const seedAdapter: ProtocolAdapter = {
   name: "seed",
-  supports: ALL_SCENARIO_TYPES,
+  supports: SCENARIO_TYPES,
   waitRequest(hostHeader, key, timeoutS, since) {
     const params: Record<string, string | number> = { key, timeout: timeoutS };
     if (since !== undefined) params.since = since;

@@ -2,10 +2,13 @@
 // with undici. Not for load: the setter and the waiter fleet have their own paths.
 
 import { request } from "undici";
-import type { SetRequest } from "./adapter.ts";
+import type { ControlRequest } from "./adapter.ts";
 import type { Target } from "./target.ts";
 
-export async function sendOne(target: Target, req: SetRequest): Promise<{ status: number; body: string }> {
+export async function sendOne(
+  target: Target,
+  req: ControlRequest,
+): Promise<{ status: number; body: string }> {
   const res = await request(new URL(req.path, target.url), {
     method: req.method,
     ...(req.body === "" ? {} : { body: req.body, headers: { "content-type": req.contentType } }),

@@ -2,8 +2,9 @@
 // its URL), notice if it dies, and stop it with SIGTERM (then SIGKILL). Works for any server that
 // prints a line with its URL or port; the reference server and the peers use it.
 
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { request } from "undici";
+import { stopProcess } from "../child-process.ts";
 import { TargetError } from "../errors.ts";
 import type { ProtocolAdapter } from "./adapter.ts";
 import { StatsClient, type StatsReader } from "./stats-client.ts";
@@ -111,14 +112,4 @@ export async function spawnTarget(spec: SpawnSpec): Promise<Target> {
       await stopProcess(child);
     },
   };
-}
-
-/** SIGTERM, then SIGKILL after a grace period; resolves when the process has exited. */
-export async function stopProcess(child: ChildProcess, graceMs = 5_000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
-  await exited;
-  clearTimeout(timer);
 }

@@ -2,7 +2,7 @@
 // exit code and output, for the CLI tests.
 
 import { type ChildProcess, spawn } from "node:child_process";
-import { tsxNodeArgs } from "../targets/reference.ts";
+import { tsxNodeArgs } from "../child-process.ts";
 
 export interface CliOutcome {
   code: number | null;

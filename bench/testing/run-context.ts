@@ -3,13 +3,15 @@
 
 import { createProgress } from "../output/progress.ts";
 import { readHostLimits } from "../preflight.ts";
-import type { RunContext, ScenarioResult } from "../run.ts";
+import type { ScenarioResult } from "../result.ts";
+import type { RunContext } from "../run.ts";
 
 export function testContext(
   startTarget: RunContext["startTarget"],
   over: Partial<RunContext> = {},
 ): RunContext {
   return {
+    targetName: "test-target",
     startTarget,
     spawnedTarget: true,
     workers: 2,

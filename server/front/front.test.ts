@@ -174,8 +174,9 @@ describe("the front's fast path (plain POST /get)", () => {
 });
 
 describe("the front at shutdown", () => {
-  test("parked fast-path waiters get shutting_down with connection: close; idle ones are closed", async () => {
+  test("parked fast-path waiters get shutting_down with connection: close; idle ones are closed", async (t) => {
     const s = await start();
+    t.after(() => s.close());
     const parkedClient = s.client();
     parkedClient.send(postForm("/get", "key=end"));
     const idle = s.client();
@@ -194,41 +195,67 @@ describe("the front at shutdown", () => {
 });
 
 describe("the front's limits", () => {
-  test("a body over --max-body-bytes goes to fastify, which answers too_large", async () => {
+  test("a body over --max-body-bytes goes to fastify, which answers too_large", async (t) => {
     const s = await start({ maxBodyBytes: 100 });
+    t.after(() => s.close());
     const c = s.client();
     c.send(postForm("/get", `key=big&pad=${"p".repeat(200)}`));
     const answer = await c.next();
     assert.deepEqual([answer.status, json(answer).error], [413, "too_large"]);
-    await s.close();
   });
 });
 
 describe("the front's idle sweep", () => {
-  test("closes a connection idle past the timeout, never one with a parked /get", async () => {
+  test("closes a connection idle past the timeout, never one with a parked /get (injected clock)", async (t) => {
     const store = new Store(DEFAULT_LIMITS);
+    const clock = new FakeClock();
     const front = createFront({
       store,
       limits: DEFAULT_LIMITS,
       responses: new ResponseCache(),
       fallback: createServer(),
-      idleTimeoutMs: 300,
+      idleTimeoutMs: 60_000,
+      now: () => clock.now(),
     });
+    t.after(() => front.close());
     await new Promise<void>((resolve) => front.server.listen(0, "127.0.0.1", resolve));
     const url = `http://127.0.0.1:${(front.server.address() as AddressInfo).port}`;
     const idle = new RawClient(url);
     const parkedClient = new RawClient(url);
+    t.after(() => {
+      idle.close();
+      parkedClient.close();
+    });
     parkedClient.send(postForm("/get", "key=idle"));
-    const started = Date.now();
+    for (let i = 0; i < 300 && (store.stats().waiters !== 1 || front.connections() !== 2); i++) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.equal(front.sweepIdle(), 0, "nothing is idle before the timeout");
+    clock.advance(60_000);
+    assert.equal(front.sweepIdle(), 1, "the idle connection is closed; the parked one is not");
     await idle.closed;
-    const idleFor = Date.now() - started;
-    assert.ok(idleFor >= 250 && idleFor < 3000, `idle connection closed after ${idleFor} ms`);
-    await new Promise((r) => setTimeout(r, 700));
     assert.equal(store.stats().waiters, 1, "the parked connection is still open and parked");
     store.set({ key: "idle", value: "v", expiredS: 60 });
     assert.equal(json(await parkedClient.next()).value, "v");
-    await parkedClient.closed; // idle again after its answer: closed by the sweep
-    front.close();
+    clock.advance(59_999);
+    assert.equal(front.sweepIdle(), 0, "answered 59.999 s ago: not idle yet");
+    clock.advance(1);
+    assert.equal(front.sweepIdle(), 1);
+    await parkedClient.closed; // idle after its answer: closed by the sweep
     assert.equal(front.connections(), 0);
+  });
+});
+
+describe("the front's hand-off at shutdown", () => {
+  test("an idle keep-alive connection handed to fastify is closed by shutdown", async (t) => {
+    const s = await start();
+    t.after(() => s.close());
+    const c = s.client();
+    c.send(postForm("/set", "key=h&value=v"));
+    assert.equal((await c.next()).status, 200);
+    assert.equal(s.server.front.handedOff(), 1);
+    await s.server.shutdown();
+    await c.closed;
+    assert.equal(s.server.front.handedOff(), 0);
   });
 });

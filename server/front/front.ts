@@ -34,6 +34,8 @@ export interface FrontOptions {
   beforeWake?: () => void;
   /** A connection with no parked /get and no input for this long is closed (default KEEP_ALIVE_S). */
   idleTimeoutMs?: number;
+  /** The idle sweep's clock, ms (default Date.now; tests inject a manual one). */
+  now?: () => number;
 }
 
 export interface Front {
@@ -41,8 +43,17 @@ export interface Front {
   readonly server: NetServer;
   /** Connections the fast path holds now (idle, reading or parked). */
   connections(): number;
-  /** Shutdown: stop accepting, close every fast-path connection that holds no parked /get. */
+  /** Connections handed to fastify that are still open. */
+  handedOff(): number;
+  /** Close the fast-path connections idle past the timeout now (the periodic sweep's work); returns how many. */
+  sweepIdle(): number;
+  /**
+   * Shutdown: stop accepting, close every fast-path connection that holds no parked /get. Handed-off
+   * connections are fastify's, but fastify's server never listens, so Node does not track them: the
+   * front does, and closes them after their pending answers are flushed (`closeHandedOff`).
+   */
   close(): void;
+  closeHandedOff(): void;
 }
 
 /** Per fast-path connection: bytes not yet answered, and the parked /get if any. */
@@ -53,8 +64,11 @@ class Connection {
   closeAfter = false;
   /** Date.now() of the last input or answer: the idle sweep closes connections idle too long. */
   activeAtMs: number;
-  constructor(readonly socket: Socket) {
-    this.activeAtMs = Date.now();
+  constructor(
+    readonly socket: Socket,
+    nowMs: number,
+  ) {
+    this.activeAtMs = nowMs;
   }
 }
 
@@ -68,7 +82,12 @@ const IDLE_SWEEP_INTERVAL_MS = 1000;
 export function createFront(options: FrontOptions): Front {
   const { store, limits, responses, fallback, beforeWake } = options;
   const idleTimeoutMs = options.idleTimeoutMs ?? KEEP_ALIVE_S * 1000;
+  const now = options.now ?? Date.now;
   const live = new Set<Connection>();
+  const handedOff = new Set<Socket>();
+  const forget = function (this: Socket) {
+    handedOff.delete(this);
+  };
   // While parked, further pipelined requests wait (HTTP/1.1 answers in order); past this much
   // unanswered input the socket stops reading until the parked one is answered.
   const maxPendingBytes = MAX_HEAD_BYTES + limits.maxBodyBytes;
@@ -77,7 +96,7 @@ export function createFront(options: FrontOptions): Front {
   function onData(this: FrontSocket, chunk: Buffer): void {
     const conn = this[kConnection];
     if (conn === undefined) return;
-    conn.activeAtMs = Date.now();
+    conn.activeAtMs = now();
     conn.pending = conn.pending === null ? chunk : Buffer.concat([conn.pending, chunk]);
     if (conn.waiter !== undefined) {
       if (conn.pending.length > maxPendingBytes) this.pause();
@@ -100,11 +119,16 @@ export function createFront(options: FrontOptions): Front {
   // Idle keep-alive connections (and stalled requests) are closed by one periodic sweep rather
   // than a timer per socket: no Timeout object per connection, no timer refresh on every read and
   // write. A parked /get is not idle.
-  const sweepIdle = (): void => {
-    const cutoff = Date.now() - idleTimeoutMs;
+  const sweepIdle = (): number => {
+    const cutoff = now() - idleTimeoutMs;
+    let closed = 0;
     for (const conn of live) {
-      if (conn.waiter === undefined && conn.activeAtMs <= cutoff) closeConnection(conn);
+      if (conn.waiter === undefined && conn.activeAtMs <= cutoff) {
+        closeConnection(conn);
+        closed++;
+      }
     }
+    return closed;
   };
   const closeConnection = (conn: Connection): void => {
     live.delete(conn);
@@ -180,7 +204,7 @@ export function createFront(options: FrontOptions): Front {
   function write(conn: Connection, answer: Prebuilt, close: boolean): void {
     const socket = conn.socket;
     if (!socket.writable) return;
-    conn.activeAtMs = Date.now();
+    conn.activeAtMs = now();
     socket.write(rawResponse(answer, close));
     if (close || answer.closes) {
       conn.pending = null;
@@ -200,11 +224,13 @@ export function createFront(options: FrontOptions): Front {
     // rest straight from the socket.
     if (conn.pending !== null) socket.unshift(conn.pending);
     conn.pending = null;
+    handedOff.add(socket);
+    socket.once("close", forget);
     fallback.emit("connection", socket);
   }
 
   const server = createServer({ noDelay: true, allowHalfOpen: false }, (socket: FrontSocket) => {
-    const conn = new Connection(socket);
+    const conn = new Connection(socket, now());
     socket[kConnection] = conn;
     live.add(conn);
     socket.on("data", onData);
@@ -215,10 +241,15 @@ export function createFront(options: FrontOptions): Front {
   return {
     server,
     connections: () => live.size,
+    handedOff: () => handedOff.size,
+    sweepIdle,
     close() {
       server.close();
       clearInterval(idleSweep);
       for (const conn of live) if (conn.waiter === undefined) closeConnection(conn);
+    },
+    closeHandedOff() {
+      for (const socket of handedOff) socket.destroySoon(); // after what is queued is written
     },
   };
 }

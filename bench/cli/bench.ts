@@ -1,13 +1,12 @@
 // `npm run bench`: argv → scenarios → session → results folder → summary table → exit code.
 
 import { relative } from "node:path";
-import { BENCH_USAGE, parseBenchArgs } from "./cli-args.ts";
-import { chooseTargets, closingText, interruptOnSignals, openRunFolder } from "./cli-common.ts";
-import { defaultWorkerCount } from "./driver/fleet.ts";
-import { BenchError, UsageError } from "./errors.ts";
-import { ExitCode } from "./exit-codes.ts";
-import { createProgress } from "./output/progress.ts";
-import { preflight, readHostLimits } from "./preflight.ts";
+import { defaultWorkerCount } from "../driver/fleet.ts";
+import { ExitCode } from "../exit-codes.ts";
+import { closingText } from "../output/closing.ts";
+import { createProgress } from "../output/progress.ts";
+import { openRunFolder } from "../output/results-folder.ts";
+import { preflight, readHostLimits } from "../preflight.ts";
 import {
   DEFAULT_SUITE,
   listScenarioFiles,
@@ -16,9 +15,13 @@ import {
   type Scenario,
   socketsNeeded,
   suiteFiles,
-} from "./scenario.ts";
-import { runSession } from "./session.ts";
-import { LOCAL_TARGETS } from "./targets/local-targets.ts";
+} from "../scenario.ts";
+import { runSession } from "../session.ts";
+import { chooseTargets } from "../targets/choose.ts";
+import { LOCAL_TARGETS } from "../targets/local-targets.ts";
+import { BENCH_USAGE, parseBenchArgs } from "./args.ts";
+import { runCommand } from "./entry.ts";
+import { interruptOnSignals } from "./signals.ts";
 
 function listing(): string {
   const lines = ["scenarios:"];
@@ -80,15 +83,4 @@ async function main(argv: string[]): Promise<number> {
   return outcome.exitCode;
 }
 
-try {
-  process.exitCode = await main(process.argv.slice(2));
-} catch (error) {
-  if (error instanceof BenchError) {
-    process.stderr.write(`longpoll-bench: ${error.message}\n`);
-    if (error instanceof UsageError) process.stderr.write("see: npm run bench -- --help\n");
-    process.exitCode = error.exitCode;
-  } else {
-    process.stderr.write(`longpoll-bench: internal error: ${(error as Error).stack ?? String(error)}\n`);
-    process.exitCode = ExitCode.internal;
-  }
-}
+await runCommand("npm run bench", main);

@@ -8,12 +8,20 @@
 
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
-import { loadRun } from "./compare.ts";
-import { BenchError, UsageError } from "./errors.ts";
-import { ExitCode } from "./exit-codes.ts";
-import { BASELINE_DIR, loadThresholds, poolRuns, type Thresholds } from "./gate.ts";
-import { RESULTS_ROOT, type RunRecord } from "./output/results-folder.ts";
+import { loadRun } from "../compare.ts";
+import { UsageError } from "../errors.ts";
+import { ExitCode } from "../exit-codes.ts";
+import { BASELINE_DIR, loadThresholds, poolRuns, type Thresholds } from "../gate.ts";
+import { RESULTS_ROOT, type RunRecord } from "../output/results-folder.ts";
+import { parseFlags, positiveInt } from "./args.ts";
+import { runCommand } from "./entry.ts";
+
+const USAGE = `usage: npm run baseline:update -- [RUN_DIR...] [--last N] [--baseline DIR]
+
+Promotes complete bench:ci runs to the gate's baseline folder (default results/baseline). One run is
+copied (run.json, summary.csv, latency-*.csv); several are pooled into one run.json, repeats numbered
+on. Without RUN_DIR: the newest complete run of the gate's suite (--last N: the N newest, pooled).
+thresholds.json in the baseline folder is kept as it is.`;
 
 const BASELINE_FILE = (f: string) => f === "run.json" || f === "summary.csv" || /^latency-.*\.csv$/.test(f);
 
@@ -37,17 +45,18 @@ function newestRuns(suite: string, count: number): string[] {
 }
 
 function main(argv: string[]): number {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { baseline: { type: "string" }, last: { type: "string" } },
+  const { values, positionals } = parseFlags(argv, {
+    baseline: { type: "string" },
+    last: { type: "string" },
+    help: { type: "boolean" },
   });
-  const baselineDir = values.baseline ?? BASELINE_DIR;
-  const thresholds = loadThresholds(join(baselineDir, "thresholds.json"));
-  const last = values.last === undefined ? undefined : Number(values.last);
-  if (last !== undefined && (!Number.isInteger(last) || last < 1)) {
-    throw new UsageError(`--last must be a whole number ≥ 1, got "${values.last}"`);
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return ExitCode.ok;
   }
+  const baselineDir = (values.baseline as string | undefined) ?? BASELINE_DIR;
+  const thresholds = loadThresholds(join(baselineDir, "thresholds.json"));
+  const last = positiveInt("last", values.last, 1000);
   if (last !== undefined && positionals.length > 0) {
     throw new UsageError("name run folders or give --last N, not both");
   }
@@ -100,9 +109,4 @@ function pool(runs: RunRecord[]): RunRecord {
   };
 }
 
-try {
-  process.exitCode = main(process.argv.slice(2));
-} catch (error) {
-  process.stderr.write(`longpoll-bench baseline:update: ${(error as Error).message}\n`);
-  process.exitCode = error instanceof BenchError ? error.exitCode : ExitCode.internal;
-}
+await runCommand("npm run baseline:update", main);

@@ -1,28 +1,23 @@
-// The connect ramp and the readiness barrier, shared by every scenario that parks waiters: the
-// connect phase opens them on the arrival schedule from one shared instant; the ready phase waits
-// until the target holds all of them (its /stats says so) or, for a target that cannot count, until
-// every request is written plus a settle delay (approximate, and run.json says so).
+// Parking waiters, shared by every scenario that holds them: the connect phase opens them on the
+// arrival schedule from one shared instant; the ready phase waits until the target holds all of them
+// (its stats say so) or, for a target that cannot count, until every request is written plus a
+// settle delay (approximate, and run.json says so). Then the connect-side metrics.
 
 import { arrivalSpanMs } from "../driver/arrival-schedule.ts";
 import type { Fleet } from "../driver/fleet.ts";
 import type { WaiterMode, WorkerStatus } from "../driver/messages.ts";
 import { TargetError } from "../errors.ts";
-import type { DriverPhase } from "../metrics/catalog.ts";
-import { mergeEncoded, summarize } from "../metrics/histograms.ts";
+import { type CpuReading, cpuDelta } from "../metrics/cpu.ts";
 import { listenCounters } from "../metrics/proc.ts";
-import type { CpuReading } from "../metrics/sampler.ts";
 import { keyNames, planWaiters } from "../plan.ts";
 import type { Arrival } from "../scenario.ts";
 import type { TargetStats } from "../targets/target.ts";
 import type { RunnerApi } from "./api.ts";
+import { nowNs, POLL_MS } from "./poll.ts";
+import { recordDriverShare } from "./record.ts";
 
-export const POLL_MS = 20;
 /** A target that cannot count its waiters: after every request is written, wait this long. */
 const APPROXIMATE_SETTLE_MS = 1_000;
-/** A driver worker busy for more than this share of a phase's wall time bounded the result. */
-export const DRIVER_BOUND_SHARE = 0.5;
-
-export const nowNs = () => process.hrtime.bigint();
 
 export interface ParkOptions {
   /** Waiters parked when this batch is done (all batches so far). */
@@ -53,7 +48,7 @@ export interface Parked {
 }
 
 export async function connectAndPark(api: RunnerApi, fleet: Fleet, o: ParkOptions): Promise<Parked> {
-  const { guard, target, progress, phases, result } = api;
+  const { guard, target, progress, phases } = api;
   const before = await guard(api.readMemory());
   const listenBefore = listenCounters();
   const cpuBefore = await api.readCpu();
@@ -83,16 +78,16 @@ export async function connectAndPark(api: RunnerApi, fleet: Fleet, o: ParkOption
     progress.detail(`parked ${parked ?? "?"} / ${o.total}, written ${status.written}`);
     await api.failIfTargetGone(status);
     if (status.errors >= o.total) {
-      await api.takeReports();
+      const { errorReasons } = await api.takeReports();
       throw new TargetError(
-        `every waiter failed against ${target.name}: ${Object.entries(result.errorReasons)
+        `every waiter failed against ${target.name}: ${Object.entries(errorReasons)
           .map(([r, n]) => `${r} ×${n}`)
           .join(", ")}`,
       );
     }
     if (parked !== undefined ? parked >= o.total : status.written + status.errors >= o.total) break;
     if (nowNs() > deadline) {
-      result.warnings.push(
+      api.warn(
         `${api.scenario.name}: readiness deadline (${o.readyMs} ms) passed with ${parked ?? status.written} of ${o.total} waiters ${parked !== undefined ? "parked" : "written"}; went on anyway`,
       );
       break;
@@ -101,7 +96,7 @@ export async function connectAndPark(api: RunnerApi, fleet: Fleet, o: ParkOption
   }
   const allParkedMs = Number(nowNs() - startAtNs) / 1e6;
   if (parked === undefined) {
-    result.flags.barrierApproximate = true;
+    api.flagBarrierApproximate();
     await guard(api.sleep(APPROXIMATE_SETTLE_MS));
   }
   const listenAfter = listenCounters();
@@ -126,37 +121,13 @@ export async function connectAndPark(api: RunnerApi, fleet: Fleet, o: ParkOption
   };
 }
 
-export interface CpuDelta {
-  targetMs: number | undefined;
-  driverMs: number;
-  busiestWorkerMs: number;
-}
-
-export function cpuDelta(a: CpuReading, b: CpuReading): CpuDelta {
-  const driverPer = b.driverUs.map((us, i) => us - (a.driverUs[i] ?? 0));
-  return {
-    targetMs:
-      a.targetUs !== undefined && b.targetUs !== undefined ? (b.targetUs - a.targetUs) / 1000 : undefined,
-    driverMs: driverPer.reduce((s, x) => s + x, 0) / 1000,
-    busiestWorkerMs: Math.max(0, ...driverPer) / 1000,
-  };
-}
-
-/** Flag a phase whose busiest driver worker was busy over half its wall time; returns the share. */
-export function driverShare(api: RunnerApi, phase: DriverPhase, cpu: CpuDelta, wallMs: number): number {
-  const share = cpu.busiestWorkerMs / Math.max(1, wallMs);
-  api.metric(phase === "connect" ? "driver_busy_share_connect" : "driver_busy_share_fanout", share);
-  if (share > DRIVER_BOUND_SHARE) api.result.flags.driverBoundPhases.push(phase);
-  return share;
-}
-
 /** The connect-side metrics every parking scenario reports. */
 export function recordParked(api: RunnerApi, p: Parked, waiters: number): void {
   const m = api.metric;
   m("waiters", waiters);
   if (p.parkedAtWindowEnd !== undefined) m("parked_within_window", p.parkedAtWindowEnd);
   if (p.parked !== undefined) m("parked_at_ready", p.parked);
-  m(api.result.flags.barrierApproximate ? "all_written_ms" : "all_parked_ms", p.allParkedMs);
+  m(p.parked === undefined ? "all_written_ms" : "all_parked_ms", p.allParkedMs);
   if (p.listen) {
     m("listen_overflows", p.listen.overflows);
     m("listen_drops", p.listen.drops);
@@ -170,25 +141,7 @@ export function recordParked(api: RunnerApi, p: Parked, waiters: number): void {
   const cpu = cpuDelta(p.cpuBefore, p.cpuReady);
   if (cpu.targetMs !== undefined) m("server_cpu_connect_ms", cpu.targetMs);
   m("driver_cpu_connect_ms", cpu.driverMs);
-  driverShare(api, "connect", cpu, p.wallMs);
-}
-
-/** Connect-latency percentiles and error counts from the workers' reports. */
-export function recordConnectLatency(api: RunnerApi, connectHistograms: string[]): void {
-  const s = summarize(mergeEncoded(connectHistograms));
-  api.metric("connect_p50_ms", s.p50_ms);
-  api.metric("connect_p99_ms", s.p99_ms);
-  api.metric("connect_max_ms", s.max_ms);
-}
-
-/** Notification-latency percentiles (scheduled send → arrival) from the workers' reports. */
-export function recordNotificationLatency(api: RunnerApi, latencyHistograms: string[]): void {
-  const s = summarize(mergeEncoded(latencyHistograms));
-  api.metric("latency_p50_ms", s.p50_ms);
-  api.metric("latency_p90_ms", s.p90_ms);
-  api.metric("latency_p99_ms", s.p99_ms);
-  api.metric("latency_p999_ms", s.p999_ms);
-  api.metric("latency_max_ms", s.max_ms);
+  recordDriverShare(api, "connect", cpu, p.wallMs);
 }
 
 export interface FleetOptions {
@@ -253,28 +206,4 @@ export async function parkFleet(
   });
   recordParked(api, parked, o.waiters);
   return { fleet, parked, keys };
-}
-
-/**
- * Poll the fleet until `done` says so or the deadline passes (then a warning says how far it got).
- * Returns the last status.
- */
-export async function pollUntil(
-  api: RunnerApi,
-  fleet: Fleet,
-  deadlineNs: bigint,
-  done: (s: WorkerStatus) => boolean,
-  describe: (s: WorkerStatus) => string,
-): Promise<WorkerStatus> {
-  let status = await api.guard(fleet.status());
-  while (!done(status)) {
-    if (nowNs() > deadlineNs) {
-      api.result.warnings.push(`${api.scenario.name}: deadline passed with ${describe(status)}`);
-      break;
-    }
-    api.progress.detail(describe(status));
-    await api.guard(api.sleep(POLL_MS));
-    status = await api.guard(fleet.status());
-  }
-  return status;
 }

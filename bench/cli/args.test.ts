@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { parseBenchArgs } from "./cli-args.ts";
-import { UsageError } from "./errors.ts";
+import { UsageError } from "../errors.ts";
+import { parseBenchArgs } from "./args.ts";
 
 test("flags parse into typed options", () => {
   const o = parseBenchArgs([

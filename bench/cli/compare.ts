@@ -3,11 +3,12 @@
 
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
-import { compareRuns, DEFAULT_COMPARE, loadRun } from "./compare.ts";
-import { BenchError, UsageError } from "./errors.ts";
-import { ExitCode } from "./exit-codes.ts";
-import { compareCsv, compareTable } from "./output/compare-table.ts";
+import { compareRuns, DEFAULT_COMPARE, loadRun } from "../compare.ts";
+import { UsageError } from "../errors.ts";
+import { ExitCode } from "../exit-codes.ts";
+import { compareCsv, compareTable } from "../output/compare-table.ts";
+import { parseFlags } from "./args.ts";
+import { runCommand } from "./entry.ts";
 
 const USAGE = `usage: npm run compare -- <results A> <results B> [--min-effect 0.15] [--csv FILE]
 
@@ -16,16 +17,11 @@ of the ratio, and a verdict (better / worse / within noise / same). Correctness 
 duplicates, errors, ...) are exact: any increase is worse. Writes compare.csv into B (or --csv FILE).`;
 
 function main(argv: string[]): number {
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { "min-effect": { type: "string" }, csv: { type: "string" }, help: { type: "boolean" } },
-    });
-  } catch (error) {
-    throw new UsageError(`${(error as Error).message}; see --help`);
-  }
+  const parsed = parseFlags(argv, {
+    "min-effect": { type: "string" },
+    csv: { type: "string" },
+    help: { type: "boolean" },
+  });
   if (parsed.values.help) {
     process.stdout.write(`${USAGE}\n`);
     return ExitCode.ok;
@@ -51,9 +47,4 @@ function main(argv: string[]): number {
   return ExitCode.ok;
 }
 
-try {
-  process.exitCode = main(process.argv.slice(2));
-} catch (error) {
-  process.stderr.write(`longpoll-bench compare: ${(error as Error).message}\n`);
-  process.exitCode = error instanceof BenchError ? error.exitCode : ExitCode.internal;
-}
+await runCommand("npm run compare", main);

@@ -1,0 +1,166 @@
+// Flag parsing for every command: one wrapper over node:util parseArgs that turns every problem into
+// a UsageError (exit 2) naming the flag and the fix, the number rules, and the flags that bench and
+// the gate share. Knows nothing of running.
+
+import { type ParseArgsConfig, parseArgs } from "node:util";
+import { UsageError } from "../errors.ts";
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+
+/** Parse strictly; unknown flags and missing values are usage errors. */
+export function parseFlags(
+  argv: string[],
+  options: Options,
+): {
+  values: Record<string, string | boolean | undefined>;
+  positionals: string[];
+} {
+  try {
+    const parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options });
+    return {
+      values: parsed.values as Record<string, string | boolean | undefined>,
+      positionals: parsed.positionals,
+    };
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}; see --help`);
+  }
+}
+
+export function positiveInt(
+  flag: string,
+  raw: string | boolean | undefined,
+  max: number,
+): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (typeof raw !== "string" || !Number.isInteger(n) || n < 1 || n > max) {
+    throw new UsageError(`--${flag} must be a whole number from 1 to ${max}, got "${String(raw)}"`);
+  }
+  return n;
+}
+
+/** The flags of every command that runs scenarios (bench and the gate). */
+export const RUN_FLAGS = {
+  help: { type: "boolean" },
+  quiet: { type: "boolean" },
+  out: { type: "string" },
+  "reference-args": { type: "string" },
+  workers: { type: "string" },
+  repeat: { type: "string" },
+} as const satisfies Options;
+
+export interface RunFlags {
+  help: boolean;
+  quiet: boolean;
+  out: string | undefined;
+  referenceArgs: string[];
+  workers: number | undefined;
+  /** Undefined when not given (each command has its own default). */
+  repeat: number | undefined;
+}
+
+export function readRunFlags(v: Record<string, string | boolean | undefined>): RunFlags {
+  return {
+    help: v.help === true,
+    quiet: v.quiet === true,
+    out: v.out as string | undefined,
+    referenceArgs: ((v["reference-args"] as string | undefined) ?? "").split(/\s+/).filter(Boolean),
+    workers: positiveInt("workers", v.workers, 64),
+    repeat: positiveInt("repeat", v.repeat, 100),
+  };
+}
+
+/** Which targets a run uses: one attached URL, or named ones the harness starts. */
+export interface TargetSelection {
+  target: string | undefined;
+  /** Named targets the harness starts itself (--targets). */
+  targets: string[];
+  referenceArgs: string[];
+}
+
+export interface BenchOptions extends RunFlags, TargetSelection {
+  list: boolean;
+  files: string[];
+  suite: string | undefined;
+  repeat: number;
+}
+
+export const BENCH_USAGE = `usage: npm run bench -- [scenario files...] [flags]
+
+Runs long-poll scenarios against a target and writes results/<run-id>/ (run.json, summary.csv,
+latency-*.csv, timeseries-*.csv, *.hlog). With no files, runs the default suite against the
+reference server, which it starts itself.
+
+  --suite NAME     run the scenarios of scenarios/suites/NAME.json (default: default)
+  --list           list the scenarios and suites, then exit
+  --out DIR        write the results into DIR (new or empty; default results/<run-id>)
+  --target URL     attach to a server already running at URL instead of starting the reference
+  --targets A,B    start and run against each named target in turn (default: reference);
+                   known: reference, node-http, tornado, nchan (see --list); reference@DIR
+                   runs another checkout's server (e.g. the commit before a change)
+  --reference-args="FLAGS"
+                   extra flags for the reference server, e.g. --reference-args="--fault-wake-cost-us 50"
+                   (fault injection, for testing the regression gate only)
+  --workers N      driver worker processes (default: one per 5,000 waiters, up to the cores, and
+                   at least one per 15,000)
+  --repeat N       run every scenario N times, all kept in the results (default 1)
+  --quiet          no progress on stderr
+  --help           show this help
+
+Exit codes: 0 ok, 2 invalid scenario or arguments, 3 target failed, 4 host limits too low,
+5 interrupted, 70 internal error.`;
+
+export function parseBenchArgs(argv: string[]): Readonly<BenchOptions> {
+  const { values: v, positionals } = parseFlags(argv, {
+    ...RUN_FLAGS,
+    list: { type: "boolean" },
+    suite: { type: "string" },
+    target: { type: "string" },
+    targets: { type: "string" },
+  });
+  const run = readRunFlags(v);
+  const target = v.target as string | undefined;
+  if (target !== undefined) checkTargetUrl(target);
+  const targets = ((v.targets as string | undefined) ?? "")
+    .split(",")
+    .map((t) => t.trim())
+    .filter(Boolean);
+  if (target !== undefined && targets.length > 0)
+    throw new UsageError("give --target URL or --targets NAMES, not both");
+  if (positionals.length > 0 && v.suite !== undefined) {
+    throw new UsageError("give scenario files or --suite, not both");
+  }
+  return Object.freeze({
+    ...run,
+    list: v.list === true,
+    files: positionals,
+    suite: v.suite as string | undefined,
+    target,
+    targets: targets.length > 0 ? targets : target === undefined ? ["reference"] : [],
+    repeat: run.repeat ?? 1,
+  });
+}
+
+function checkTargetUrl(target: string): void {
+  let url: URL;
+  try {
+    url = new URL(target);
+  } catch {
+    throw new UsageError(`--target must be a URL like http://127.0.0.1:8888, got "${target}"`);
+  }
+  if (url.protocol !== "http:") throw new UsageError(`--target must be an http:// URL, got "${target}"`);
+  if (!isLoopback(url.hostname)) {
+    throw new UsageError(
+      `--target ${url.hostname} is not a loopback address: this harness sends load only to 127.0.0.0/8 or ::1`,
+    );
+  }
+}
+
+export function isLoopback(hostname: string): boolean {
+  return (
+    hostname === "localhost" ||
+    hostname === "[::1]" ||
+    hostname === "::1" ||
+    /^127\.\d+\.\d+\.\d+$/.test(hostname)
+  );
+}

@@ -1,0 +1,30 @@
+// The lines a run ends with on stdout: the summary table, the side-by-side table, which results were
+// driver-bound, every warning, and where the results are. Printing only.
+
+import { relative } from "node:path";
+import { isComplete, type ScenarioResult } from "../result.ts";
+import { summaryTable } from "./console.ts";
+import { headlineTable } from "./side-by-side.ts";
+
+export function displayPath(dir: string): string {
+  const rel = relative(process.cwd(), dir);
+  return rel === "" || rel.startsWith("..") ? dir : rel;
+}
+
+export function closingText(results: ScenarioResult[], dir: string, complete: boolean): string {
+  const lines: string[] = [];
+  if (results.length > 0) lines.push(summaryTable(results));
+  const headline = headlineTable(results);
+  if (headline) lines.push("", "side by side (all figures per target in peers.csv):", headline, "");
+  const flagged = results
+    .filter((r) => r.flags.driverBound)
+    .map((r) => `${r.scenario.name}@${r.target}#${r.repeat} (${r.flags.driverBoundPhases.join(", ")})`);
+  if (flagged.length) {
+    lines.push(
+      `driver-bound: a driver worker was busy over half of these phases, so their figures may be the driver's, not the server's: ${flagged.join("; ")}`,
+    );
+  }
+  for (const r of results) for (const w of r.warnings) lines.push(`warning: ${w}`);
+  lines.push(`results: ${displayPath(dir)}${complete && results.every(isComplete) ? "" : " (incomplete)"}`);
+  return `${lines.join("\n")}\n`;
+}
