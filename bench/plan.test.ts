@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { burstExpected, burstSets, keyNames, planWaiters, streamSets, workerRanges } from "./plan.ts";
+import { seedProfile } from "./targets/builtin-profiles.ts";
 
 const base = {
   waiters: 10,
@@ -11,7 +12,7 @@ const base = {
   workers: 3,
   host: "127.0.0.1",
   port: 1,
-  adapter: "seed",
+  profile: seedProfile,
 };
 
 test("waiters are dealt round-robin to workers and keys; offsets follow the schedule", () => {

@@ -6,6 +6,7 @@ import type { WaiterMode, WorkerPlan } from "./driver/messages.ts";
 import type { Arrival } from "./scenario.ts";
 import { messageKey } from "./set-value.ts";
 import type { PlannedSet } from "./setter.ts";
+import type { Profile } from "./targets/profile.ts";
 
 /** Key names unique to this run and repeat, so values left on an attached target cannot answer early. */
 export function keyNames(runTag: string, scenario: string, repeat: number, count: number): string[] {
@@ -24,7 +25,7 @@ export interface WaiterPlanInput {
   workers: number;
   host: string;
   port: number;
-  adapter: string;
+  profile: Profile;
 }
 
 /** Waiters are dealt round-robin to workers and keys, so every worker follows the same schedule shape. */
@@ -33,7 +34,7 @@ export function planWaiters(input: WaiterPlanInput): WorkerPlan[] {
     workerIndex: w,
     host: input.host,
     port: input.port,
-    adapter: input.adapter,
+    profile: input.profile,
     mode: input.mode,
     waitTimeoutS: input.waitTimeoutS,
     keys: input.keys,

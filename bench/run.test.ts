@@ -17,8 +17,8 @@ import { failureOf, isComplete } from "./result.ts";
 import { runScenario } from "./run.ts";
 import { socketsNeeded } from "./scenario.ts";
 import { attachTarget } from "./targets/attach.ts";
+import { seedProfile } from "./targets/builtin-profiles.ts";
 import { spawnReference } from "./targets/reference.ts";
-import { seedAdapter } from "./targets/seed.ts";
 import { spawnTarget } from "./targets/spawn.ts";
 import { listenFakeTarget } from "./testing/fake-targets.ts";
 import { metricOf, testContext } from "./testing/run-context.ts";
@@ -121,7 +121,7 @@ describe("measurement against a target of known latency", () => {
     fake = await listenFakeTarget({ delayMs: D });
     const result = await runScenario(
       scenario({ waiters: 200, keys: 1, sets: { count: 1, window_ms: 0 } }),
-      context(() => attachTarget(fake.url, seedAdapter), { spawnedTarget: false }),
+      context(() => attachTarget(fake.url, seedProfile), { spawnedTarget: false }),
     );
     assert.equal(isComplete(result), true, failureOf(result)?.message);
     assert.equal(metric(result, "delivered"), 200);
@@ -141,8 +141,8 @@ describe("faults", () => {
           name: "dying",
           command: process.execPath,
           args: [...tsxNodeArgs(), FAKE_TARGET, "--die-on-set"],
-          adapter: seedAdapter,
-          readyPattern: /listening on (http:\/\/\S+)/,
+          profile: seedProfile,
+          ready: { kind: "line", pattern: /listening on (http:\/\/\S+)/ },
         }),
       ),
     );
@@ -161,8 +161,8 @@ describe("faults", () => {
           name: "broken",
           command: process.execPath,
           args: ["-e", "console.error('cannot bind: no such thing'); process.exit(1)"],
-          adapter: seedAdapter,
-          readyPattern: /listening on (http:\/\/\S+)/,
+          profile: seedProfile,
+          ready: { kind: "line", pattern: /listening on (http:\/\/\S+)/ },
         }),
       ),
     );

@@ -10,7 +10,6 @@ import { ExitCode } from "./exit-codes.ts";
 import { type Aggregate, aggregateReports } from "./metrics/aggregate.ts";
 import { METRICS, type MetricName } from "./metrics/catalog.ts";
 import { readCpu } from "./metrics/cpu.ts";
-import { readProcess } from "./metrics/proc.ts";
 import { Sampler } from "./metrics/sampler.ts";
 import type { Progress } from "./output/progress.ts";
 import { PhaseRecorder } from "./phases.ts";
@@ -122,7 +121,7 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
   const readMemory = async (gc = false): Promise<TargetStats> => {
     const t = target as Target;
     const stats = (await t.stats(gc).catch(() => undefined)) ?? {};
-    const proc = t.pid !== undefined ? readProcess(t.pid) : undefined;
+    const proc = t.procSample();
     return proc ? { ...stats, rssBytes: proc.rssBytes } : stats;
   };
 

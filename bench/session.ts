@@ -9,15 +9,20 @@ import type { HostLimits } from "./preflight.ts";
 import { failureOf, isComplete, type ScenarioResult } from "./result.ts";
 import { runScenario } from "./run.ts";
 import type { Scenario } from "./scenario.ts";
+import type { StartPlace } from "./targets/command.ts";
+import type { Profile } from "./targets/profile.ts";
 import type { Target } from "./targets/target.ts";
 
 export interface TargetChoice {
   name: string;
-  /** Scenario types it can run; others are skipped with a note (undefined: all). */
-  supports?: readonly Scenario["type"][];
+  /** Its protocol profile (recorded in run.json, content and all, so a result can be reproduced). */
+  profile: Profile;
+  /** Scenario types it can run; others are skipped with a note. */
+  supports: readonly Scenario["type"][];
   /** Runs here as a child process (our host limits apply to it). */
   spawned: boolean;
-  start(scenario: Scenario): Promise<Target>;
+  /** Start it for one scenario run; `runDir` is where a failing target's output is kept. */
+  start(scenario: Scenario, place: StartPlace): Promise<Target>;
 }
 
 export interface SessionOptions {
@@ -55,6 +60,7 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
     suite: o.suite,
     environment: environment(o.hostLimits),
     targets: o.targets.map((t) => t.name),
+    target_profiles: Object.fromEntries(o.targets.map((t) => [t.name, t.profile])),
     repeat: o.repeat,
     scenarios: o.scenarios,
     skipped,
@@ -67,7 +73,7 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
     for (const scenario of o.scenarios) {
       for (const target of o.targets) {
         if (failedTargets.has(target.name)) continue;
-        if (target.supports && !target.supports.includes(scenario.type)) {
+        if (!target.supports.includes(scenario.type)) {
           if (repeat === 0) {
             const why = `${scenario.name} @${target.name}: skipped: its protocol cannot run a ${scenario.type} scenario`;
             skipped.push(why);
@@ -77,7 +83,7 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
         }
         const result = await runScenario(scenario, {
           targetName: target.name,
-          startTarget: target.start,
+          startTarget: (sc) => target.start(sc, { runDir: o.dir }),
           spawnedTarget: target.spawned,
           workers: o.workers,
           signal: o.signal,

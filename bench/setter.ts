@@ -7,6 +7,7 @@ import { Pool } from "undici";
 import { type Histogram, newHistogram } from "./metrics/histograms.ts";
 import { formatSetValue } from "./set-value.ts";
 import type { ProtocolAdapter } from "./targets/adapter.ts";
+import { controlHeaders } from "./targets/send-one.ts";
 
 export interface PlannedSet {
   key: string;
@@ -31,6 +32,8 @@ export interface SetterOptions {
   adapter: ProtocolAdapter;
   sets: PlannedSet[];
   fireAtNs: bigint;
+  /** A path any answer of which opens a connection (the profile's health path). */
+  warmPath: string;
 }
 
 /** A set sent more than this after its scheduled time counts as late (timers have ~1 ms granularity). */
@@ -60,7 +63,7 @@ export async function runSets(options: SetterOptions): Promise<SetterResult> {
   };
   const inFlight: Promise<void>[] = [];
   try {
-    await warmUp(pool, connections);
+    await warmUp(pool, connections, options.warmPath);
     for (const planned of sets) {
       const scheduledNs = fireAtNs + BigInt(Math.round(planned.offsetMs * 1e6));
       const wait = scheduledNs - process.hrtime.bigint();
@@ -77,7 +80,7 @@ export async function runSets(options: SetterOptions): Promise<SetterResult> {
             method: request.method,
             path: request.path,
             body: request.body,
-            headers: { "content-type": request.contentType },
+            headers: controlHeaders(request),
           })
           .then(async (res) => {
             const body = await res.body.text();
@@ -96,13 +99,13 @@ export async function runSets(options: SetterOptions): Promise<SetterResult> {
 
 /**
  * Open the pool's connections before the fire instant, so a set's latency holds no TCP handshake.
- * Any answer will do (a target without /healthz says 404), so errors are ignored here; a target that
+ * Any answer will do (a target without that path says 404), so errors are ignored here; a target that
  * refuses connections shows up as set errors in the run itself.
  */
-async function warmUp(pool: Pool, connections: number): Promise<void> {
+async function warmUp(pool: Pool, connections: number, path: string): Promise<void> {
   await Promise.all(
     Array.from({ length: connections }, () =>
-      pool.request({ method: "GET", path: "/healthz" }).then(
+      pool.request({ method: "GET", path }).then(
         (res) => res.body.dump(),
         () => undefined,
       ),

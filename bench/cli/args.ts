@@ -70,12 +70,16 @@ export function readRunFlags(v: Record<string, string | boolean | undefined>): R
   };
 }
 
-/** Which targets a run uses: one attached URL, or named ones the harness starts. */
+/** Which targets a run uses: one attached URL (with its profile), or named ones and target files. */
 export interface TargetSelection {
   target: string | undefined;
-  /** Named targets the harness starts itself (--targets). */
+  /** The profile of --target (a built-in name or a file; default seed). */
+  profile: string | undefined;
+  /** Named targets the harness starts itself, or target files (--targets). */
   targets: string[];
   referenceArgs: string[];
+  /** Non-loopback targets allowed (--allow-remote). */
+  allowRemote: boolean;
 }
 
 export interface BenchOptions extends RunFlags, TargetSelection {
@@ -95,9 +99,13 @@ reference server, which it starts itself.
   --list           list the scenarios and suites, then exit
   --out DIR        write the results into DIR (new or empty; default results/<run-id>)
   --target URL     attach to a server already running at URL instead of starting the reference
+  --profile P      the protocol of --target: a built-in profile (seed, nchan) or a profile file
+                   (default seed; see README "Benchmark your own server")
   --targets A,B    start and run against each named target in turn (default: reference);
                    known: reference, node-http, tornado, nchan (see --list); reference@DIR
-                   runs another checkout's server (e.g. the commit before a change)
+                   runs another checkout's server (e.g. the commit before a change); a path
+                   ending in .json is a target file (your server: a command or URL + profile)
+  --allow-remote   allow a target that is not on loopback (its /proc figures are unavailable)
   --reference-args="FLAGS"
                    extra flags for the reference server, e.g. --reference-args="--fault-wake-cost-us 50"
                    (fault injection, for testing the regression gate only)
@@ -117,10 +125,14 @@ export function parseBenchArgs(argv: string[]): Readonly<BenchOptions> {
     suite: { type: "string" },
     target: { type: "string" },
     targets: { type: "string" },
+    profile: { type: "string" },
+    "allow-remote": { type: "boolean" },
   });
   const run = readRunFlags(v);
   const target = v.target as string | undefined;
-  if (target !== undefined) checkTargetUrl(target);
+  const profile = v.profile as string | undefined;
+  if (profile !== undefined && target === undefined)
+    throw new UsageError("--profile is the protocol of --target URL; a target file names its own profile");
   const targets = ((v.targets as string | undefined) ?? "")
     .split(",")
     .map((t) => t.trim())
@@ -136,24 +148,11 @@ export function parseBenchArgs(argv: string[]): Readonly<BenchOptions> {
     files: positionals,
     suite: v.suite as string | undefined,
     target,
+    profile,
+    allowRemote: v["allow-remote"] === true,
     targets: targets.length > 0 ? targets : target === undefined ? ["reference"] : [],
     repeat: run.repeat ?? 1,
   });
-}
-
-function checkTargetUrl(target: string): void {
-  let url: URL;
-  try {
-    url = new URL(target);
-  } catch {
-    throw new UsageError(`--target must be a URL like http://127.0.0.1:8888, got "${target}"`);
-  }
-  if (url.protocol !== "http:") throw new UsageError(`--target must be an http:// URL, got "${target}"`);
-  if (!isLoopback(url.hostname)) {
-    throw new UsageError(
-      `--target ${url.hostname} is not a loopback address: this harness sends load only to 127.0.0.0/8 or ::1`,
-    );
-  }
 }
 
 export function isLoopback(hostname: string): boolean {

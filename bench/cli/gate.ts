@@ -58,8 +58,10 @@ async function main(argv: string[]): Promise<number> {
   const targets = chooseTargets(
     {
       target: undefined,
+      profile: undefined,
       targets: [thresholds.reference_target, thresholds.calibration_target],
       referenceArgs: flags.referenceArgs,
+      allowRemote: false,
     },
     progress,
   );

@@ -61,3 +61,19 @@ test("malformed responses are errors, not hangs", () => {
     /bad chunk size/,
   );
 });
+
+test("204 and 304 answers have no body, with or without framing headers", () => {
+  const parser = new ResponseParser(["etag"]);
+  const out = parser.push(
+    'HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 304 Not Modified\r\nETag: "7"\r\nContent-Length: 12\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok',
+  );
+  assert.deepEqual(
+    out.map((r) => [r.status, r.body, r.headers?.etag]),
+    [
+      [204, "", undefined],
+      [304, "", '"7"'],
+      [200, "ok", undefined],
+    ],
+  );
+  assert.equal(parser.pending, false);
+});

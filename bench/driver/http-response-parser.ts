@@ -74,9 +74,14 @@ export class ResponseParser {
       }
     }
     const bodyStart = headEnd + HEADER_END.length;
+    const status = Number(statusLine[1]);
     let body: string;
     let consumed: number;
-    if (chunked) {
+    if (status === 204 || status === 304 || (status >= 100 && status < 200)) {
+      // No body by definition (RFC 9112 §6.3), whatever the headers say.
+      body = "";
+      consumed = bodyStart;
+    } else if (chunked) {
       const decoded = decodeChunked(this.buffer, bodyStart);
       if (!decoded) return undefined;
       [body, consumed] = decoded;

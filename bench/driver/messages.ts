@@ -1,14 +1,17 @@
 // The messages between the coordinator and a driver worker process (IPC, structured clone).
-// Histograms travel encoded; times travel as hrtime nanoseconds in decimal strings (CLOCK_MONOTONIC,
+// Histograms travel encoded; the protocol travels as its profile (data); times travel as hrtime nanoseconds in decimal strings (CLOCK_MONOTONIC,
 // the same clock in every process on the host).
+
+import type { Profile } from "../targets/profile.ts";
 
 /** What a waiter does with its answers. */
 export type WaiterMode =
   /** One answer per waiter: the value of one set. The socket stays open until the drain. */
   | { kind: "burst" }
   /**
-   * Re-poll after every answer until the last message of the key was seen: with `since=<version>`
-   * (cursor) or, for a target without a cursor, on a fresh key per message (`<key>-m<seq>`).
+   * Re-poll after every answer until the last message of the key was seen: with the cursor of the
+   * last answer (the profile says where it is) or, for a target without one, on a fresh key per
+   * message (`<key>-m<seq>`).
    */
   | { kind: "stream"; cursor: boolean; messagesPerKey: number }
   /** Expect a timeout answer; measure how late it comes. */
@@ -18,8 +21,8 @@ export interface WorkerPlan {
   workerIndex: number;
   host: string;
   port: number;
-  /** Protocol adapter name (see targets/registry.ts). */
-  adapter: string;
+  /** The target's protocol profile (plain data; the worker compiles it into its adapter). */
+  profile: Profile;
   mode: WaiterMode;
   /** The timeout each waiting request asks for, seconds. */
   waitTimeoutS: number;

@@ -8,7 +8,8 @@ import { connect, type Socket } from "node:net";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { encodeHistogram, newHistogram } from "../metrics/histograms.ts";
 import { messageKey, parseSetValue } from "../set-value.ts";
-import { adapterByName } from "../targets/registry.ts";
+import type { Classified, ProtocolAdapter } from "../targets/adapter.ts";
+import { adapterFromProfile } from "../targets/profile-adapter.ts";
 import { runArrivals } from "./arrival-schedule.ts";
 import { ResponseParser } from "./http-response-parser.ts";
 import {
@@ -30,16 +31,16 @@ function send(message: FromWorker): void {
 
 /** This worker's share of the waiters: their sockets, per-waiter state and histograms. */
 class WaiterShare {
-  private readonly adapter;
+  private readonly adapter: ProtocolAdapter;
   private readonly hostHeader: string;
   /** Burst and timeout modes write the same bytes on every poll of a key: built once. */
   private readonly requests: Buffer[];
   private readonly sockets: (Socket | undefined)[];
   /** Answers received per waiter (burst and timeout modes). */
   private readonly answers: Uint8Array;
-  /** Stream mode: the last message number seen per waiter (−1: none yet) and the cursor. */
+  /** Stream mode: the last message number seen per waiter (−1: none yet) and its cursor (from the last answer). */
   private readonly lastSeq: Int32Array;
-  private readonly version: Float64Array;
+  private readonly cursors: (string | undefined)[];
   /** When each waiter's current request was written, ns after startAtNs (timeout lateness). */
   private readonly writtenAt: Float64Array;
   private readonly latency = newHistogram();
@@ -52,7 +53,7 @@ class WaiterShare {
   private startAtNs = 0n;
 
   constructor(private readonly plan: WorkerPlan) {
-    this.adapter = adapterByName(plan.adapter);
+    this.adapter = adapterFromProfile(plan.profile);
     this.hostHeader = `${plan.host}:${plan.port}`;
     this.requests = plan.keys.map((key) =>
       Buffer.from(this.adapter.waitRequest(this.hostHeader, key, plan.waitTimeoutS), "latin1"),
@@ -61,7 +62,7 @@ class WaiterShare {
     this.sockets = new Array(n);
     this.answers = new Uint8Array(n);
     this.lastSeq = new Int32Array(n).fill(-1);
-    this.version = new Float64Array(n);
+    this.cursors = new Array(n);
     this.writtenAt = new Float64Array(n);
   }
 
@@ -96,13 +97,7 @@ class WaiterShare {
     const next = (this.lastSeq[i] as number) + 1;
     if (!mode.cursor)
       return this.adapter.waitRequest(this.hostHeader, messageKey(key, next), this.plan.waitTimeoutS);
-    const seen = this.lastSeq[i] as number;
-    return this.adapter.waitRequest(
-      this.hostHeader,
-      key,
-      this.plan.waitTimeoutS,
-      seen < 0 ? undefined : this.version[i],
-    );
+    return this.adapter.waitRequest(this.hostHeader, key, this.plan.waitTimeoutS, this.cursors[i]);
   }
 
   private poll(i: number, socket: Socket): void {
@@ -114,7 +109,7 @@ class WaiterShare {
     const socket = connect({ host: this.plan.host, port: this.plan.port, noDelay: true });
     this.sockets[i] = socket;
     this.status.opened++;
-    const parser = new ResponseParser();
+    const parser = new ResponseParser(this.adapter.cursorHeaders);
     let failed = false;
     let answered = false;
     socket.once("connect", () => {
@@ -136,7 +131,7 @@ class WaiterShare {
       }
       for (const response of responses) {
         answered = true;
-        this.answer(i, socket, response.status, response.body, now);
+        this.answer(i, socket, response.status, response.body, response.headers, now);
       }
     });
     socket.on("error", (error: NodeJS.ErrnoException) => {
@@ -151,9 +146,16 @@ class WaiterShare {
     });
   }
 
-  private answer(i: number, socket: Socket, status: number, body: string, now: bigint): void {
+  private answer(
+    i: number,
+    socket: Socket,
+    status: number,
+    body: string,
+    headers: Record<string, string> | undefined,
+    now: bigint,
+  ): void {
     const mode = this.plan.mode;
-    const classified = this.adapter.classify(status, body);
+    const classified = this.adapter.classify(status, body, headers);
     if (classified.kind === "timeout") {
       this.status.timeouts++;
       this.answers[i] = Math.min(255, (this.answers[i] as number) + 1);
@@ -164,7 +166,10 @@ class WaiterShare {
         if (lateMs < -EARLY_TOLERANCE_MS) this.status.early++;
         this.lateness.recordValue(Math.max(1, lateMs * 1000));
       }
-      if (mode.kind === "stream") this.poll(i, socket); // keep waiting for the next message
+      if (mode.kind === "stream") {
+        if (classified.cursor !== undefined) this.cursors[i] = classified.cursor;
+        this.poll(i, socket); // keep waiting for the next message
+      }
       return;
     }
     if (classified.kind === "error") {
@@ -172,13 +177,13 @@ class WaiterShare {
       this.fail(classified.reason);
       return;
     }
+    if (mode.kind === "stream") {
+      this.streamAnswer(i, socket, classified, now);
+      return;
+    }
     const value = parseSetValue(classified.value);
     if (value === undefined) {
       this.fail("value not sent by this harness");
-      return;
-    }
-    if (mode.kind === "stream") {
-      this.streamValue(i, socket, value.seq ?? 0, value.scheduledNs, classified.version, now);
       return;
     }
     if ((this.answers[i] as number) > 0) {
@@ -189,26 +194,39 @@ class WaiterShare {
     this.delivered(value.scheduledNs, now);
   }
 
-  private streamValue(
+  /** Stream mode: every message of the answer in order, then the cursor, then the re-poll (unless done). */
+  private streamAnswer(
     i: number,
     socket: Socket,
-    seq: number,
-    scheduledNs: bigint,
-    version: number | undefined,
+    answer: Extract<Classified, { kind: "value" }>,
     now: bigint,
-  ) {
+  ): void {
     const mode = this.plan.mode as Extract<WorkerPlan["mode"], { kind: "stream" }>;
+    let done = this.streamMessage(i, answer.value, now, mode.messagesPerKey);
+    if (answer.more)
+      for (const v of answer.more) done = this.streamMessage(i, v, now, mode.messagesPerKey) || done;
+    if (answer.cursor !== undefined) this.cursors[i] = answer.cursor;
+    if (!done) this.poll(i, socket);
+  }
+
+  /** One message of a stream answer; true when it was the key's last (this waiter is done). */
+  private streamMessage(i: number, text: string, now: bigint, messagesPerKey: number): boolean {
+    const value = parseSetValue(text);
+    if (value === undefined) {
+      this.fail("value not sent by this harness");
+      return false;
+    }
+    const seq = value.seq ?? 0;
     const last = this.lastSeq[i] as number;
     if (seq === last) this.status.duplicates++;
     else if (seq < last) this.status.outOfOrder++;
     else {
       this.status.lost += seq - last - 1;
       this.lastSeq[i] = seq;
-      if (version !== undefined) this.version[i] = version;
-      this.delivered(scheduledNs, now);
-      if (seq === mode.messagesPerKey - 1) return; // the key's last message: this waiter is done
+      this.delivered(value.scheduledNs, now);
+      return seq === messagesPerKey - 1;
     }
-    this.poll(i, socket);
+    return false;
   }
 
   private delivered(scheduledNs: bigint, now: bigint): void {

@@ -2,7 +2,6 @@
 // subtracted per phase. Also the rule that says a phase was paced by the driver, not the server.
 
 import type { Target } from "../targets/target.ts";
-import { readProcess } from "./proc.ts";
 
 export interface CpuReading {
   targetUs: number | undefined;
@@ -21,7 +20,7 @@ export const DRIVER_BOUND_SHARE = 0.5;
 export async function readCpu(target: Target, driverCpuUs: () => Promise<number[]>): Promise<CpuReading> {
   const [stats, driverUs] = await Promise.all([target.stats().catch(() => undefined), driverCpuUs()]);
   let targetUs = stats?.cpuUs;
-  if (targetUs === undefined && target.pid !== undefined) targetUs = readProcess(target.pid)?.cpuUs;
+  if (targetUs === undefined) targetUs = target.procSample()?.cpuUs;
   return { targetUs, driverUs };
 }
 

@@ -3,7 +3,7 @@
 // the process is gone), never throws.
 
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 let clockTicks: number | undefined;
 function ticksPerSecond(): number {
@@ -40,6 +40,56 @@ export function readProcess(pid: number): ProcSample | undefined {
   const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15)
   const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
   return { cpuUs: (ticks * 1e6) / ticksPerSecond(), rssBytes: rssKb * 1024 };
+}
+
+/** The parent pid of a process, from /proc/<pid>/stat (undefined when gone). */
+function parentOf(pid: number): number | undefined {
+  const stat = read(`/proc/${pid}/stat`);
+  if (!stat) return undefined;
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+}
+
+/** A process and every descendant alive now. */
+export function processTree(root: number): number[] {
+  let pids: number[];
+  try {
+    pids = readdirSync("/proc")
+      .filter((n) => /^\d+$/.test(n))
+      .map(Number);
+  } catch {
+    return [root];
+  }
+  const children = new Map<number, number[]>();
+  for (const pid of pids) {
+    const parent = parentOf(pid);
+    if (parent === undefined) continue;
+    const list = children.get(parent);
+    if (list) list.push(pid);
+    else children.set(parent, [pid]);
+  }
+  const out: number[] = [];
+  const stack = [root];
+  while (stack.length) {
+    const pid = stack.pop() as number;
+    out.push(pid);
+    stack.push(...(children.get(pid) ?? []));
+  }
+  return out;
+}
+
+/** CPU and RSS summed over a process and its descendants (a user's command: a shell, its server, workers). */
+export function readProcessTree(root: number): ProcSample | undefined {
+  const top = readProcess(root);
+  if (!top) return undefined;
+  let cpuUs = top.cpuUs;
+  let rssBytes = top.rssBytes;
+  for (const pid of processTree(root).slice(1)) {
+    const s = readProcess(pid);
+    if (!s) continue;
+    cpuUs += s.cpuUs;
+    rssBytes += s.rssBytes;
+  }
+  return { cpuUs, rssBytes };
 }
 
 /** The soft limit on open files of this process (children inherit it). */

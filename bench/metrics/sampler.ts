@@ -63,10 +63,11 @@ export class Sampler {
         });
     }
     const t = this.inputs.elapsedMs();
-    const proc = target.pid !== undefined ? readProcess(target.pid) : undefined;
+    const proc = target.procSample();
     const stats = this.lastStats;
-    const targetCpu = target.pid !== undefined ? proc?.cpuUs : stats?.cpuUs;
-    const rss = target.pid !== undefined ? proc?.rssBytes : stats?.rssBytes;
+    const local = target.pid !== undefined;
+    const targetCpu = local ? proc?.cpuUs : stats?.cpuUs;
+    const rss = local ? proc?.rssBytes : stats?.rssBytes;
     let driverCpu = 0;
     for (const pid of this.inputs.driverPids()) driverCpu += readProcess(pid)?.cpuUs ?? 0;
     const pct = (now: number | undefined, before: number | undefined, dt: number): number | "" =>

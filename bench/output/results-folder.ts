@@ -89,6 +89,8 @@ export interface RunRecord {
   suite: string | undefined;
   environment: Environment;
   targets: string[];
+  /** Each target's protocol profile, in full (absent in runs made before profiles existed). */
+  target_profiles?: Record<string, unknown>;
   repeat: number;
   scenarios: Scenario[];
   /** Scenario × target pairs not run, and why (a protocol that cannot run that type). */

@@ -29,7 +29,7 @@ export async function runMemorySweep(api: RunnerApi<MemorySweepScenario>): Promi
       workers: api.workers,
       host: target.url.hostname,
       port: Number(target.url.port),
-      adapter: target.adapter.name,
+      profile: target.profile,
     }),
   );
   const base = await guard(api.readMemory(true));

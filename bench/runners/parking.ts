@@ -194,7 +194,7 @@ export async function parkFleet(
       workers: api.workers,
       host: target.url.hostname,
       port: Number(target.url.port),
-      adapter: target.adapter.name,
+      profile: target.profile,
     }),
   );
   const parked = await connectAndPark(api, fleet, {

@@ -9,9 +9,9 @@ import { failureOf, type ScenarioResult } from "../result.ts";
 import { type RunContext, runScenario } from "../run.ts";
 import { type Scenario, socketsNeeded } from "../scenario.ts";
 import { attachTarget } from "../targets/attach.ts";
+import { seedProfile } from "../targets/builtin-profiles.ts";
 import { localTarget } from "../targets/local-targets.ts";
 import { spawnReference } from "../targets/reference.ts";
-import { seedAdapter } from "../targets/seed.ts";
 import { type FakeTarget, listenFakeTarget } from "../testing/fake-targets.ts";
 import { metricOf, testContext } from "../testing/run-context.ts";
 
@@ -86,7 +86,7 @@ describe("stream", () => {
         duration_s: 2,
         deadlines: { ready_ms: 20_000, collect_ms: 2_000 },
       }),
-      context(() => attachTarget(fake.url, seedAdapter), false),
+      context(() => attachTarget(fake.url, seedProfile), false),
     );
     assert.equal(r.flags.streamMode, "cursor");
     assert.ok(fake.dropped > 0, "the fake dropped some");
@@ -154,7 +154,7 @@ describe("churn", () => {
     try {
       const r = await runScenario(
         churn(),
-        context(() => attachTarget(fake.url, seedAdapter), false),
+        context(() => attachTarget(fake.url, seedProfile), false),
       );
       ok(r);
       assert.equal(metric(r, "leak"), 1);

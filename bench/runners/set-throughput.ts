@@ -9,7 +9,7 @@ import { encodeHistogram, newHistogram, summarize } from "../metrics/histograms.
 import { keyNames } from "../plan.ts";
 import type { SetThroughputScenario } from "../scenario.ts";
 import type { ControlRequest } from "../targets/adapter.ts";
-import { sendOne } from "../targets/send-one.ts";
+import { controlHeaders, sendOne } from "../targets/send-one.ts";
 import type { RunnerApi, RunnerOutput } from "./api.ts";
 
 interface Drive {
@@ -32,14 +32,12 @@ async function drive(api: RunnerApi<SetThroughputScenario>, req: ControlRequest)
     connections: s.connections,
     duration: s.duration_s,
     requests: [
-      req.body === ""
-        ? { method: req.method, path: req.path }
-        : {
-            method: req.method,
-            path: req.path,
-            headers: { "content-type": req.contentType },
-            body: req.body,
-          },
+      {
+        method: req.method,
+        path: req.path,
+        headers: controlHeaders(req),
+        ...(req.body === "" ? {} : { body: req.body }),
+      },
     ],
   });
   instance.on("response", (_client: unknown, _status: number, _bytes: number, responseTimeMs: number) => {
@@ -81,11 +79,15 @@ export async function runSetThroughput(api: RunnerApi<SetThroughputScenario>): P
   metric("set_latency_p50_ms", set.p50Ms);
   metric("set_latency_p99_ms", set.p99Ms);
   if (set.cpuMs !== undefined) metric("server_cpu_per_set_us", (set.cpuMs * 1000) / Math.max(1, set.total));
-  if (s.get) {
+  const read = target.adapter.immediateGetRequest(key);
+  if (s.get && read === undefined) {
+    api.warn(`${s.name}: the ${target.profile.name} profile has no read_now request; /get was not measured`);
+  }
+  if (s.get && read !== undefined) {
     // The value must be there (and not expired) for /get to answer at once.
     await api.guard(sendOne(target, target.adapter.setRequest(key, value)));
     api.progress.detail(`/get of a present value with ${s.connections} connections for ${s.duration_s} s`);
-    const get = await drive(api, target.adapter.immediateGetRequest(key));
+    const get = await drive(api, read);
     histograms.get = get.histogram;
     metric("get_rps", get.rps);
     metric("get_latency_p50_ms", get.p50Ms);

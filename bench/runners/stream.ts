@@ -1,8 +1,9 @@
 // stream: waiters re-poll after every answer while the setter publishes at a steady rate; per waiter
 // the harness knows every message of its key, so it reports delivered, lost, duplicate and
 // out-of-order exactly, latency from each set's scheduled send, and how late the setter itself was.
-// The re-poll uses the `since` cursor where the target has one; otherwise a fresh key per message
-// (`<key>-m<seq>`), which loses nothing on the original protocol either. run.json says which.
+// The re-poll uses the cursor where the target's profile has one (seed: `since=<version>`);
+// otherwise a fresh key per message (`<key>-m<seq>`), which loses nothing on the original protocol
+// either. run.json says which.
 
 import { cpuDelta } from "../metrics/cpu.ts";
 import { keyNames, streamSets } from "../plan.ts";
@@ -15,12 +16,20 @@ import { parkFleet, scenarioFleet } from "./parking.ts";
 import { nowNs, pollUntil } from "./poll.ts";
 import { recordDriverShare, recordFanout, recordLatency } from "./record.ts";
 
-/** Does the target answer with a version (the cursor extension)? Asked with one set and one read. */
+/**
+ * Can the target re-poll from a cursor? Its profile must name one; where the profile has a read that
+ * answers at once, one set and one read confirm that the answer carries it (the original protocol's
+ * servers speak the seed profile but answer without versions).
+ */
 export async function detectCursor(target: Target, key: string): Promise<boolean> {
-  await sendOne(target, target.adapter.setRequest(key, "lpb-cursor-probe"));
-  const { status, body } = await sendOne(target, target.adapter.immediateGetRequest(key));
-  const classified = target.adapter.classify(status, body);
-  return classified.kind === "value" && classified.version !== undefined;
+  const { adapter } = target;
+  if (!adapter.hasCursor) return false;
+  const read = adapter.immediateGetRequest(key);
+  if (read === undefined) return true;
+  await sendOne(target, adapter.setRequest(key, "lpb-cursor-probe"));
+  const { status, body, headers } = await sendOne(target, read);
+  const classified = adapter.classify(status, body, headers);
+  return classified.kind === "value" && classified.cursor !== undefined;
 }
 
 export async function runStream(api: RunnerApi<StreamScenario>): Promise<RunnerOutput> {
@@ -36,7 +45,13 @@ export async function runStream(api: RunnerApi<StreamScenario>): Promise<RunnerO
   phases.begin("fire");
   const fireStart = phases.elapsed();
   const fireAtNs = nowNs() + 50_000_000n;
-  const publishing = runSets({ url: target.url, adapter: target.adapter, sets, fireAtNs });
+  const publishing = runSets({
+    url: target.url,
+    adapter: target.adapter,
+    sets,
+    fireAtNs,
+    warmPath: target.profile.health,
+  });
   // Progress while the stream runs; the setter's promise ends the phase.
   let done = false;
   publishing.finally(() => {

@@ -1,46 +1,42 @@
-// What the harness needs to know of a long-poll protocol: how to build a waiting request and a set,
-// and how to classify a response. One adapter per protocol; workers look them up by name, since an
-// adapter cannot cross a process boundary.
+// What the harness needs to know of a long-poll protocol: how to build a waiting request and a
+// publish, and how to classify an answer. Every protocol, built in or a user's, is a profile
+// (profile.ts) compiled into this interface (profile-adapter.ts); workers rebuild it from the
+// profile, which crosses the process boundary as plain data.
 
 import type { ScenarioType } from "../scenario.ts";
 
 export type { ScenarioType };
 
 export type Classified =
-  | { kind: "value"; value: string; version?: number }
-  | { kind: "timeout" }
+  /** A value (and, for an answer that carries several messages, the rest in order); the cursor to re-poll with. */
+  | { kind: "value"; value: string; more?: string[]; cursor?: string }
+  | { kind: "timeout"; cursor?: string }
   | { kind: "error"; reason: string };
 
+/** One request of the control path (publish, a read), sent with undici. */
 export interface ControlRequest {
-  method: "POST" | "PUT" | "GET";
+  method: "POST" | "PUT" | "GET" | "PATCH";
   path: string;
   body: string;
   contentType: string;
+  headers?: Record<string, string>;
 }
 
 export interface ProtocolAdapter {
   readonly name: string;
   /** Scenario types this protocol can run (a protocol without per-request timeouts has no timeout storm). */
   readonly supports: readonly ScenarioType[];
+  /** True when answers carry a cursor to re-poll from without loss. */
+  readonly hasCursor: boolean;
+  /** Lower-case names of response headers the cursor is read from (the parser keeps only these). */
+  readonly cursorHeaders: readonly string[];
   /**
    * Complete HTTP/1.1 request text for one waiting request on `key`, ready to write to a socket;
-   * with `since`, a request that waits for a version greater than it (the cursor extension).
+   * with a cursor (from an earlier answer), one that waits for what came after it.
    */
-  waitRequest(hostHeader: string, key: string, timeoutS: number, since?: number): string;
+  waitRequest(hostHeader: string, key: string, timeoutS: number, cursor?: string): string;
   setRequest(key: string, value: string): ControlRequest;
-  /** A read that answers at once (a present value, no waiting): for the set-throughput baseline. */
-  immediateGetRequest(key: string): ControlRequest;
-  classify(status: number, body: string): Classified;
-}
-
-/** Form-encode one request body, as the original protocol's clients do. */
-export function formBody(params: Record<string, string | number>): string {
-  return new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)])).toString();
-}
-
-export function postRequest(hostHeader: string, path: string, body: string, contentType: string): string {
-  return (
-    `POST ${path} HTTP/1.1\r\nHost: ${hostHeader}\r\nContent-Type: ${contentType}\r\n` +
-    `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
-  );
+  /** A read that answers at once (a present value, no waiting), where the protocol has one. */
+  immediateGetRequest(key: string): ControlRequest | undefined;
+  classify(status: number, body: string, headers?: Record<string, string>): Classified;
 }

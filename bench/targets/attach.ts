@@ -1,11 +1,14 @@
-// A target someone else started, named by URL (--target). The harness knows no pid: memory and CPU
-// come from the target's /stats where it has one. A watcher probes it twice a second, so a target
-// that goes away mid-run ends the run with exit 3 instead of a long wait for answers.
+// A target someone else started, named by URL (--target, or a target file with a url and no
+// command), on loopback or, opted in with --allow-remote, on another host. The harness knows no pid:
+// memory and CPU come from the stats page its profile names, where it has one, and are unavailable
+// otherwise (absent, never 0). A watcher probes its health path twice a second, so a target that
+// goes away mid-run ends the run with exit 3 instead of a long wait for answers.
 
 import { Pool } from "undici";
 import { TargetError } from "../errors.ts";
-import type { ProtocolAdapter } from "./adapter.ts";
-import { StatsClient } from "./stats-client.ts";
+import type { Profile } from "./profile.ts";
+import { adapterFromProfile } from "./profile-adapter.ts";
+import { ProfileStats } from "./stats-client.ts";
 import type { Target } from "./target.ts";
 
 const WATCH_INTERVAL_MS = 500;
@@ -13,11 +16,11 @@ const WATCH_INTERVAL_MS = 500;
 const WATCH_FAILURES = 2;
 
 /** Any HTTP answer proves the target is there; only a failure to connect or to answer counts. */
-async function probe(pool: Pool): Promise<string | undefined> {
+async function probe(pool: Pool, path: string): Promise<string | undefined> {
   try {
     const res = await pool.request({
       method: "GET",
-      path: "/healthz",
+      path,
       headersTimeout: 5_000,
       bodyTimeout: 5_000,
     });
@@ -28,10 +31,11 @@ async function probe(pool: Pool): Promise<string | undefined> {
   }
 }
 
-export async function attachTarget(rawUrl: string, adapter: ProtocolAdapter): Promise<Target> {
+export async function attachTarget(rawUrl: string, profile: Profile, name?: string): Promise<Target> {
   const url = new URL(rawUrl);
   const probes = new Pool(url.origin, { connections: 1 });
-  const first = await probe(probes);
+  const health = profile.health;
+  const first = await probe(probes, health);
   if (first !== undefined) {
     await probes.close();
     throw new TargetError(`cannot reach target ${url.origin}: ${first}; is the server running there?`);
@@ -43,7 +47,7 @@ export async function attachTarget(rawUrl: string, adapter: ProtocolAdapter): Pr
     watcher = setInterval(async () => {
       if (busy) return;
       busy = true;
-      const failure = await probe(probes);
+      const failure = await probe(probes, health);
       busy = false;
       failures = failure === undefined ? 0 : failures + 1;
       if (failure !== undefined && failures >= WATCH_FAILURES) {
@@ -53,16 +57,18 @@ export async function attachTarget(rawUrl: string, adapter: ProtocolAdapter): Pr
     }, WATCH_INTERVAL_MS);
     watcher.unref();
   });
-  const statsClient = new StatsClient(url);
+  const statsClient = new ProfileStats(url, profile.stats);
   return {
-    name: url.origin,
+    name: name ?? url.origin,
     url,
     pid: undefined,
-    adapter,
+    profile,
+    adapter: adapterFromProfile(profile),
+    procSample: () => undefined,
     stats: (gc?: boolean) => statsClient.read(gc),
     died,
     async checkGone() {
-      const failure = await probe(probes);
+      const failure = await probe(probes, health);
       return failure === undefined ? undefined : `target ${url.origin} stopped answering (${failure})`;
     },
     async stop() {

@@ -1,23 +1,54 @@
-// From a target selection (--target URL, --targets names) to the targets a session runs against:
-// an attached URL, the named local targets (missing ones skipped with a hint), or another checkout's
-// reference server (reference@DIR). Every unknown name is a usage error naming the known ones.
+// From a target selection to the targets a session runs against. Every kind is a TargetChoice the
+// rest of the harness cannot tell apart: a built-in name (reference, node-http, tornado, nchan;
+// missing software skipped with a hint), another checkout's reference server (reference@DIR), a
+// target file (a user's command or URL with its profile), or --target URL with --profile. A
+// non-loopback address needs --allow-remote; the refusal names the flag.
 
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import type { TargetSelection } from "../cli/args.ts";
+import { isLoopback, type TargetSelection } from "../cli/args.ts";
 import { TargetError, UsageError } from "../errors.ts";
 import type { Progress } from "../output/progress.ts";
 import { socketsNeeded } from "../scenario.ts";
 import type { TargetChoice } from "../session.ts";
 import { attachTarget } from "./attach.ts";
+import { seedProfile } from "./builtin-profiles.ts";
+import { startFromFile } from "./command.ts";
 import { LOCAL_TARGETS, localTarget } from "./local-targets.ts";
+import { loadProfile, profileSupports } from "./profile.ts";
 import { spawnReference } from "./reference.ts";
-import { seedAdapter } from "./seed.ts";
+import { isTargetFile, loadTargetFile } from "./target-file.ts";
+
+/** Refuse a non-loopback URL unless remote targets were allowed. */
+export function checkReachable(url: string, allowRemote: boolean, where: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UsageError(`${where}: "${url}" is not a URL like http://127.0.0.1:8888`);
+  }
+  if (parsed.protocol !== "http:") throw new UsageError(`${where}: "${url}" must be an http:// URL`);
+  if (!allowRemote && !isLoopback(parsed.hostname)) {
+    throw new UsageError(
+      `${where}: ${parsed.hostname} is not a loopback address; to measure a server on another host, add --allow-remote (its CPU and memory are then unavailable unless its stats page has them)`,
+    );
+  }
+}
 
 export function chooseTargets(selection: Readonly<TargetSelection>, progress: Progress): TargetChoice[] {
   if (selection.target !== undefined) {
     const url = selection.target;
-    return [{ name: url, spawned: false, start: () => attachTarget(url, seedAdapter) }];
+    checkReachable(url, selection.allowRemote, "--target");
+    const profile = selection.profile === undefined ? seedProfile : loadProfile(selection.profile);
+    return [
+      {
+        name: url,
+        profile,
+        supports: profileSupports(profile),
+        spawned: false,
+        start: () => attachTarget(url, profile, url),
+      },
+    ];
   }
   const chosen: TargetChoice[] = [];
   for (const name of selection.targets) {
@@ -25,10 +56,22 @@ export function chooseTargets(selection: Readonly<TargetSelection>, progress: Pr
       chosen.push(otherCheckout(name, selection.referenceArgs));
       continue;
     }
+    if (isTargetFile(name)) {
+      const file = loadTargetFile(name);
+      if (file.command === undefined) checkReachable(file.url as string, selection.allowRemote, file.file);
+      chosen.push({
+        name: file.name,
+        profile: file.resolvedProfile,
+        supports: profileSupports(file.resolvedProfile),
+        spawned: file.command !== undefined,
+        start: (_scenario, place) => startFromFile(file, place),
+      });
+      continue;
+    }
     const local = localTarget(name);
     if (!local) {
       throw new UsageError(
-        `--targets: unknown target "${name}"; known: ${LOCAL_TARGETS.map((t) => t.name).join(", ")}`,
+        `--targets: unknown target "${name}"; known: ${LOCAL_TARGETS.map((t) => t.name).join(", ")}, reference@DIR, or a target file (path ending in .json)`,
       );
     }
     const missing = local.missing();
@@ -38,12 +81,17 @@ export function chooseTargets(selection: Readonly<TargetSelection>, progress: Pr
     }
     chosen.push({
       name,
-      supports: local.supports,
+      profile: local.profile,
+      supports: profileSupports(local.profile),
       spawned: true,
       start: (scenario) =>
         local.start({ waiters: socketsNeeded(scenario), referenceArgs: selection.referenceArgs }),
     });
   }
+  const names = chosen.map((t) => t.name);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice !== undefined)
+    throw new UsageError(`--targets: two targets are named "${twice}"; names must differ`);
   if (chosen.length === 0)
     throw new TargetError(`none of the targets ${selection.targets.join(", ")} can run here`);
   return chosen;
@@ -63,6 +111,8 @@ function otherCheckout(name: string, referenceArgs: string[]): TargetChoice {
   }
   return {
     name,
+    profile: seedProfile,
+    supports: profileSupports(seedProfile),
     spawned: true,
     start: (scenario) =>
       spawnReference({ waiters: socketsNeeded(scenario), extraArgs: referenceArgs, main, name }),

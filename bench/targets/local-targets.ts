@@ -2,11 +2,10 @@
 // A target whose software is missing says how to install it; it is skipped, never a crash.
 
 import { tsxNodeArgs } from "../child-process.ts";
-import type { ScenarioType } from "./adapter.ts";
-import { nchanAdapter } from "./nchan.ts";
+import { nchanProfile, seedProfile } from "./builtin-profiles.ts";
 import { nchanMissing, startNchan, startTornado, tornadoMissing } from "./peers.ts";
+import type { Profile } from "./profile.ts";
 import { spawnReference } from "./reference.ts";
-import { seedAdapter } from "./seed.ts";
 import { spawnTarget } from "./spawn.ts";
 import type { Target } from "./target.ts";
 
@@ -20,8 +19,8 @@ export interface StartOptions {
 export interface LocalTarget {
   name: string;
   description: string;
-  /** The scenario types its protocol can run. */
-  supports: readonly ScenarioType[];
+  /** Its protocol (a built-in profile). */
+  profile: Profile;
   /** Undefined when it can run here; otherwise why not and how to install it. */
   missing(): string | undefined;
   start(options: StartOptions): Promise<Target>;
@@ -33,13 +32,13 @@ export const LOCAL_TARGETS: LocalTarget[] = [
   {
     name: "reference",
     description: "the reference server (server/main.ts, fastify)",
-    supports: seedAdapter.supports,
+    profile: seedProfile,
     missing: () => undefined,
     start: (o) => spawnReference({ waiters: o.waiters, extraArgs: o.referenceArgs }),
   },
   {
     name: "node-http",
-    supports: seedAdapter.supports,
+    profile: seedProfile,
     description:
       "a plain node:http long-poll server (server/calibration.ts): the floor of what Node does, and the gate's yardstick",
     missing: () => undefined,
@@ -48,15 +47,15 @@ export const LOCAL_TARGETS: LocalTarget[] = [
         name: "node-http",
         command: process.execPath,
         args: ["--expose-gc", ...tsxNodeArgs(), CALIBRATION_MAIN, "--port", "0", "--host", "127.0.0.1"],
-        adapter: seedAdapter,
-        readyPattern: /listening on (http:\/\/\S+)/,
+        profile: seedProfile,
+        ready: { kind: "line", pattern: /listening on (http:\/\/\S+)/ },
       }),
   },
   {
     name: "tornado",
     description:
       "the original design: Tornado, a Condition per key, notify_all on set (server/peers/tornado_server.py)",
-    supports: seedAdapter.supports,
+    profile: seedProfile,
     missing: tornadoMissing,
     start: () => startTornado(),
   },
@@ -64,7 +63,7 @@ export const LOCAL_TARGETS: LocalTarget[] = [
     name: "nchan",
     description:
       "nginx + nchan, long-poll subscribers (config written per run; listen backlog 16384, as the reference server)",
-    supports: nchanAdapter.supports,
+    profile: nchanProfile,
     missing: nchanMissing,
     start: () => startNchan({ backlog: 16384 }),
   },

@@ -10,9 +10,9 @@ import { runScenario } from "../run.ts";
 import type { Scenario } from "../scenario.ts";
 import { metricOf, testContext } from "../testing/run-context.ts";
 import { burstScenario } from "../testing/scenario-file.ts";
-import { nchanAdapter } from "./nchan.ts";
+import { nchanProfile, seedProfile } from "./builtin-profiles.ts";
 import { nchanConfig, nchanMissing, startNchan, startTornado, tornadoMissing } from "./peers.ts";
-import { seedAdapter } from "./seed.ts";
+import { adapterFromProfile } from "./profile-adapter.ts";
 import { spawnTarget } from "./spawn.ts";
 import type { Target } from "./target.ts";
 
@@ -73,7 +73,8 @@ describe("nchan peer", { skip: nchanMissing() }, () => {
     assert.equal(r.flags.barrierApproximate, false);
   });
 
-  test("the adapter: subscribe, publish, classify", () => {
+  test("the nchan profile: subscribe, publish, classify, cursor from Last-Modified/Etag", () => {
+    const nchanAdapter = adapterFromProfile(nchanProfile);
     assert.match(
       nchanAdapter.waitRequest("h:1", "a b", 5),
       /^GET \/sub\/a%20b HTTP\/1\.1\r\nHost: h:1\r\n\r\n$/,
@@ -88,6 +89,15 @@ describe("nchan peer", { skip: nchanMissing() }, () => {
     assert.deepEqual(nchanAdapter.classify(408, ""), { kind: "timeout" });
     assert.equal(nchanAdapter.classify(500, "").kind, "error");
     assert.ok(!nchanAdapter.supports.includes("timeout-storm"));
+    const answer = nchanAdapter.classify(200, "m", {
+      "last-modified": "Sat, 28 Nov 2026 08:00:00 GMT",
+      etag: "3",
+    });
+    assert.deepEqual(answer, { kind: "value", value: "m", cursor: "Sat, 28 Nov 2026 08:00:00 GMT\n3" });
+    assert.match(
+      nchanAdapter.waitRequest("h:1", "k", 5, answer.kind === "value" ? answer.cursor : undefined),
+      /If-Modified-Since: Sat, 28 Nov 2026 08:00:00 GMT\r\nIf-None-Match: 3\r\n\r\n$/,
+    );
   });
 
   test("the config listens on loopback only, with its own pid file", () => {
@@ -107,8 +117,8 @@ describe("a peer that exits at start", () => {
           name: "broken-peer",
           command: "/bin/sh",
           args: ["-c", "echo 'bind() to 127.0.0.1 failed (98: Address already in use)' >&2; exit 1"],
-          adapter: seedAdapter,
-          readyUrl: new URL("http://127.0.0.1:9/healthz"),
+          profile: seedProfile,
+          ready: { kind: "url", url: new URL("http://127.0.0.1:9/healthz"), ok2xx: false },
         }),
       ),
     );

@@ -4,16 +4,12 @@
 // installed says how to install it (scripts/install-peers.sh) and is skipped.
 
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import type { AddressInfo } from "node:net";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Pool } from "undici";
-import { nchanAdapter } from "./nchan.ts";
-import { seedAdapter } from "./seed.ts";
+import { nchanProfile, seedProfile } from "./builtin-profiles.ts";
+import { freePort } from "./free-port.ts";
 import { spawnTarget } from "./spawn.ts";
-import type { StatsReader } from "./stats-client.ts";
-import type { Target, TargetStats } from "./target.ts";
+import type { Target } from "./target.ts";
 
 const TORNADO_MAIN = new URL("../../server/peers/tornado_server.py", import.meta.url).pathname;
 /** Debian's python3-tornado is installed for the system interpreter, not for pyenv or venvs. */
@@ -34,8 +30,8 @@ export function startTornado(): Promise<Target> {
     name: "tornado",
     command: SYSTEM_PYTHON,
     args: [TORNADO_MAIN, "--host", "127.0.0.1", "--port", "0"],
-    adapter: seedAdapter,
-    readyPattern: /listening on (http:\/\/\S+)/,
+    profile: seedProfile,
+    ready: { kind: "line", pattern: /listening on (http:\/\/\S+)/ },
   });
 }
 
@@ -44,14 +40,6 @@ export function nchanMissing(): string | undefined {
   if (!existsSync(NCHAN_MODULE))
     return `the nchan module is not installed (libnginx-mod-nchan); ${INSTALL_HINT}`;
   return undefined;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /**
@@ -95,23 +83,6 @@ http {
 `;
 }
 
-/** nchan's stub status: "subscribers: N" is the number of parked long-poll requests. */
-class NchanStats implements StatsReader {
-  private readonly pool: Pool;
-  constructor(url: URL) {
-    this.pool = new Pool(url.origin, { connections: 1, headersTimeout: 5_000, bodyTimeout: 5_000 });
-  }
-  async read(): Promise<TargetStats | undefined> {
-    const res = await this.pool.request({ method: "GET", path: "/nchan_status" });
-    const text = await res.body.text();
-    const m = /^subscribers: (\d+)/m.exec(text);
-    return m ? { waiters: Number(m[1]) } : undefined;
-  }
-  close(): Promise<void> {
-    return this.pool.close();
-  }
-}
-
 export async function startNchan(options: { backlog: number }): Promise<Target> {
   const dir = mkdtempSync(join(tmpdir(), "lpb-nchan-"));
   for (const sub of ["body", "proxy", "fastcgi", "uwsgi", "scgi"]) mkdirSync(join(dir, sub));
@@ -121,9 +92,8 @@ export async function startNchan(options: { backlog: number }): Promise<Target> 
     name: "nchan",
     command: NGINX,
     args: ["-c", join(dir, "nginx.conf"), "-p", dir, "-e", join(dir, "error.log")],
-    adapter: nchanAdapter,
-    readyUrl: new URL(`http://127.0.0.1:${port}/healthz`),
-    stats: (url) => new NchanStats(url),
+    profile: nchanProfile,
+    ready: { kind: "url", url: new URL(`http://127.0.0.1:${port}/healthz`), ok2xx: false },
   });
   return {
     ...target,

@@ -1,7 +1,7 @@
 // The embedded default target: the reference server (server/main.ts), spawned on a free loopback port.
 
 import { tsxNodeArgs } from "../child-process.ts";
-import { seedAdapter } from "./seed.ts";
+import { seedProfile } from "./builtin-profiles.ts";
 import { spawnTarget } from "./spawn.ts";
 import type { Target } from "./target.ts";
 
@@ -37,7 +37,7 @@ export function spawnReference(options: ReferenceOptions): Promise<Target> {
       room,
       ...(options.extraArgs ?? []),
     ],
-    adapter: seedAdapter,
-    readyPattern: /listening on (http:\/\/\S+)/,
+    profile: seedProfile,
+    ready: { kind: "line", pattern: /listening on (http:\/\/\S+)/ },
   });
 }

@@ -1,8 +1,11 @@
-// A target: the server under test, however it came to be (spawned here, or attached by URL).
-// The run sees only this interface: where to connect, how to speak (the adapter), how to read the
-// target's own figures, and how it ends.
+// A target: the server under test, however it came to be (spawned here: built in or a user's
+// command; attached by URL, on loopback or, opted in, remote). The run sees only this interface:
+// where to connect, how to speak (its profile, compiled into the adapter), how to read the target's
+// own figures, and how it ends.
 
+import type { ProcSample } from "../metrics/proc.ts";
 import type { ProtocolAdapter } from "./adapter.ts";
+import type { Profile } from "./profile.ts";
 
 export interface TargetStats {
   /** Parked waiters, where the target counts them (the reference server's /stats). */
@@ -19,6 +22,13 @@ export interface Target {
   readonly url: URL;
   /** The process id, for a target spawned here. */
   readonly pid: number | undefined;
+  /**
+   * CPU and RSS from /proc: the process (or, for a user's command, its whole process tree). Undefined
+   * for an attached or remote target: those figures come from its stats page, or are unavailable.
+   */
+  procSample(): ProcSample | undefined;
+  /** The protocol profile (crosses to the driver workers as data; recorded in run.json). */
+  readonly profile: Profile;
   readonly adapter: ProtocolAdapter;
   /**
    * Read the target's /stats; undefined when it exposes none. With gc, ask it to collect garbage
