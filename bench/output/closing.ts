@@ -2,7 +2,7 @@
 // driver-bound, every warning, and where the results are. Printing only.
 
 import { relative } from "node:path";
-import { isComplete, type ScenarioResult } from "../result.ts";
+import { failureOf, isComplete, type ScenarioResult } from "../result.ts";
 import { summaryTable } from "./console.ts";
 import { headlineTable } from "./side-by-side.ts";
 
@@ -25,6 +25,10 @@ export function closingText(results: ScenarioResult[], dir: string, complete: bo
     );
   }
   for (const r of results) for (const w of r.warnings) lines.push(`warning: ${w}`);
+  for (const r of results) {
+    const failure = failureOf(r);
+    if (failure) lines.push(`FAILED ${r.scenario.name}@${r.target}#${r.repeat}: ${failure.message}`);
+  }
   lines.push(`results: ${displayPath(dir)}${complete && results.every(isComplete) ? "" : " (incomplete)"}`);
   return `${lines.join("\n")}\n`;
 }

@@ -6,7 +6,7 @@ import { burstExpected, burstSets } from "../plan.ts";
 import type { BurstScenario } from "../scenario.ts";
 import { runSets } from "../setter.ts";
 import type { RunnerApi, RunnerOutput } from "./api.ts";
-import { parkFleet, scenarioFleet } from "./parking.ts";
+import { failEveryWaiter, parkFleet, scenarioFleet } from "./parking.ts";
 import { nowNs, pollUntil } from "./poll.ts";
 import { recordDriverShare, recordFanout, recordLatency } from "./record.ts";
 

@@ -11,7 +11,7 @@ import { type CpuReading, cpuDelta } from "../metrics/cpu.ts";
 import { listenCounters } from "../metrics/proc.ts";
 import { keyNames, planWaiters } from "../plan.ts";
 import type { Arrival } from "../scenario.ts";
-import type { TargetStats } from "../targets/target.ts";
+import type { Target, TargetStats } from "../targets/target.ts";
 import type { RunnerApi } from "./api.ts";
 import { nowNs, POLL_MS } from "./poll.ts";
 import { recordDriverShare } from "./record.ts";
@@ -47,6 +47,22 @@ export interface Parked {
   listen: { overflows: number; drops: number } | undefined;
 }
 
+/** What to do when the target does not speak the profile it was given. */
+export function probeHint(target: Target): string {
+  return `it was spoken to with the "${target.profile.name}" profile: if the server speaks another protocol, describe it in a profile and check it with npm run probe -- --target ${target.url.origin} --profile FILE (README: "Benchmark your own server")`;
+}
+
+/** End the run as a target failure (exit 3) naming the error reasons and the probe. */
+export async function failEveryWaiter(api: RunnerApi, what: string): Promise<never> {
+  const { errorReasons } = await api.takeReports();
+  const reasons = Object.entries(errorReasons)
+    .map(([r, n]) => `${r} ×${n}`)
+    .join(", ");
+  throw new TargetError(
+    `${what} against ${api.target.name}${reasons ? `: ${reasons}` : ""}; ${probeHint(api.target)}`,
+  );
+}
+
 export async function connectAndPark(api: RunnerApi, fleet: Fleet, o: ParkOptions): Promise<Parked> {
   const { guard, target, progress, phases } = api;
   const before = await guard(api.readMemory());
@@ -77,14 +93,7 @@ export async function connectAndPark(api: RunnerApi, fleet: Fleet, o: ParkOption
     parked = (await guard(target.stats().catch(() => undefined)))?.waiters;
     progress.detail(`parked ${parked ?? "?"} / ${o.total}, written ${status.written}`);
     await api.failIfTargetGone(status);
-    if (status.errors >= o.total) {
-      const { errorReasons } = await api.takeReports();
-      throw new TargetError(
-        `every waiter failed against ${target.name}: ${Object.entries(errorReasons)
-          .map(([r, n]) => `${r} ×${n}`)
-          .join(", ")}`,
-      );
-    }
+    if (status.errors >= o.total) await failEveryWaiter(api, "every waiter failed");
     if (parked !== undefined ? parked >= o.total : status.written + status.errors >= o.total) break;
     if (nowNs() > deadline) {
       api.warn(
@@ -98,6 +107,9 @@ export async function connectAndPark(api: RunnerApi, fleet: Fleet, o: ParkOption
   if (parked === undefined) {
     api.flagBarrierApproximate();
     await guard(api.sleep(APPROXIMATE_SETTLE_MS));
+    // Without a count, answers that are errors (another protocol's 404s) show up only now.
+    status = await guard(fleet.status());
+    if (status.errors >= o.total) await failEveryWaiter(api, "every waiter failed");
   }
   const listenAfter = listenCounters();
   return {

@@ -12,7 +12,7 @@ import { runSets } from "../setter.ts";
 import { sendOne } from "../targets/send-one.ts";
 import type { Target } from "../targets/target.ts";
 import type { RunnerApi, RunnerOutput } from "./api.ts";
-import { parkFleet, scenarioFleet } from "./parking.ts";
+import { failEveryWaiter, parkFleet, scenarioFleet } from "./parking.ts";
 import { nowNs, pollUntil } from "./poll.ts";
 import { recordDriverShare, recordFanout, recordLatency } from "./record.ts";
 
@@ -87,5 +87,6 @@ export async function runStream(api: RunnerApi<StreamScenario>): Promise<RunnerO
   metric("errors", counts.errors);
   recordLatency(api, "notification", histograms.latency);
   recordFanout(api, setter, cpu, counts.delivered);
+  if (counts.delivered === 0) await failEveryWaiter(api, "no waiter got a message of the stream");
   return { streamMode: cursor ? "cursor" : "fresh-key" };
 }

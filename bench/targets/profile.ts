@@ -77,7 +77,10 @@ const CursorSchema = z.discriminatedUnion("from", [
       send: z.record(z.string().regex(/^[A-Za-z0-9-]+$/), z.string().regex(/^[A-Za-z0-9-]+$/)),
     })
     .strict()
-    .refine((c) => Object.keys(c.send).length > 0, "name at least one header pair"),
+    .refine((c) => Object.keys(c.send).length > 0, {
+      message: "name at least one header pair",
+      path: ["send"],
+    }),
 ]);
 
 export const ProfileSchema = z

@@ -105,14 +105,17 @@ class Handler(BaseHTTPRequestHandler):
         self.answer(202, b"queued")
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 1024  # the listen backlog (the default, 5, drops connects that arrive together)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--host", default="127.0.0.1")
     args = parser.parse_args()
-    server = ThreadingHTTPServer((args.host, args.port), Handler)
-    server.daemon_threads = True
-    server.request_queue_size = 1024
+    server = Server((args.host, args.port), Handler)
     print(f"channel-server listening on http://{args.host}:{server.server_address[1]}", flush=True)
     try:
         server.serve_forever()

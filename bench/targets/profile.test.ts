@@ -1,0 +1,169 @@
+// Profiles: the schema reports every problem with its path; templates render with their optional
+// parts and encodings; answers are classified by the profile's rules (a value, several messages, a
+// timeout by status or by a JSON field, an error with its name), and cursors come from the body or
+// from headers. The built-in seed profile writes the bytes the hand-written adapter wrote.
+
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { nchanProfile, seedAdapter, seedProfile } from "./builtin-profiles.ts";
+import { checkReachable } from "./choose.ts";
+import { loadProfile, ProfileError, parseProfile, profileSupports } from "./profile.ts";
+import { adapterFromProfile } from "./profile-adapter.ts";
+import { loadTargetFile } from "./target-file.ts";
+
+test("a bad profile: every problem at once, each with its path, as a usage error (exit 2)", () => {
+  const raw = {
+    name: "Bad Name",
+    wait: { method: "GET", path: "poll/{channel}" },
+    publish: { path: "/p", body: "{value}", bogus: 1 },
+    answer: { body: "json" },
+    cursor: { from: "headers", send: {} },
+    stats: { path: "/s", format: "text" },
+  };
+  assert.throws(
+    () => parseProfile("p.json", raw),
+    (e: unknown) => {
+      assert.ok(e instanceof ProfileError);
+      assert.equal(e.exitCode, 2);
+      const text = e.problems.join("\n");
+      for (const expected of [
+        /p\.json: name: lower-case/,
+        /wait\.path: unknown placeholder \{channel\}/,
+        /wait\.path: a path starts with \//,
+        /publish: Unrecognized key.*bogus/,
+        /answer\.value: a json answer needs a value pointer/,
+        /cursor\.send: name at least one header pair/,
+        /stats\.parked_regex: a text stats page needs parked_regex/,
+      ]) {
+        assert.match(text, expected);
+      }
+      return true;
+    },
+  );
+  assert.throws(
+    () => loadProfile("no-such-builtin"),
+    /no built-in profile "no-such-builtin"; built in: seed, nchan/,
+  );
+});
+
+test("the seed profile writes the requests the hand-written adapter wrote", () => {
+  const body = "key=k1&timeout=60";
+  assert.equal(
+    seedAdapter.waitRequest("h:1", "k1", 60),
+    `POST /get HTTP/1.1\r\nHost: h:1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+  );
+  assert.match(seedAdapter.waitRequest("h:1", "a b&c", 5, "41"), /\r\n\r\nkey=a%20b%26c&timeout=5&since=41$/);
+  assert.deepEqual(seedAdapter.setRequest("k", "v w"), {
+    method: "POST",
+    path: "/set",
+    body: "key=k&value=v%20w",
+    contentType: "application/x-www-form-urlencoded",
+  });
+  assert.equal(seedAdapter.immediateGetRequest("k")?.body, "key=k&timeout=0");
+  assert.deepEqual([...profileSupports(seedProfile)].sort(), [
+    "burst",
+    "churn",
+    "memory-sweep",
+    "set-throughput",
+    "stream",
+    "timeout-storm",
+  ]);
+  assert.ok(!profileSupports(nchanProfile).includes("timeout-storm"));
+});
+
+test("seed answers: a value with its cursor, both timeout shapes, errors with their names", () => {
+  assert.deepEqual(seedAdapter.classify(200, '{"error_code":0,"value":"v","version":7}'), {
+    kind: "value",
+    value: "v",
+    cursor: "7",
+  });
+  assert.deepEqual(seedAdapter.classify(200, '{"error_code":0,"value":"v"}'), { kind: "value", value: "v" });
+  assert.equal(seedAdapter.classify(200, '{"error_code":2,"error":"timeout"}').kind, "timeout");
+  assert.equal(seedAdapter.classify(200, '{"error_code":2}').kind, "timeout", "the original's timeout");
+  assert.deepEqual(seedAdapter.classify(503, '{"error_code":1,"error":"overloaded"}'), {
+    kind: "error",
+    reason: "HTTP 503 overloaded",
+  });
+  assert.deepEqual(seedAdapter.classify(404, "<html>"), { kind: "error", reason: "HTTP 404, body not JSON" });
+});
+
+test("several messages per answer, a JSON body template, a timeout by an empty list", () => {
+  const adapter = adapterFromProfile(
+    parseProfile("batch", {
+      name: "batch",
+      wait: {
+        method: "POST",
+        path: "/subscribe",
+        body: '{"topic":"{key}","wait_ms":{timeout_ms}[[,"after":{cursor}]]}',
+        content_type: "application/json",
+      },
+      publish: {
+        method: "POST",
+        path: "/publish",
+        body: '{"topic":"{key}","data":"{value}"}',
+        content_type: "application/json",
+      },
+      answer: {
+        body: "json",
+        messages: "/messages",
+        value: "/data",
+        timeout: [{ status: [200], match: { "/messages/0": null } }],
+      },
+      cursor: { from: "body", pointer: "/cursor" },
+    }),
+  );
+  assert.match(adapter.waitRequest("h", 'a"b', 1.5), /\r\n\r\n\{"topic":"a\\"b","wait_ms":1500\}$/);
+  assert.match(adapter.waitRequest("h", "k", 2, "12"), /\{"topic":"k","wait_ms":2000,"after":12\}$/);
+  assert.equal(adapter.setRequest("k", 'x"y').body, '{"topic":"k","data":"x\\"y"}');
+  assert.deepEqual(
+    adapter.classify(200, '{"cursor":9,"messages":[{"id":8,"data":"a"},{"id":9,"data":"b"}]}'),
+    {
+      kind: "value",
+      value: "a",
+      more: ["b"],
+      cursor: "9",
+    },
+  );
+  assert.deepEqual(adapter.classify(200, '{"cursor":9,"messages":[]}'), { kind: "timeout", cursor: "9" });
+});
+
+test("a cursor from headers goes back as request headers; a timeout by status; a raw-text value", () => {
+  const adapter = adapterFromProfile(loadProfile("examples/channel-server/profile.json"));
+  assert.deepEqual(adapter.cursorHeaders, ["etag"]);
+  assert.deepEqual(adapter.classify(200, "hello", { etag: "5" }), {
+    kind: "value",
+    value: "hello",
+    cursor: "5",
+  });
+  assert.equal(adapter.classify(204, "").kind, "timeout");
+  assert.match(
+    adapter.waitRequest("h:2", "news", 30),
+    /^GET \/poll\?channel=news&timeout=30 HTTP\/1\.1\r\nHost: h:2\r\n\r\n$/,
+  );
+  assert.match(adapter.waitRequest("h:2", "news", 30, "5"), /\r\nIf-None-Match: 5\r\n\r\n$/);
+  assert.deepEqual(adapter.classify(500, "boom"), { kind: "error", reason: "HTTP 500" });
+});
+
+test("target files: relative profile paths, problems of file and profile together; remote needs the flag", () => {
+  const dir = mkdtempSync(join(tmpdir(), "lpb-tf-"));
+  const file = join(dir, "t.json");
+  writeFileSync(join(dir, "p.json"), JSON.stringify({ ...seedProfile, name: "mine" }));
+  writeFileSync(file, JSON.stringify({ name: "mine", profile: "p.json", command: "true {port}" }));
+  const t = loadTargetFile(file);
+  assert.equal(t.resolvedProfile.name, "mine");
+  assert.deepEqual(t.ready, { port: true });
+  writeFileSync(file, JSON.stringify({ name: "x", profile: { name: "x" } }));
+  assert.throws(
+    () => loadTargetFile(file),
+    (e: unknown) =>
+      e instanceof ProfileError &&
+      /give a command to start the server, or the url/.test(e.message) &&
+      /profile: wait/.test(e.message),
+  );
+  assert.throws(() => checkReachable("http://192.0.2.1:80", false, "--target"), /add --allow-remote/);
+  checkReachable("http://192.0.2.1:80", true, "--target");
+  checkReachable("http://127.0.0.2:80", false, "--target");
+});
