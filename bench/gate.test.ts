@@ -313,3 +313,32 @@ describe("gate end to end", () => {
     assert.ok(existsSync(join(dir, "fault", "confirm", "run.json")), "the confirmation run is kept");
   });
 });
+
+describe("your own server as the gate's judged target", () => {
+  test("thresholds.json names a target file: it is started, run beside the calibration and judged by its name", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "lpb-gate-own-"));
+    const baseline = join(dir, "baseline");
+    mkdirSync(baseline);
+    const target = new URL("../examples/batch-server/target.json", import.meta.url).pathname;
+    writeFileSync(
+      join(baseline, "thresholds.json"),
+      JSON.stringify({ ...THRESHOLDS, repeat: 1, reference_target: target }),
+    );
+    // A baseline with no results yet: every row says so, and the gate passes.
+    writeFileSync(join(baseline, "run.json"), JSON.stringify({ results: [] }));
+    const out = join(dir, "run");
+    const r = await run(GATE, [
+      scenarioFile(dir, "own-small", { waiters: 60 }),
+      "--baseline",
+      baseline,
+      "--out",
+      out,
+      "--quiet",
+    ]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /^own-small @batch-server\s+60\b/m);
+    assert.match(r.stdout, /^own-small @node-http\s+60\b/m);
+    assert.match(r.stdout, /no baseline yet for: own-small/);
+    assert.ok(existsSync(join(out, "gate.csv")));
+  });
+});

@@ -6,6 +6,7 @@
 
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { TargetError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
 import {
   BASELINE_DIR,
@@ -49,22 +50,30 @@ async function main(argv: string[]): Promise<number> {
     return ExitCode.ok;
   }
   const baselineDir = (values.baseline as string | undefined) ?? BASELINE_DIR;
-  const thresholds = loadThresholds(join(baselineDir, "thresholds.json"));
+  const given = loadThresholds(join(baselineDir, "thresholds.json"));
   const baseline = loadBaseline(baselineDir);
-  const repeat = flags.repeat ?? thresholds.repeat;
-  const files = positionals.length > 0 ? positionals : suiteFiles(thresholds.suite);
+  const repeat = flags.repeat ?? given.repeat;
+  const files = positionals.length > 0 ? positionals : suiteFiles(given.suite);
   const scenarios = loadScenarios(files);
   const progress = createProgress(process.stderr, flags.quiet);
   const targets = chooseTargets(
     {
       target: undefined,
       profile: undefined,
-      targets: [thresholds.reference_target, thresholds.calibration_target],
+      targets: [given.reference_target, given.calibration_target],
       referenceArgs: flags.referenceArgs,
       allowRemote: false,
     },
     progress,
   );
+  const [judged, calibration] = targets;
+  if (!judged || !calibration || targets.length !== 2) {
+    throw new TargetError(
+      `the gate needs both ${given.reference_target} and ${given.calibration_target}; only ${targets.map((t) => t.name).join(", ")} can run here`,
+    );
+  }
+  // A target file in thresholds.json (your own server, gated in your CI) is judged by its name.
+  const thresholds = { ...given, reference_target: judged.name, calibration_target: calibration.name };
   const hostLimits = readHostLimits();
   const signal = interruptOnSignals(progress);
   const { runId, dir } = openRunFolder(flags.out);

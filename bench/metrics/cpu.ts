@@ -5,6 +5,8 @@ import type { Target } from "../targets/target.ts";
 
 export interface CpuReading {
   targetUs: number | undefined;
+  /** Where the target's figure came from: its own stats (µs) or /proc (10 ms ticks). */
+  targetSource: "stats" | "proc" | undefined;
   /** Per driver worker, µs. */
   driverUs: number[];
 }
@@ -19,22 +21,35 @@ export const DRIVER_BOUND_SHARE = 0.5;
  */
 export async function readCpu(target: Target, driverCpuUs: () => Promise<number[]>): Promise<CpuReading> {
   const [stats, driverUs] = await Promise.all([target.stats().catch(() => undefined), driverCpuUs()]);
-  let targetUs = stats?.cpuUs;
-  if (targetUs === undefined) targetUs = target.procSample()?.cpuUs;
-  return { targetUs, driverUs };
+  if (stats?.cpuUs !== undefined) return { targetUs: stats.cpuUs, targetSource: "stats", driverUs };
+  const proc = target.procSample()?.cpuUs;
+  return { targetUs: proc, targetSource: proc === undefined ? undefined : "proc", driverUs };
 }
 
+/** Below this, a CPU time read from /proc's 10 ms ticks says too little to be a figure. */
+export const PROC_MIN_CPU_MS = 20;
+
 export interface CpuDelta {
+  /** Undefined when not measurable: no source, or under PROC_MIN_CPU_MS from /proc (see targetNote). */
   targetMs: number | undefined;
+  /** Why targetMs is absent, where it could have been read. */
+  targetNote?: string;
   driverMs: number;
   busiestWorkerMs: number;
 }
 
 export function cpuDelta(a: CpuReading, b: CpuReading): CpuDelta {
   const driverPer = b.driverUs.map((us, i) => us - (a.driverUs[i] ?? 0));
+  const targetMs =
+    a.targetUs !== undefined && b.targetUs !== undefined ? (b.targetUs - a.targetUs) / 1000 : undefined;
+  const coarse = a.targetSource === "proc" && targetMs !== undefined && targetMs < PROC_MIN_CPU_MS;
   return {
-    targetMs:
-      a.targetUs !== undefined && b.targetUs !== undefined ? (b.targetUs - a.targetUs) / 1000 : undefined,
+    targetMs: coarse ? undefined : targetMs,
+    ...(coarse
+      ? {
+          targetNote: `the target's CPU over the phase was under ${PROC_MIN_CPU_MS} ms, below what /proc's 10 ms ticks resolve`,
+        }
+      : {}),
     driverMs: driverPer.reduce((s, x) => s + x, 0) / 1000,
     busiestWorkerMs: Math.max(0, ...driverPer) / 1000,
   };

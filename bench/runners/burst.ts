@@ -50,6 +50,8 @@ export async function runBurst(api: RunnerApi<BurstScenario>): Promise<RunnerOut
     recordLatency(api, "notification", histograms.latency);
     if (lastDeliveryNs !== undefined)
       metric("time_to_last_delivery_ms", Number(lastDeliveryNs - fireAtNs) / 1e6);
+    // A target that delivers nothing is a failure, not a fast server (the figures above are kept).
+    if (counts.delivered === 0) await failEveryWaiter(api, `no waiter got its value (${expected} expected)`);
   }
   return {};
 }

@@ -59,6 +59,8 @@ export function recordFanout(api: RunnerApi, setter: SetterResult, cpu: CpuDelta
   if (cpu.targetMs !== undefined) {
     m("server_cpu_fanout_ms", cpu.targetMs);
     m("server_cpu_per_notification_us", (cpu.targetMs * 1000) / Math.max(1, delivered));
+  } else if (cpu.targetNote) {
+    api.warn(`${api.scenario.name}: server CPU per notification not measured: ${cpu.targetNote}`);
   }
   m("driver_cpu_fanout_ms", cpu.driverMs);
   m("driver_cpu_per_notification_us", (cpu.driverMs * 1000) / Math.max(1, delivered));

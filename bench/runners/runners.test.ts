@@ -217,3 +217,28 @@ describe("memory-sweep", () => {
     assert.equal(metric(r, "parked_after_drain"), 0);
   });
 });
+
+describe("a target that delivers nothing", () => {
+  test("accepts every /set but wakes no one: a target failure (exit 3), not a fast server; figures kept", async (t) => {
+    const fake = await listenFakeTarget({ dropEvery: 1 });
+    t.after(() => fake.server.close());
+    const r = await runScenario(
+      {
+        name: "never-wakes",
+        description: "t",
+        type: "burst",
+        waiters: 60,
+        keys: 2,
+        arrival: { type: "uniform", window_ms: 100 },
+        sets: { count: 2, window_ms: 0 },
+        wait_timeout_s: 30,
+        deadlines: { ready_ms: 10_000, collect_ms: 1_000 },
+      },
+      context(() => attachTarget(fake.url, seedProfile), false),
+    );
+    assert.equal(failureOf(r)?.exitCode, 3);
+    assert.match(failureOf(r)?.message ?? "", /no waiter got its value \(60 expected\).*npm run probe/);
+    assert.equal(metric(r, "missing"), 60);
+    assert.equal(metric(r, "latency_p50_ms"), undefined, "no sample: no latency figure, never 0");
+  });
+});

@@ -187,6 +187,35 @@ export function adapterFromProfile(profile: Profile): ProtocolAdapter {
     return undefined;
   };
 
+  const timeoutWith = (c: string | undefined): Classified =>
+    c === undefined ? { kind: "timeout" } : { kind: "timeout", cursor: c };
+
+  /** The value (or values) of a parsed 2xx answer, or undefined when it holds none. */
+  const valueOf = (doc: unknown, headers: Record<string, string> | undefined): Classified | undefined => {
+    if (messagesTokens === undefined) {
+      const v = resolvePointer(doc, valueTokens);
+      if (typeof v !== "string") return undefined;
+      const c = cursorOf(doc, headers);
+      return c === undefined ? { kind: "value", value: v } : { kind: "value", value: v, cursor: c };
+    }
+    const list = resolvePointer(doc, messagesTokens);
+    if (!Array.isArray(list)) return undefined;
+    const values: string[] = [];
+    for (const m of list) {
+      const v = resolvePointer(m, valueTokens);
+      if (typeof v === "string") values.push(v);
+    }
+    const [first, ...more] = values;
+    if (first === undefined) return undefined;
+    const c = cursorOf(doc, headers);
+    return {
+      kind: "value",
+      value: first,
+      ...(more.length ? { more } : {}),
+      ...(c === undefined ? {} : { cursor: c }),
+    };
+  };
+
   return {
     name: profile.name,
     supports: profileSupports(profile),
@@ -218,57 +247,29 @@ export function adapterFromProfile(profile: Profile): ProtocolAdapter {
     setRequest: (key, value) => buildControl(publish, { key, value }),
     immediateGetRequest: (key) => (readNow ? buildControl(readNow, { key }) : undefined),
     classify(status, body, headers): Classified {
-      let doc: unknown;
-      let parsed = false;
-      if (json) {
-        try {
-          doc = JSON.parse(body);
-          parsed = true;
-        } catch {
-          // Not JSON: only a status condition can still say what it is.
-        }
-      }
-      for (const t of timeouts) {
-        if (meets(t, status, doc, parsed)) {
-          const c = parsed || !json ? cursorOf(doc, headers) : undefined;
-          return c === undefined ? { kind: "timeout" } : { kind: "timeout", cursor: c };
-        }
-      }
       const ok = status >= 200 && status < 300;
       if (!json) {
-        if (ok) {
-          const c = cursorOf(undefined, headers);
-          return c === undefined ? { kind: "value", value: body } : { kind: "value", value: body, cursor: c };
-        }
-        return { kind: "error", reason: `HTTP ${status}` };
+        // A text body: timeouts are told by status (a 204 is 2xx but holds no value).
+        for (const t of timeouts)
+          if (meets(t, status, undefined, false)) return timeoutWith(cursorOf(undefined, headers));
+        if (!ok) return { kind: "error", reason: `HTTP ${status}` };
+        const c = cursorOf(undefined, headers);
+        return c === undefined ? { kind: "value", value: body } : { kind: "value", value: body, cursor: c };
       }
-      if (!parsed) return { kind: "error", reason: `HTTP ${status}, body not JSON` };
+      let doc: unknown;
+      try {
+        doc = JSON.parse(body);
+      } catch {
+        // Not JSON: only a status condition can still say what it is.
+        for (const t of timeouts) if (meets(t, status, undefined, false)) return { kind: "timeout" };
+        return { kind: "error", reason: `HTTP ${status}, body not JSON` };
+      }
+      // The common answer first: a value (then timeouts, then an error).
       if (ok && (valueIf === undefined || meets(valueIf, status, doc, true))) {
-        const c = cursorOf(doc, headers);
-        if (messagesTokens === undefined) {
-          const v = resolvePointer(doc, valueTokens);
-          if (typeof v === "string")
-            return c === undefined ? { kind: "value", value: v } : { kind: "value", value: v, cursor: c };
-        } else {
-          const list = resolvePointer(doc, messagesTokens);
-          if (Array.isArray(list)) {
-            const values: string[] = [];
-            for (const m of list) {
-              const v = resolvePointer(m, valueTokens);
-              if (typeof v === "string") values.push(v);
-            }
-            const [first, ...more] = values;
-            if (first !== undefined) {
-              return {
-                kind: "value",
-                value: first,
-                ...(more.length ? { more } : {}),
-                ...(c === undefined ? {} : { cursor: c }),
-              };
-            }
-          }
-        }
+        const value = valueOf(doc, headers);
+        if (value !== undefined) return value;
       }
+      for (const t of timeouts) if (meets(t, status, doc, true)) return timeoutWith(cursorOf(doc, headers));
       const named = errorTokens ? resolvePointer(doc, errorTokens) : undefined;
       return {
         kind: "error",
