@@ -4,6 +4,7 @@
 import { stringify } from "csv-stringify/sync";
 import { METRICS, type MetricName } from "../metrics/catalog.ts";
 import { isComplete, type ScenarioResult } from "../result.ts";
+import type { ScenarioType } from "../scenario.ts";
 import { median } from "../stats/bootstrap.ts";
 import { formatTable } from "./console.ts";
 
@@ -52,21 +53,22 @@ export function sideBySideCsv(results: ScenarioResult[]): string {
   return stringify(rows, { header: true, columns: ["scenario", "metric", "unit", ...targets] });
 }
 
-/** The peer comparison's headline figures: [label, scenario, metric, digits]. */
-const HEADLINE: [string, string, MetricName, number][] = [
-  ["waiters parked within 1 s (of 10,000)", "fanout-10k", "parked_within_window", 0],
-  ["all 10,000 parked after (ms)", "fanout-10k", "all_parked_ms", 0],
-  ["listen-queue overflows", "fanout-10k", "listen_overflows", 0],
-  ["fan-out latency p50 (ms)", "fanout-10k", "latency_p50_ms", 1],
-  ["fan-out latency p99 (ms)", "fanout-10k", "latency_p99_ms", 1],
-  ["time to last delivery (ms)", "fanout-10k", "time_to_last_delivery_ms", 1],
-  ["RSS per parked waiter (bytes)", "fanout-10k", "target_rss_per_waiter_bytes", 0],
-  ["server CPU, connect phase (ms)", "fanout-10k", "server_cpu_connect_ms", 0],
-  ["server CPU per notification (µs)", "fanout-10k", "server_cpu_per_notification_us", 1],
-  ["missing notifications", "fanout-10k", "missing", 0],
+/** The headline figures of a side-by-side run, per scenario type: [label, type, metric, digits]. */
+const HEADLINE: [string, ScenarioType, MetricName, number][] = [
+  ["waiters parked within the arrival window", "burst", "parked_within_window", 0],
+  ["all parked after (ms)", "burst", "all_parked_ms", 0],
+  ["listen-queue overflows", "burst", "listen_overflows", 0],
+  ["latency p50 (ms)", "burst", "latency_p50_ms", 1],
+  ["latency p99 (ms)", "burst", "latency_p99_ms", 1],
+  ["time to last delivery (ms)", "burst", "time_to_last_delivery_ms", 1],
+  ["RSS per parked waiter (bytes)", "burst", "target_rss_per_waiter_bytes", 0],
+  ["server CPU, connect phase (ms)", "burst", "server_cpu_connect_ms", 0],
+  ["server CPU per notification (µs)", "burst", "server_cpu_per_notification_us", 1],
+  ["missing notifications", "burst", "missing", 0],
   ["/set requests per second", "set-throughput", "set_rps", 0],
   ["server CPU per /set (µs)", "set-throughput", "server_cpu_per_set_us", 1],
-  ["lost messages (stream)", "stream", "lost", 0],
+  ["latency p50 (ms)", "stream", "latency_p50_ms", 1],
+  ["lost messages", "stream", "lost", 0],
 ];
 
 /** Medians over repeats of the headline figures, one column per target; rows with no data left out. */
@@ -74,16 +76,23 @@ export function headlineTable(results: ScenarioResult[]): string | undefined {
   const targets = targetsOf(results);
   if (targets.length < 2) return undefined;
   const rows = sideBySide(results);
+  const scenarios = [...new Map(results.map((r) => [r.scenario.name, r.scenario.type])).entries()];
   const body: string[][] = [];
-  for (const [label, scenario, metric, digits] of HEADLINE) {
-    const row = rows.find((r) => r.scenario === scenario && r.metric === metric);
-    if (!row) continue;
-    body.push([
-      label,
-      ...targets.map((t) => (row.values[t] === undefined ? "-" : (row.values[t] as number).toFixed(digits))),
-    ]);
+  for (const [scenario, type] of scenarios) {
+    for (const [label, forType, metric, digits] of HEADLINE) {
+      if (forType !== type) continue;
+      const row = rows.find((r) => r.scenario === scenario && r.metric === metric);
+      if (!row) continue;
+      body.push([
+        scenario,
+        label,
+        ...targets.map((t) =>
+          row.values[t] === undefined ? "-" : (row.values[t] as number).toFixed(digits),
+        ),
+      ]);
+    }
   }
   if (body.length === 0) return undefined;
   const repeats = Math.max(...results.map((r) => r.repeat)) + 1;
-  return formatTable([[`median of ${repeats} repeat(s)`, ...targets], ...body]);
+  return formatTable([["scenario", `median of ${repeats} repeat(s)`, ...targets], ...body]);
 }
