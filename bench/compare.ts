@@ -5,6 +5,7 @@
 
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { z } from "zod";
 import { UsageError } from "./errors.ts";
 import { metricSpec } from "./metrics/catalog.ts";
 import type { RunRecord } from "./output/results-folder.ts";
@@ -45,12 +46,41 @@ export function loadRun(dir: string): RunRecord {
   const file = join(dir, "run.json");
   if (!existsSync(file))
     throw new UsageError(`${dir}: no run.json here; name a results folder written by npm run bench`);
+  let raw: unknown;
   try {
-    return JSON.parse(readFileSync(file, "utf8")) as RunRecord;
+    raw = JSON.parse(readFileSync(file, "utf8"));
   } catch (error) {
     throw new UsageError(`${file}: not valid JSON (${(error as Error).message})`);
   }
+  const parsed = RunFileSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues
+      .slice(0, 10)
+      .map((i) => `  - ${i.path.length ? i.path.join(".") : "(top level)"}: ${i.message}`);
+    throw new UsageError(`${file} is not a run.json written by npm run bench:\n${problems.join("\n")}`);
+  }
+  return raw as RunRecord;
 }
+
+/**
+ * What compare, the gate and baseline:update read of a run.json, checked before use (a malformed
+ * file is exit 2 naming the field, not an internal error). Other fields are kept as they are.
+ */
+const RunFileSchema = z.looseObject({
+  run_id: z.string().optional(),
+  suite: z.string().optional().nullable(),
+  complete: z.boolean().optional(),
+  repeat: z.number().int().nonnegative().optional(),
+  results: z.array(
+    z.looseObject({
+      scenario: z.string(),
+      target: z.string(),
+      repeat: z.number().int().nonnegative(),
+      complete: z.boolean(),
+      metrics: z.record(z.string(), z.number()),
+    }),
+  ),
+});
 
 /** scenario → target → metric → values over the complete repeats. */
 export type Samples = Map<string, Map<string, Map<string, number[]>>>;

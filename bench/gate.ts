@@ -15,7 +15,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { judge } from "./compare.ts";
+import { judge, loadRun } from "./compare.ts";
 import { UsageError } from "./errors.ts";
 import {
   DRIVER_PHASES,
@@ -99,7 +99,7 @@ export function loadBaseline(dir: string): RunRecord {
       `no baseline run at ${file}; make one with: npm run bench:ci, then npm run baseline:update`,
     );
   }
-  return JSON.parse(readFileSync(file, "utf8")) as RunRecord;
+  return loadRun(dir);
 }
 
 export interface GateRow {

@@ -94,11 +94,16 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
   let output: RunnerOutput = {};
   let failure: RunFailure | undefined;
 
-  // Every wait races against Ctrl-C and the target dying.
-  let failWith: (error: Error) => void = () => {};
+  // Every wait races against Ctrl-C and the target dying; loops that do not wait stop on stopSignal.
+  const stop = new AbortController();
+  let rejectFailed: (error: Error) => void = () => {};
   const failed = new Promise<never>((_, reject) => {
-    failWith = reject;
+    rejectFailed = reject;
   });
+  const failWith = (error: Error) => {
+    rejectFailed(error);
+    if (!stop.signal.aborted) stop.abort(error);
+  };
   failed.catch(() => undefined);
   const onAbort = () => failWith(ctx.signal.reason as Error);
   if (ctx.signal.aborted) onAbort();
@@ -137,7 +142,21 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
       await guard(sleep(POLL_MS));
       left = (await guard(t.stats().catch(() => undefined)))?.waiters;
     }
-    if (left !== undefined) metric("parked_after_drain", left);
+    if (left !== undefined) {
+      const opened = (await guard(fleet.status())).opened;
+      if (left > opened) {
+        seen.warnings.push(
+          `${scenario.name}: ${t.name}'s stats say ${left} parked after the drain, more than the ${opened} waiters this run opened: not a figure (the stats cannot be true)`,
+        );
+        return undefined;
+      }
+      metric("parked_after_drain", left);
+      if (left > 0 && scenario.type !== "churn") {
+        seen.warnings.push(
+          `${scenario.name}: LEAK: ${left} waiters still parked ${DRAIN_DEADLINE_MS / 1000} s after every client closed its connection`,
+        );
+      }
+    }
     return left;
   };
 
@@ -171,6 +190,7 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
       runTag: ctx.runTag,
       repeat: ctx.repeat,
       guard,
+      stopSignal: stop.signal,
       sleep,
       metric,
       warn: (text) => seen.warnings.push(text),

@@ -252,7 +252,13 @@ export function suiteFiles(name: string, dir = SCENARIO_DIR): string[] {
   } catch {
     throw new ScenarioError([`no suite "${name}": known suites are ${listSuites(dir).join(", ") || "none"}`]);
   }
-  const result = SuiteSchema.safeParse(JSON.parse(text));
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new ScenarioError([`${file}: not JSON: ${(error as Error).message}`]);
+  }
+  const result = SuiteSchema.safeParse(raw);
   if (!result.success) throw new ScenarioError(formatIssues(file, result.error));
   return result.data.scenarios.map((s) => join(dir, s));
 }

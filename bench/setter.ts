@@ -34,12 +34,24 @@ export interface SetterOptions {
   fireAtNs: bigint;
   /** A path any answer of which opens a connection (the profile's health path). */
   warmPath: string;
+  /** Stops the schedule at once (Ctrl-C, the target died): the sets not yet sent are not sent. */
+  signal?: AbortSignal;
 }
 
 /** A set sent more than this after its scheduled time counts as late (timers have ~1 ms granularity). */
 const LATE_US = 2000;
 
-const sleepNs = (ns: bigint) => new Promise((r) => setTimeout(r, Math.max(0, Number(ns) / 1e6)));
+/** Sleep, cut short by the signal. */
+const sleepNs = (ns: bigint, signal: AbortSignal | undefined) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(done, Math.max(0, Number(ns) / 1e6));
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
 
 export async function runSets(options: SetterOptions): Promise<SetterResult> {
   const { adapter, sets, fireAtNs } = options;
@@ -67,7 +79,8 @@ export async function runSets(options: SetterOptions): Promise<SetterResult> {
     for (const planned of sets) {
       const scheduledNs = fireAtNs + BigInt(Math.round(planned.offsetMs * 1e6));
       const wait = scheduledNs - process.hrtime.bigint();
-      if (wait > 0n) await sleepNs(wait); // never early: a set sent before its time would flatter latency
+      if (wait > 0n) await sleepNs(wait, options.signal); // never early: a set sent before its time would flatter latency
+      if (options.signal?.aborted) break;
       const request = adapter.setRequest(planned.key, formatSetValue(scheduledNs, planned.seq));
       const sentNs = process.hrtime.bigint();
       const lateUs = Math.max(0, Number(sentNs - scheduledNs) / 1000);

@@ -8,7 +8,6 @@
 
 import type { ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { parse as parseQueryString } from "node:querystring";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { createFront, type Front } from "./front/front.ts";
 import {
@@ -18,11 +17,12 @@ import {
   type Params,
   ProtocolError,
   parseClear,
+  parseForm,
   parseGet,
   parseSet,
   SHUTTING_DOWN_MESSAGE,
 } from "./protocol.ts";
-import { errorResponse, JSON_TYPE, KEEP_ALIVE_S, ResponseCache } from "./responses.ts";
+import { errorResponse, JSON_TYPE, KEEP_ALIVE_S, ResponseCache, rawResponse } from "./responses.ts";
 import { type Clock, type Deliver, type Outcome, Store, systemClock, Waiter } from "./store.ts";
 
 export interface ServerLimits extends ParamLimits {
@@ -44,8 +44,17 @@ export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
   maxTimeoutS: 3600,
 });
 
+/** How long a client may take: to send a request head, a whole request; idle keep-alive is KEEP_ALIVE_S. */
+export interface Deadlines {
+  headersMs: number;
+  requestMs: number;
+}
+
+export const DEFAULT_DEADLINES: Readonly<Deadlines> = Object.freeze({ headersMs: 10_000, requestMs: 30_000 });
+
 export interface AppOptions {
   limits?: Partial<ServerLimits>;
+  deadlines?: Partial<Deadlines>;
   clock?: Clock;
   /**
    * For testing the harness's regression gate only: spend this many µs of CPU (a busy wait) before
@@ -74,6 +83,8 @@ export interface LongPollApp {
 }
 
 const OK_BODY = '{"error_code":0}';
+/** Where a query string that could not be decoded leaves its error (fastify's parser cannot throw). */
+const BAD_QUERY = Symbol("undecodable query");
 const SWEEP_INTERVAL_MS = 60_000;
 
 const kWaiter = Symbol("waiter");
@@ -95,18 +106,58 @@ export function createApp(options: AppOptions = {}): LongPollApp {
   const faultCostNs = BigInt(Math.round((options.faultWakeCostUs ?? 0) * 1000));
   let closing = false;
 
+  const deadlines: Readonly<Deadlines> = Object.freeze({ ...DEFAULT_DEADLINES, ...options.deadlines });
   const app = Fastify({
     logger: false,
     bodyLimit: limits.maxBodyBytes,
     return503OnClosing: false, // we answer with our own shutting_down body
     forceCloseConnections: "idle",
     keepAliveTimeout: KEEP_ALIVE_S * 1000,
+    requestTimeout: deadlines.requestMs,
+    // One decoding of parameters on both paths (protocol.ts parseForm): the same key for the same bytes.
+    // A query that cannot be decoded carries its error to the route (see requestParams).
+    routerOptions: {
+      querystringParser: (text: string) => {
+        try {
+          return parseForm(text);
+        } catch (error) {
+          return { [BAD_QUERY]: error };
+        }
+      },
+    },
+    // Errors from Node's HTTP parser (CL+TE, bare LF, 431, 408 ...) get this protocol's error body.
+    clientErrorHandler: (error: NodeJS.ErrnoException, socket) => {
+      if (error.code === "ECONNRESET" || socket.destroyed) return;
+      const [name, message]: [ErrorName, string] =
+        error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+          ? [
+              "request_timeout",
+              `the request was not complete within ${deadlines.requestMs / 1000} s (head within ${deadlines.headersMs / 1000} s)`,
+            ]
+          : error.code === "HPE_HEADER_OVERFLOW"
+            ? ["headers_too_large", "the request head is too large"]
+            : ["bad_request", `malformed HTTP request (${error.code ?? error.message})`];
+      if (socket.writable) socket.write(rawResponse(errorResponse(name, message), true));
+      socket.destroy();
+    },
   });
+  // Handed-off connections reach this server by emit("connection"): it never listens, so Node's
+  // deadline checks (headersTimeout, requestTimeout) run only once "listening" is emitted (listen()).
+  app.server.headersTimeout = deadlines.headersMs;
+  (app.server as { connectionsCheckingInterval?: number }).connectionsCheckingInterval = 1_000;
+  // text/plain is not a parameter format: 415, as documented (fastify parses it by default).
+  app.removeContentTypeParser("text/plain");
 
   app.addContentTypeParser(
     "application/x-www-form-urlencoded",
     { parseAs: "string" },
-    (_request, body, done) => done(null, parseQueryString(body as string)),
+    (_request, body, done) => {
+      try {
+        done(null, parseForm(body as string));
+      } catch (error) {
+        done(error as Error, undefined);
+      }
+    },
   );
 
   // Errors are built as the fast path builds them (responses.ts): one status, header and body rule.
@@ -250,10 +301,13 @@ export function createApp(options: AppOptions = {}): LongPollApp {
     responses,
     fallback: app.server,
     beforeWake: faultWait,
+    headersTimeoutMs: deadlines.headersMs,
+    requestTimeoutMs: deadlines.requestMs,
   });
 
   const listen = async (options: ListenOptions): Promise<string> => {
     await app.ready();
+    app.server.emit("listening"); // Node's connection tracking and deadlines for handed-off connections
     await new Promise<void>((resolve, reject) => {
       front.server.once("error", reject);
       front.server.listen({ host: options.host, port: options.port, backlog: options.backlog }, () => {
@@ -280,9 +334,11 @@ export function createApp(options: AppOptions = {}): LongPollApp {
 }
 
 function requestParams(request: FastifyRequest): Params {
+  const query = request.query as Params & { [BAD_QUERY]?: unknown };
+  if (query[BAD_QUERY] !== undefined) throw query[BAD_QUERY];
   const body = request.body;
   if (body !== undefined && body !== null && (typeof body !== "object" || Array.isArray(body))) {
     throw new ProtocolError("invalid_input", "a JSON body must be an object of parameters");
   }
-  return mergeParams(request.query as Params, (body ?? undefined) as Params | undefined);
+  return mergeParams(query, (body ?? undefined) as Params | undefined);
 }

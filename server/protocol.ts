@@ -16,6 +16,9 @@ export const ERRORS = {
   unsupported_media_type: { code: ErrorCode.invalidInput, status: 415 },
   not_found: { code: ErrorCode.invalidInput, status: 404 },
   method_not_allowed: { code: ErrorCode.invalidInput, status: 405 },
+  bad_request: { code: ErrorCode.invalidInput, status: 400 }, // malformed HTTP (Node's parser refused it)
+  request_timeout: { code: ErrorCode.invalidInput, status: 408 }, // head or body not complete in time
+  headers_too_large: { code: ErrorCode.invalidInput, status: 431 },
   overloaded: { code: ErrorCode.unknown, status: 503 },
   key_overloaded: { code: ErrorCode.unknown, status: 503 },
   too_many_keys: { code: ErrorCode.unknown, status: 503 },
@@ -83,6 +86,39 @@ export interface ParamLimits {
 /** A flat parameter record; the HTTP layer merges query string and body into it. */
 export type Params = Record<string, unknown>;
 
+/**
+ * Decode a query string or form body: the one decoding both paths use (the front and fastify), so
+ * the same bytes always name the same key. `+` is a space; a percent escape that is not valid UTF-8
+ * (`%ff`, `%E2%82zz`) is refused rather than turned into U+FFFD, which made different bytes collapse
+ * into one key. A repeated name keeps every value (the last one counts, as in Tornado).
+ */
+export function parseForm(text: string): Params {
+  const params: Record<string, string | string[]> = Object.create(null);
+  if (text === "") return params;
+  for (const pair of text.split("&")) {
+    if (pair === "") continue;
+    const eq = pair.indexOf("=");
+    const name = decodeComponent(eq < 0 ? pair : pair.slice(0, eq));
+    const value = eq < 0 ? "" : decodeComponent(pair.slice(eq + 1));
+    const prev = params[name];
+    params[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+  }
+  return params;
+}
+
+function decodeComponent(raw: string): string {
+  const text = raw.includes("+") ? raw.replace(/\+/g, " ") : raw;
+  if (!text.includes("%")) return text;
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new ProtocolError(
+      "invalid_input",
+      `"${raw.slice(0, 64)}" has a percent escape that is not valid UTF-8; encode parameters as UTF-8`,
+    );
+  }
+}
+
 /** Query string, then body (form or JSON) on top, as Tornado's get_argument sees them. */
 export function mergeParams(query: Params, body: Params | undefined): Params {
   // The common cases (all in the body, or all in the query) need no merged copy.
@@ -123,34 +159,35 @@ function withinBytes(name: string, text: string, limit: number, error: ErrorName
   return text;
 }
 
-/** A non-negative number of seconds (fractions allowed), or the default when absent. */
-function secondsParam(params: Params, name: string, fallback: number | undefined): number | undefined {
+/**
+ * The one rule for numeric parameters: absent or empty → undefined; otherwise the text must be a
+ * plain non-negative number (no surrounding spaces, so `%205` is refused like `%200`) that `valid`
+ * accepts.
+ */
+function numberParam(
+  params: Params,
+  name: string,
+  what: string,
+  valid: (n: number) => boolean = Number.isFinite,
+): number | undefined {
   const raw = stringParam(params, name);
-  if (raw === undefined || raw === "") return fallback;
+  if (raw === undefined || raw === "") return undefined;
   const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0 || raw.trim() !== raw) {
-    throw new ProtocolError(
-      "invalid_input",
-      `parameter "${name}" must be a non-negative number, got "${raw}"`,
-    );
+  if (raw.trim() !== raw || !Number.isFinite(n) || n < 0 || !valid(n)) {
+    throw new ProtocolError("invalid_input", `parameter "${name}" must be ${what}, got "${raw}"`);
   }
   return n;
+}
+
+/** A non-negative number of seconds (fractions allowed), or the default when absent. */
+function secondsParam(params: Params, name: string, fallback: number | undefined): number | undefined {
+  return numberParam(params, name, "a non-negative number") ?? fallback;
 }
 
 export function parseGet(params: Params, limits: ParamLimits): GetRequest {
   const key = requiredKey(params, limits);
   const timeout = secondsParam(params, "timeout", DEFAULT_TIMEOUT_S) ?? DEFAULT_TIMEOUT_S;
-  const sinceRaw = stringParam(params, "since");
-  let since: number | undefined;
-  if (sinceRaw !== undefined && sinceRaw !== "") {
-    since = Number(sinceRaw);
-    if (!Number.isSafeInteger(since) || since < 0) {
-      throw new ProtocolError(
-        "invalid_input",
-        `parameter "since" must be a non-negative integer version, got "${sinceRaw}"`,
-      );
-    }
-  }
+  const since = numberParam(params, "since", "a non-negative integer version", Number.isSafeInteger);
   return { key, timeoutS: Math.min(timeout, limits.maxTimeoutS), since };
 }
 

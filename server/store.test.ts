@@ -181,6 +181,45 @@ describe("Store", () => {
     assert.equal(keys.store.stats().counters.rejected, 1);
   });
 
+  test("at --max-keys a refusal does not sweep every key: at most one full sweep a second", () => {
+    const { store, clock } = setup({ maxKeys: 1000 });
+    for (let i = 0; i < 1000; i++) store.set({ key: `k${i}`, value: "v", expiredS: 5 });
+    const sweeps = () => store.stats().keys;
+    let refusals = 0;
+    const tryNew = (key: string) => {
+      try {
+        store.set({ key, value: "v", expiredS: 5 });
+      } catch (e) {
+        assert.ok(e instanceof ProtocolError && e.errorName === "too_many_keys");
+        refusals++;
+      }
+    };
+    // Spy on the sweep: count the keys the store visits through Map iteration.
+    const entries = (store as unknown as { entries: Map<string, unknown> }).entries;
+    const values = entries.values.bind(entries);
+    let visited = 0;
+    entries.values = () => {
+      const it = values();
+      return {
+        [Symbol.iterator]() {
+          return this;
+        },
+        next() {
+          const r = it.next();
+          if (!r.done) visited++;
+          return r;
+        },
+      } as MapIterator<unknown>;
+    };
+    for (let i = 0; i < 100; i++) tryNew(`new${i}`);
+    assert.equal(refusals, 100);
+    assert.ok(visited <= 1000, `one sweep at most in the first second, visited ${visited} keys`);
+    clock.advance(5_000); // every value expired: the next refusal-to-be sweeps and makes room
+    tryNew("after");
+    assert.equal(refusals, 100);
+    assert.equal(sweeps(), 1);
+  });
+
   test("shutdown answers every waiter and refuses new requests", () => {
     const { store, park, outcomes, clock } = setup();
     for (let i = 0; i < 5; i++) park(`k${i % 2}`);

@@ -105,6 +105,9 @@ export interface StoreStats {
   counters: StoreCounters;
 }
 
+/** The least time between two full sweeps forced by a full store (see sweepWhenFull). */
+const FULL_SWEEP_INTERVAL_MS = 1_000;
+
 export class Store {
   private readonly entries = new Map<string, Entry>();
   private waiterCount = 0;
@@ -121,6 +124,9 @@ export class Store {
     disconnects: 0,
     rejected: 0,
   };
+
+  /** When createEntry last swept every key because the store was full (clock ms). */
+  private lastFullSweepMs = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly limits: StoreLimits,
@@ -285,12 +291,24 @@ export class Store {
     entry.history = [];
   }
 
+  /**
+   * At --max-keys, sweep expired keys at most once a second: a full sweep visits every key (~10 ms at
+   * 200,000), so sweeping on every refused request let a few clients make each refusal cost that
+   * much. Between sweeps a refusal is O(1).
+   */
+  private sweepWhenFull(): number {
+    const now = this.clock.now();
+    if (now - this.lastFullSweepMs < FULL_SWEEP_INTERVAL_MS) return 0;
+    this.lastFullSweepMs = now;
+    return this.sweepExpired();
+  }
+
   private dropIfIdle(entry: Entry): void {
     if (entry.waiters.size === 0 && !this.liveValue(entry)) this.entries.delete(entry.key);
   }
 
   private createEntry(key: string): Entry {
-    if (this.entries.size >= this.limits.maxKeys && this.sweepExpired() === 0) {
+    if (this.entries.size >= this.limits.maxKeys && this.sweepWhenFull() === 0) {
       throw this.refuse(
         "too_many_keys",
         `the server holds ${this.entries.size} keys, its limit (server flag --max-keys); clear some or retry later`,

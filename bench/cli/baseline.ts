@@ -21,6 +21,7 @@ const USAGE = `usage: npm run baseline:update -- [RUN_DIR...] [--last N] [--base
 Promotes complete bench:ci runs to the gate's baseline folder (default results/baseline). One run is
 copied (run.json, summary.csv, latency-*.csv); several are pooled into one run.json, repeats numbered
 on. Without RUN_DIR: the newest complete run of the gate's suite (--last N: the N newest, pooled).
+A pooled baseline is not replaced by a single run unless --force is given.
 thresholds.json in the baseline folder is kept as it is.`;
 
 const BASELINE_FILE = (f: string) => f === "run.json" || f === "summary.csv" || /^latency-.*\.csv$/.test(f);
@@ -48,6 +49,7 @@ function main(argv: string[]): number {
   const { values, positionals } = parseFlags(argv, {
     baseline: { type: "string" },
     last: { type: "string" },
+    force: { type: "boolean" },
     help: { type: "boolean" },
   });
   if (values.help) {
@@ -64,6 +66,13 @@ function main(argv: string[]): number {
   const itself = runDirs.find((dir) => resolve(dir) === resolve(baselineDir));
   if (itself) throw new UsageError(`${itself} is the baseline folder itself; name the runs to promote`);
   const runs = runDirs.map((dir) => checkedRun(dir, thresholds));
+  // A pooled baseline holds many runs' spread; one run in its place is a step back, made on purpose only.
+  const current = existsSync(join(baselineDir, "run.json")) ? loadRun(baselineDir) : undefined;
+  if (runs.length === 1 && current?.pooled_from && values.force !== true) {
+    throw new UsageError(
+      `${baselineDir} holds a baseline pooled from ${current.pooled_from.length} runs; replacing it with one run loses that spread: pool several (--last N) or pass --force`,
+    );
+  }
   mkdirSync(baselineDir, { recursive: true });
   // The earlier baseline's files go first: its CSVs would not match the new run.json.
   for (const f of readdirSync(baselineDir).filter(BASELINE_FILE)) rmSync(join(baselineDir, f));

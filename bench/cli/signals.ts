@@ -1,4 +1,5 @@
-// Ctrl-C (or SIGTERM) aborts the run: the results so far are written. A second one leaves at once.
+// Ctrl-C (SIGINT), SIGTERM or SIGHUP aborts the run: the results so far are written and the targets
+// stopped. A second one leaves at once (the targets then get SIGTERM from the kernel: see spawn.ts).
 
 import { InterruptedError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
@@ -13,5 +14,6 @@ export function interruptOnSignals(progress: Progress): AbortSignal {
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  process.on("SIGHUP", onSignal);
   return controller.signal;
 }

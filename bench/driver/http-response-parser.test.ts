@@ -77,3 +77,24 @@ test("204 and 304 answers have no body, with or without framing headers", () => 
   );
   assert.equal(parser.pending, false);
 });
+
+test("a never-ending chunked answer: an error past the body cap, in time linear in the bytes", () => {
+  const parser = new ResponseParser();
+  parser.push("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+  const chunk = "400\r\n" + "x".repeat(1024) + "\r\n"; // 1 KiB chunks, one per push
+  const started = performance.now();
+  let pushed = 0;
+  assert.throws(() => {
+    for (;;) {
+      parser.push(chunk);
+      pushed++;
+    }
+  }, /over the 1048576 bytes accepted/);
+  assert.equal(pushed, 1024, "the 1,025th KiB is refused");
+  // Re-decoding from the start on every chunk took seconds here (quadratic); decoding once, ms.
+  assert.ok(performance.now() - started < 1_000, `${(performance.now() - started).toFixed(0)} ms`);
+  assert.throws(
+    () => new ResponseParser().push("HTTP/1.1 200 OK\r\nContent-Length: 2000000\r\n\r\n"),
+    /over the/,
+  );
+});

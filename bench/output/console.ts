@@ -125,12 +125,26 @@ export function summaryTable(results: ScenarioResult[]): string {
           const m = r.metrics.find((x) => x.name === c.metric);
           return m === undefined ? "-" : m.value.toFixed(c.digits ?? 0);
         });
+        const value = (name: string) => r.metrics.find((m) => m.name === name)?.value;
+        const count = (name: string, label: string, of?: string) => {
+          const n = value(name);
+          if (n === undefined || n <= 0) return "";
+          const total = of === undefined ? undefined : value(of);
+          return `${label} ${n}${total === undefined ? "" : `/${total}`}`;
+        };
         const notes = [
           isComplete(r) ? "" : "INCOMPLETE",
+          // What a reader must not miss: expected notifications that did not come, came twice or failed.
+          count("missing", "MISSING", "expected"),
+          count("lost", "LOST", "expected"),
+          count("duplicates", "DUP"),
+          count("errors", "ERRORS"),
+          count("parked_after_drain", "PARKED-AFTER-DRAIN"),
           r.flags.driverBound ? `driver-bound:${r.flags.driverBoundPhases.join("+")}` : "",
           r.flags.barrierApproximate ? "approx-barrier" : "",
           r.flags.streamMode === "fresh-key" ? "fresh-key" : "",
-          r.metrics.some((m) => m.name === "leak" && m.value > 0) ? "LEAK" : "",
+          (value("leak") ?? 0) > 0 ? "LEAK" : "",
+          r.warnings.some((w) => w.includes("stats say")) ? "STATS-IMPOSSIBLE" : "",
         ]
           .filter(Boolean)
           .join(",");

@@ -27,6 +27,8 @@ export interface RunnerApi<S extends Scenario = Scenario> {
   readonly repeat: number;
   /** Race a wait against Ctrl-C and the target dying. */
   guard<T>(p: Promise<T>): Promise<T>;
+  /** Aborted on Ctrl-C or when the target dies: long loops (the setter) stop at once. */
+  readonly stopSignal: AbortSignal;
   sleep(ms: number): Promise<void>;
   metric(name: MetricName, value: number): void;
   warn(text: string): void;

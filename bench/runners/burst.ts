@@ -23,7 +23,14 @@ export async function runBurst(api: RunnerApi<BurstScenario>): Promise<RunnerOut
     const fireStart = phases.elapsed();
     fireAtNs = nowNs() + 50_000_000n;
     const setter = await guard(
-      runSets({ url: target.url, adapter: target.adapter, sets, fireAtNs, warmPath: target.profile.health }),
+      runSets({
+        url: target.url,
+        adapter: target.adapter,
+        sets,
+        fireAtNs,
+        warmPath: target.profile.health,
+        signal: api.stopSignal,
+      }),
     );
     phases.begin("collect");
     status = await pollUntil(

@@ -242,3 +242,34 @@ describe("a target that delivers nothing", () => {
     assert.equal(metric(r, "latency_p50_ms"), undefined, "no sample: no latency figure, never 0");
   });
 });
+
+describe("a stats page that cannot be true", () => {
+  test("1e9 parked for 60 waiters: flagged, the barrier falls back to approximate, no parked_after_drain figure", async (t) => {
+    const fake = await listenFakeTarget({ statsWaiters: 1e9 });
+    t.after(() => fake.server.close());
+    const r = await runScenario(
+      {
+        name: "lying-stats",
+        description: "t",
+        type: "burst",
+        waiters: 60,
+        keys: 2,
+        arrival: { type: "uniform", window_ms: 100 },
+        sets: { count: 2, window_ms: 0 },
+        wait_timeout_s: 30,
+        deadlines,
+      },
+      context(() => attachTarget(fake.url, seedProfile), false),
+    );
+    ok(r);
+    assert.equal(metric(r, "delivered"), 60);
+    assert.equal(r.flags.barrierApproximate, true);
+    assert.equal(metric(r, "parked_at_ready"), undefined);
+    assert.equal(metric(r, "parked_after_drain"), undefined);
+    assert.ok(
+      r.warnings.some((w) => /stats say 1000000000 parked, more than the 60 waiters this run opened/.test(w)),
+      r.warnings.join("\n"),
+    );
+    assert.ok(r.warnings.some((w) => /after the drain, more than the 60 waiters this run opened/.test(w)));
+  });
+});

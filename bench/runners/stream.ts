@@ -51,6 +51,7 @@ export async function runStream(api: RunnerApi<StreamScenario>): Promise<RunnerO
     sets,
     fireAtNs,
     warmPath: target.profile.health,
+    signal: api.stopSignal,
   });
   // Progress while the stream runs; the setter's promise ends the phase.
   let done = false;

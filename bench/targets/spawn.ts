@@ -5,6 +5,7 @@
 // stops every process it started, and its whole process tree is sampled from /proc.
 
 import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { connect } from "node:net";
 import { request } from "undici";
 import { stopProcess } from "../child-process.ts";
@@ -70,8 +71,19 @@ async function answers(url: URL, ok2xx: boolean): Promise<boolean> {
   }
 }
 
+/**
+ * util-linux's setpriv (Debian: always installed) sets the parent-death signal and then execs the
+ * command (same pid): if the harness dies, even by SIGKILL, the kernel sends the target SIGTERM, so
+ * no server it started outlives it. Where it is missing, targets are stopped by the harness only.
+ */
+const SETPRIV = "/usr/bin/setpriv";
+const canSetPdeathsig = existsSync(SETPRIV);
+
 export async function spawnTarget(spec: SpawnSpec): Promise<Target> {
-  const child = spawn(spec.command, spec.args, {
+  const [command, args] = canSetPdeathsig
+    ? [SETPRIV, ["--pdeathsig", "TERM", "--", spec.command, ...spec.args]]
+    : [spec.command, spec.args];
+  const child = spawn(command, args, {
     cwd: spec.cwd,
     env: spec.env ?? process.env,
     stdio: ["ignore", "pipe", "pipe"],

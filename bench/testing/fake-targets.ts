@@ -3,6 +3,7 @@
 // - dieOnSet: the process exits when the first set arrives (a target dying mid-run);
 // - dropEvery: every Nth set stores its value but wakes nobody (a known number of lost notifications,
 //   counted in `dropped`);
+// - statsWaiters: /stats claims this many parked waiters whatever is true (a stats page that lies);
 // - leakAborted: a waiter whose client goes away is never removed, and holds 64 KiB (a leak).
 // They speak the seed protocol (form bodies), with the `since` version cursor, and count parked
 // waiters on GET /stats. Run as a script, it prints "fake-target listening on URL" (for spawn tests).
@@ -15,6 +16,7 @@ export interface FakeTargetOptions {
   delayMs?: number;
   dieOnSet?: boolean;
   dropEvery?: number;
+  statsWaiters?: number;
   leakAborted?: boolean;
 }
 
@@ -60,7 +62,7 @@ export function createFakeTarget(options: FakeTargetOptions = {}): { server: Ser
     if (req.method === "GET" && req.url?.startsWith("/stats")) {
       return json(res, 200, {
         error_code: 0,
-        waiters: parked,
+        waiters: options.statsWaiters ?? parked,
         memory: { heap_used_bytes: process.memoryUsage().heapUsed },
       });
     }

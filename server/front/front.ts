@@ -18,8 +18,14 @@
 
 import type { Server as HttpServer } from "node:http";
 import { createServer, type Server as NetServer, type Socket } from "node:net";
-import { parse as parseQueryString } from "node:querystring";
-import { mergeParams, type ParamLimits, type Params, ProtocolError, parseGet } from "../protocol.ts";
+import {
+  mergeParams,
+  type ParamLimits,
+  type Params,
+  ProtocolError,
+  parseForm,
+  parseGet,
+} from "../protocol.ts";
 import { errorResponse, KEEP_ALIVE_S, type Prebuilt, type ResponseCache, rawResponse } from "../responses.ts";
 import { type Deliver, type Store, Waiter } from "../store.ts";
 import { type Head, MAX_HEAD_BYTES, readRequestHead } from "./request-head.ts";
@@ -36,6 +42,10 @@ export interface FrontOptions {
   idleTimeoutMs?: number;
   /** The idle sweep's clock, ms (default Date.now; tests inject a manual one). */
   now?: () => number;
+  /** A request head must be complete this long after its first byte (default 10 s). */
+  headersTimeoutMs?: number;
+  /** A whole request must be complete this long after its first byte (default 30 s). */
+  requestTimeoutMs?: number;
 }
 
 export interface Front {
@@ -45,8 +55,13 @@ export interface Front {
   connections(): number;
   /** Connections handed to fastify that are still open. */
   handedOff(): number;
-  /** Close the fast-path connections idle past the timeout now (the periodic sweep's work); returns how many. */
-  sweepIdle(): number;
+  /**
+   * The periodic sweep's work, now (or as if at `atMs`): close connections idle past the timeout and
+   * answer 408 to requests past their head or request deadline; returns how many it closed.
+   */
+  sweepIdle(atMs?: number): number;
+  /** Answer bytes queued in user space (socket.writableLength) over every fast-path connection. */
+  queuedOutputBytes(): number;
   /**
    * Shutdown: stop accepting, close every fast-path connection that holds no parked /get. Handed-off
    * connections are fastify's, but fastify's server never listens, so Node does not track them: the
@@ -58,12 +73,23 @@ export interface Front {
 
 /** Per fast-path connection: bytes not yet answered, and the parked /get if any. */
 class Connection {
+  /** Input not yet answered: `pending` when contiguous, plus chunks not yet joined to it (see need). */
   pending: Buffer | null = null;
+  chunks: Buffer[] = [];
+  chunkBytes = 0;
+  /** Bytes the request being read needs in all (head + body); chunks are joined only then. */
+  need = 0;
+  /** now() when the first byte of the request not yet complete arrived (deadlines); -1: none. */
+  requestStartedAtMs = -1;
+  /** The head of that request is complete (then the request deadline applies, else the head's). */
+  headDone = false;
   waiter: Waiter | undefined = undefined;
   /** The parked request asked for `connection: close`. */
   closeAfter = false;
   /** Date.now() of the last input or answer: the idle sweep closes connections idle too long. */
   activeAtMs: number;
+  /** Answers are queued past MAX_QUEUED_OUTPUT_BYTES: serving waits for 'drain'. */
+  blocked = false;
   constructor(
     readonly socket: Socket,
     nowMs: number,
@@ -76,6 +102,12 @@ const kConnection = Symbol("fast-path connection");
 type FrontSocket = Socket & { [kConnection]?: Connection };
 
 const FORM_TYPE = "application/x-www-form-urlencoded";
+/**
+ * Answers queued for a client that does not read: past this, the front stops answering its
+ * pipelined requests (and stops reading) until the socket drains. Bounds the memory one client can
+ * make the server hold by pipelining cheap requests for large answers.
+ */
+const MAX_QUEUED_OUTPUT_BYTES = 256 * 1024;
 const NO_PARAMS: Params = Object.freeze(Object.create(null));
 const IDLE_SWEEP_INTERVAL_MS = 1000;
 
@@ -83,25 +115,53 @@ export function createFront(options: FrontOptions): Front {
   const { store, limits, responses, fallback, beforeWake } = options;
   const idleTimeoutMs = options.idleTimeoutMs ?? KEEP_ALIVE_S * 1000;
   const now = options.now ?? Date.now;
+  const headersTimeoutMs = options.headersTimeoutMs ?? 10_000;
+  const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
   const live = new Set<Connection>();
   const handedOff = new Set<Socket>();
   const forget = function (this: Socket) {
     handedOff.delete(this);
   };
-  // While parked, further pipelined requests wait (HTTP/1.1 answers in order); past this much
-  // unanswered input the socket stops reading until the parked one is answered.
+  // While parked, further pipelined requests wait (HTTP/1.1 answers in order). Past this much
+  // unanswered input the connection is closed: reading on (rather than pausing) is what lets the
+  // front notice a client that closes or half-closes behind its pipelined bytes.
   const maxPendingBytes = MAX_HEAD_BYTES + limits.maxBodyBytes;
 
   // Listeners are shared by every socket (`this` is the socket), so a connection costs no closures.
   function onData(this: FrontSocket, chunk: Buffer): void {
     const conn = this[kConnection];
     if (conn === undefined) return;
-    conn.activeAtMs = now();
-    conn.pending = conn.pending === null ? chunk : Buffer.concat([conn.pending, chunk]);
-    if (conn.waiter !== undefined) {
-      if (conn.pending.length > maxPendingBytes) this.pause();
+    const t = now();
+    conn.activeAtMs = t;
+    if (conn.requestStartedAtMs < 0) conn.requestStartedAtMs = t;
+    const held = (conn.pending?.length ?? 0) + conn.chunkBytes + chunk.length;
+    if (held > maxPendingBytes && (conn.waiter !== undefined || conn.blocked)) {
+      closeConnection(conn); // a parked or non-reading client piling up input: the waiter leaves
       return;
     }
+    // A body arriving in many small writes is kept as chunks and joined once, when complete: the
+    // cost stays linear in its size however it is split.
+    if (conn.need > 0 && held < conn.need) {
+      conn.chunks.push(chunk);
+      conn.chunkBytes += chunk.length;
+      return;
+    }
+    conn.pending = joinPending(conn, chunk);
+    if (conn.waiter !== undefined || conn.blocked) return;
+    serve(conn);
+  }
+  function joinPending(conn: Connection, chunk: Buffer): Buffer {
+    if (conn.chunks.length === 0) return conn.pending === null ? chunk : Buffer.concat([conn.pending, chunk]);
+    const parts = conn.pending === null ? conn.chunks : [conn.pending, ...conn.chunks];
+    parts.push(chunk);
+    conn.chunks = [];
+    conn.chunkBytes = 0;
+    return Buffer.concat(parts);
+  }
+  function onDrain(this: FrontSocket): void {
+    const conn = this[kConnection];
+    if (conn === undefined || !conn.blocked) return;
+    conn.blocked = false;
     serve(conn);
   }
   function onClose(this: FrontSocket): void {
@@ -119,11 +179,25 @@ export function createFront(options: FrontOptions): Front {
   // Idle keep-alive connections (and stalled requests) are closed by one periodic sweep rather
   // than a timer per socket: no Timeout object per connection, no timer refresh on every read and
   // write. A parked /get is not idle.
-  const sweepIdle = (): number => {
-    const cutoff = now() - idleTimeoutMs;
+  const sweepIdle = (atMs?: number): number => {
+    const t = atMs ?? now();
+    const cutoff = t - idleTimeoutMs;
     let closed = 0;
     for (const conn of live) {
-      if (conn.waiter === undefined && conn.activeAtMs <= cutoff) {
+      if (conn.waiter !== undefined) continue;
+      const started = conn.requestStartedAtMs;
+      const late = started >= 0 && t - started >= (conn.headDone ? requestTimeoutMs : headersTimeoutMs);
+      if (late) {
+        // A head or body that did not complete in time (one byte every few seconds keeps a
+        // connection active, never on time): 408, then closed.
+        const what = conn.headDone
+          ? `the request within ${requestTimeoutMs / 1000} s`
+          : `its head within ${headersTimeoutMs / 1000} s`;
+        conn.pending = null;
+        write(conn, errorResponse("request_timeout", `the client did not send ${what}`), true);
+        live.delete(conn);
+        closed++;
+      } else if (conn.activeAtMs <= cutoff) {
         closeConnection(conn);
         closed++;
       }
@@ -134,23 +208,39 @@ export function createFront(options: FrontOptions): Front {
     live.delete(conn);
     conn.socket.destroy();
   };
-  const idleSweep = setInterval(sweepIdle, Math.min(IDLE_SWEEP_INTERVAL_MS, idleTimeoutMs));
+  const idleSweep = setInterval(() => sweepIdle(), Math.min(IDLE_SWEEP_INTERVAL_MS, idleTimeoutMs));
   idleSweep.unref();
 
-  /** Answer the complete requests in `pending`, in order, until one parks or input runs out. */
+  /**
+   * Answer the complete requests in `pending`, in order, until one parks, input runs out, or the
+   * client stops reading (answers queued past MAX_QUEUED_OUTPUT_BYTES: wait for 'drain').
+   */
   function serve(conn: Connection): void {
     const socket = conn.socket;
     while (conn.pending !== null && conn.waiter === undefined && socket.writable) {
+      if (socket.writableLength > MAX_QUEUED_OUTPUT_BYTES) {
+        conn.blocked = true;
+        socket.once("drain", onDrain);
+        return;
+      }
       const buf = conn.pending;
       const head = readRequestHead(buf, 0);
       if (head.kind === "incomplete") return;
+      conn.headDone = true;
       if (head.kind === "other" || !servesHere(head)) {
         handOff(conn);
         return;
       }
       const end = head.bodyStart + head.contentLength;
-      if (buf.length < end) return; // the body is still arriving
+      if (buf.length < end) {
+        conn.need = end; // the body is still arriving
+        return;
+      }
+      conn.need = 0;
       conn.pending = end < buf.length ? buf.subarray(end) : null;
+      // The next request's deadline starts with its first byte, which may already be here.
+      conn.headDone = false;
+      conn.requestStartedAtMs = conn.pending === null ? -1 : now();
       answerGet(conn, head, buf.toString("utf8", head.bodyStart, end));
     }
   }
@@ -166,12 +256,11 @@ export function createFront(options: FrontOptions): Front {
   }
 
   function answerGet(conn: Connection, head: Head & { kind: "request" }, body: string): void {
-    const q = head.target.indexOf("?");
-    const query = q < 0 ? NO_PARAMS : (parseQueryString(head.target.slice(q + 1)) as Params);
-    const form =
-      head.contentLength === 0 && head.contentType === "" ? undefined : (parseQueryString(body) as Params);
     let answer: Prebuilt;
     try {
+      const q = head.target.indexOf("?");
+      const query = q < 0 ? NO_PARAMS : parseForm(head.target.slice(q + 1));
+      const form = head.contentLength === 0 && head.contentType === "" ? undefined : parseForm(body);
       const outcome = store.get(parseGet(mergeParams(query, form), limits), deliverParked, conn);
       if (outcome instanceof Waiter) {
         conn.waiter = outcome;
@@ -196,7 +285,6 @@ export function createFront(options: FrontOptions): Front {
     if (conn.pending !== null && conn.socket.writable) {
       // Pipelined requests waited behind this one. Serve them later, not inside the store's wake
       // loop (a pipelined /get of the same key must not join the waiters being woken).
-      conn.socket.resume();
       setImmediate(serve, conn);
     }
   };
@@ -218,11 +306,13 @@ export function createFront(options: FrontOptions): Front {
     socket.removeListener("data", onData);
     socket.removeListener("close", onClose);
     socket.removeListener("error", onError);
+    socket.removeListener("drain", onDrain);
     socket[kConnection] = undefined;
     live.delete(conn);
     // Node's HTTP server reads the unanswered bytes first (from the readable buffer), then the
     // rest straight from the socket.
-    if (conn.pending !== null) socket.unshift(conn.pending);
+    const unanswered = conn.chunks.length > 0 ? joinPending(conn, Buffer.alloc(0)) : conn.pending;
+    if (unanswered !== null) socket.unshift(unanswered);
     conn.pending = null;
     handedOff.add(socket);
     socket.once("close", forget);
@@ -243,6 +333,11 @@ export function createFront(options: FrontOptions): Front {
     connections: () => live.size,
     handedOff: () => handedOff.size,
     sweepIdle,
+    queuedOutputBytes() {
+      let bytes = 0;
+      for (const conn of live) bytes += conn.socket.writableLength;
+      return bytes;
+    },
     close() {
       server.close();
       clearInterval(idleSweep);

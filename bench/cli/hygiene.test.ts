@@ -1,0 +1,113 @@
+// Process hygiene of the bench command, as a user's shell would drive it: Ctrl-C stops a run within
+// 2 s (the setter's schedule no longer runs to its end); SIGKILL of the harness leaves no server it
+// started behind (the kernel's parent-death signal); a closed stdout (`| head`) is not a failure.
+
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { tsxNodeArgs } from "../child-process.ts";
+import { runCli } from "../testing/run-cli.ts";
+import { scenarioFile } from "../testing/scenario-file.ts";
+
+const BENCH = new URL("./bench.ts", import.meta.url).pathname;
+
+/** Pids whose parent is `pid`, from /proc. */
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid) out.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return !readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z ");
+  } catch {
+    return false;
+  }
+};
+
+describe("process hygiene", () => {
+  const dir = mkdtempSync(join(tmpdir(), "lpb-hygiene-"));
+
+  test("Ctrl-C in the middle of a 20 s stream: exit 5 within 2 s, results kept", async () => {
+    const scenario = join(dir, "long-stream.json");
+    writeFileSync(
+      scenario,
+      JSON.stringify({
+        name: "long-stream",
+        description: "t",
+        type: "stream",
+        waiters: 20,
+        keys: 2,
+        arrival: { type: "all-at-once" },
+        rate_per_s: 20,
+        duration_s: 20,
+      }),
+    );
+    const out = join(dir, "interrupted");
+    let signalledAt = 0;
+    const r = await runCli(BENCH, [scenario, "--out", out], (stderr, child) => {
+      if (signalledAt === 0 && stderr.includes("[long-stream] fire")) {
+        signalledAt = Date.now();
+        setTimeout(() => child.kill("SIGINT"), 500);
+      }
+    });
+    const took = Date.now() - signalledAt - 500;
+    assert.equal(r.code, 5, r.stderr);
+    assert.ok(took < 2_000, `exited ${took} ms after Ctrl-C`);
+    const run = JSON.parse(readFileSync(join(out, "run.json"), "utf8"));
+    assert.equal(run.complete, false);
+  });
+
+  test("SIGKILL of the harness: the server it started is gone within seconds", async () => {
+    const scenario = scenarioFile(dir, "slow-arrivals", {
+      waiters: 50,
+      arrival: { type: "uniform", window_ms: 20_000 },
+    });
+    const child = spawn(process.execPath, [...tsxNodeArgs(), BENCH, scenario, "--out", join(dir, "killed")], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    await new Promise<void>((resolve) =>
+      child.stderr.on("data", (c: Buffer) => {
+        stderr += c.toString();
+        if (stderr.includes("[slow-arrivals] connect")) resolve();
+      }),
+    );
+    const started = childrenOf(child.pid as number);
+    assert.ok(started.length >= 2, `the server and a driver worker: ${started.join(", ")}`);
+    child.kill("SIGKILL");
+    await new Promise((r) => child.once("exit", r));
+    const deadline = Date.now() + 5_000;
+    while (started.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(started.filter(alive), [], "every process the harness started has ended");
+  });
+
+  test("a closed stdout (| head) is not a failure, and the server is stopped", async () => {
+    const scenario = scenarioFile(dir, "head-closed", { waiters: 50 });
+    const child = spawn(
+      process.execPath,
+      [...tsxNodeArgs(), BENCH, scenario, "--out", join(dir, "head"), "--quiet"],
+      {
+        stdio: ["ignore", "pipe", "ignore"],
+      },
+    );
+    child.stdout.destroy(); // the reader went away before the table was printed
+    const code = await new Promise((r) => child.once("exit", r));
+    assert.equal(code, 0);
+    const run = JSON.parse(readFileSync(join(dir, "head", "run.json"), "utf8"));
+    assert.equal(run.complete, true);
+  });
+});
