@@ -14,6 +14,8 @@ describe("server/main.ts", () => {
       [["--port", "abc"], "--port"],
       [["--max-waiters", "-5"], "--max-waiters"],
       [["--no-such-flag"], "--no-such-flag"],
+      [["--request-timeout", "0"], "--request-timeout"],
+      [["--header-timeout", "soon"], "--header-timeout"],
     ] as const) {
       const r = spawnSync(process.execPath, ["--import", "tsx", MAIN, ...args], { encoding: "utf8" });
       assert.equal(r.status, 2, r.stderr);
@@ -24,7 +26,15 @@ describe("server/main.ts", () => {
   test("--help lists every flag with its default", () => {
     const r = spawnSync(process.execPath, ["--import", "tsx", MAIN, "--help"], { encoding: "utf8" });
     assert.equal(r.status, 0);
-    for (const flag of ["--port", "--host", "--max-waiters-per-key", "--max-timeout", "--max-body-bytes"]) {
+    for (const flag of [
+      "--port",
+      "--host",
+      "--max-waiters-per-key",
+      "--max-timeout",
+      "--max-body-bytes",
+      "--header-timeout",
+      "--request-timeout",
+    ]) {
       assert.ok(r.stdout.includes(flag), flag);
     }
     assert.match(r.stdout, /default 8888/);

@@ -3,7 +3,10 @@
 // Exit codes: 0 after a graceful shutdown, 2 for a bad flag, 1 if listening fails.
 
 import { parseArgs } from "node:util";
-import { createApp, DEFAULT_LIMITS, type ServerLimits } from "./app.ts";
+import { createApp, DEFAULT_DEADLINES, DEFAULT_LIMITS, type ServerLimits } from "./app.ts";
+
+/** Flags that take fractions of a second; the others are whole numbers. */
+const FRACTIONAL = new Set(["max-timeout", "header-timeout", "request-timeout"]);
 
 interface FlagSpec {
   flag: string;
@@ -80,6 +83,18 @@ const FLAGS: FlagSpec[] = [
     min: 0,
   },
   {
+    flag: "header-timeout",
+    help: "seconds a request head may take from its first byte; then 408 and the connection closed",
+    default: String(DEFAULT_DEADLINES.headersMs / 1000),
+    min: 0.001,
+  },
+  {
+    flag: "request-timeout",
+    help: "seconds a whole request (head and body) may take from its first byte; then 408",
+    default: String(DEFAULT_DEADLINES.requestMs / 1000),
+    min: 0.001,
+  },
+  {
     flag: "fault-wake-cost-us",
     help: "FOR TESTING THE REGRESSION GATE ONLY: busy-wait this many µs before each wake",
     default: "0",
@@ -123,10 +138,10 @@ function parseFlags(argv: string[]) {
       raw.trim() === "" ||
       !Number.isFinite(n) ||
       n < f.min ||
-      (f.flag !== "max-timeout" && !Number.isInteger(n))
+      (!FRACTIONAL.has(f.flag) && !Number.isInteger(n))
     ) {
       throw new FlagError(
-        `--${f.flag} must be a number >= ${f.min}${f.flag === "max-timeout" ? "" : " (an integer)"}, got "${raw}"`,
+        `--${f.flag} must be a number >= ${f.min}${FRACTIONAL.has(f.flag) ? "" : " (an integer)"}, got "${raw}"`,
       );
     }
     numbers[f.flag] = n;
@@ -139,6 +154,10 @@ function parseFlags(argv: string[]) {
     port: numbers.port ?? 8888,
     backlog: numbers.backlog ?? 16384,
     faultWakeCostUs: numbers["fault-wake-cost-us"] ?? 0,
+    deadlines: {
+      headersMs: (numbers["header-timeout"] ?? 10) * 1000,
+      requestMs: (numbers["request-timeout"] ?? 30) * 1000,
+    },
     limits,
   };
 }
@@ -156,7 +175,11 @@ async function main(): Promise<void> {
     process.stdout.write(`${usage()}\n`);
     return;
   }
-  const server = createApp({ limits: flags.limits, faultWakeCostUs: flags.faultWakeCostUs });
+  const server = createApp({
+    limits: flags.limits,
+    deadlines: flags.deadlines,
+    faultWakeCostUs: flags.faultWakeCostUs,
+  });
   if (flags.faultWakeCostUs > 0) {
     process.stderr.write(
       `longpoll-server: FAULT INJECTION ON: ${flags.faultWakeCostUs} µs of busy wait before every wake\n`,
