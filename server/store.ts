@@ -62,6 +62,8 @@ export type Deliver = (outcome: Outcome, context: unknown) => void;
 /** A parked /get. Opaque to callers: they hold it only to cancel it. */
 export class Waiter {
   timer: TimerHandle = undefined;
+  /** When its timeout ends (clock ms). */
+  deadlineMs = 0;
   constructor(
     readonly entry: Entry,
     readonly since: number,
@@ -173,6 +175,7 @@ export class Store {
     }
     const waiter = new Waiter(entry, since, deliver, context);
     waiter.timer = this.clock.setTimeout(() => this.expireWaiter(waiter), req.timeoutS * 1000);
+    waiter.deadlineMs = this.clock.now() + req.timeoutS * 1000;
     entry.waiters.add(waiter);
     this.waiterCount++;
     return waiter;
@@ -181,6 +184,20 @@ export class Store {
   /** The client went away: remove the waiter at once. A no-op for one already answered. */
   cancel(waiter: Waiter): void {
     if (this.detach(waiter)) this.counters.disconnects++;
+  }
+
+  /**
+   * Take a parked waiter out to be parked again elsewhere (the front handing its connection to
+   * fastify): not a disconnect. Returns the request that parks it again with the time it has left.
+   */
+  handOver(waiter: Waiter): GetRequest | undefined {
+    if (!this.detach(waiter)) return undefined;
+    const left = Math.max(0, waiter.deadlineMs - this.clock.now()) / 1000;
+    return {
+      key: waiter.entry.key,
+      timeoutS: left,
+      since: waiter.since < 0 ? undefined : waiter.since,
+    };
   }
 
   /** Store the value, wake every parked waiter of the key whose cursor it passes. */

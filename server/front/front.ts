@@ -16,7 +16,7 @@
 // server (`emit("connection")`), which owns it from then on: routing, errors, limits and hardening
 // stay in one place, and the fast path only answers what it fully understands.
 
-import type { Server as HttpServer } from "node:http";
+import type { Server as HttpServer, ServerResponse } from "node:http";
 import { createServer, type Server as NetServer, type Socket } from "node:net";
 import {
   mergeParams,
@@ -25,6 +25,7 @@ import {
   ProtocolError,
   parseForm,
   parseGet,
+  SHUTTING_DOWN_MESSAGE,
 } from "../protocol.ts";
 import { errorResponse, KEEP_ALIVE_S, type Prebuilt, type ResponseCache, rawResponse } from "../responses.ts";
 import { type Deliver, type Store, Waiter } from "../store.ts";
@@ -147,8 +148,38 @@ export function createFront(options: FrontOptions): Front {
       return;
     }
     conn.pending = joinPending(conn, chunk);
-    if (conn.waiter !== undefined || conn.blocked) return;
+    if (conn.waiter !== undefined) {
+      if (nextNeedsFastify(conn.pending)) handOffParked(conn);
+      return;
+    }
+    if (conn.blocked) return;
     serve(conn);
+  }
+  /** Is the next complete request one the front does not serve (a /set, /stats, ...)? */
+  function nextNeedsFastify(pending: Buffer): boolean {
+    const head = readRequestHead(pending, 0);
+    return head.kind === "other" || (head.kind === "request" && !servesHere(head));
+  }
+  /**
+   * A request fastify must serve arrived behind a parked /get (pipelined on one connection). Fastify
+   * runs pipelined requests at once and answers in order, so the front hands it the whole connection,
+   * the parked /get included: taken out of the store and written again as an equivalent request (its
+   * key, cursor and the time it has left) in front of the pipelined bytes. A /set behind it then
+   * takes effect at once, and wakes it, as on fastify's own connections.
+   */
+  function handOffParked(conn: Connection): void {
+    const waiter = conn.waiter as Waiter;
+    conn.waiter = undefined;
+    const again = store.handOver(waiter);
+    if (again !== undefined) {
+      let body = `key=${encodeURIComponent(again.key)}&timeout=${again.timeoutS}`;
+      if (again.since !== undefined) body += `&since=${again.since}`;
+      const head =
+        `POST /get HTTP/1.1\r\nhost: front\r\ncontent-type: ${FORM_TYPE}\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\n${conn.closeAfter ? "connection: close\r\n" : ""}\r\n`;
+      conn.pending = Buffer.concat([Buffer.from(head + body), conn.pending as Buffer]);
+    }
+    handOff(conn);
   }
   function joinPending(conn: Connection, chunk: Buffer): Buffer {
     if (conn.chunks.length === 0) return conn.pending === null ? chunk : Buffer.concat([conn.pending, chunk]);
@@ -341,10 +372,28 @@ export function createFront(options: FrontOptions): Front {
     close() {
       server.close();
       clearInterval(idleSweep);
-      for (const conn of live) if (conn.waiter === undefined) closeConnection(conn);
+      for (const conn of live) {
+        if (conn.waiter !== undefined) continue; // answered shutting_down by the store
+        if (conn.requestStartedAtMs >= 0) {
+          // Mid-request: its sender learns why, rather than from a bare EOF.
+          conn.pending = null;
+          write(conn, errorResponse("shutting_down", SHUTTING_DOWN_MESSAGE), true);
+          live.delete(conn);
+        } else closeConnection(conn);
+      }
     },
     closeHandedOff() {
-      for (const socket of handedOff) socket.destroySoon(); // after what is queued is written
+      for (const socket of handedOff) {
+        // A request fastify is still reading (its body not complete) has a response not yet begun.
+        const res = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
+        if (res && !res.headersSent && !res.writableEnded) {
+          const p = errorResponse("shutting_down", SHUTTING_DOWN_MESSAGE);
+          res.shouldKeepAlive = false;
+          res.writeHead(p.status, p.headers);
+          res.end(p.body);
+        }
+        socket.destroySoon(); // after what is queued is written
+      }
     },
   };
 }

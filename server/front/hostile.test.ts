@@ -182,3 +182,49 @@ describe("errors of every kind carry the protocol's body", () => {
     }
   });
 });
+
+describe("shutdown mid-request", () => {
+  test("a request whose body is still arriving gets shutting_down, on either path, not a bare EOF", async (t) => {
+    const s = await start(t);
+    const viaFront = new RawClient(s.url);
+    const viaFastify = new RawClient(s.url);
+    t.after(() => {
+      viaFront.close();
+      viaFastify.close();
+    });
+    viaFront.send(
+      "POST /get HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 50\r\n\r\nkey=",
+    );
+    viaFastify.send(
+      "POST /set HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 50\r\n\r\nkey=",
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    await s.server.shutdown();
+    for (const c of [viaFront, viaFastify]) {
+      const answer = await c.next();
+      assert.deepEqual([answer.status, JSON.parse(answer.body).error], [503, "shutting_down"]);
+      await c.closed;
+    }
+  });
+});
+
+describe("pipelining behind a parked /get", () => {
+  test("a /set pipelined behind a parked /get of its key takes effect at once; answers in order", async (t) => {
+    const s = await start(t);
+    const c = new RawClient(s.url);
+    t.after(() => c.close());
+    c.send(postForm("/get", "key=pipe&timeout=30"));
+    assert.ok(await s.waitFor(() => s.server.store.stats().waiters === 1));
+    const started = Date.now();
+    c.send(postForm("/set", "key=pipe&value=now"));
+    const first = await c.next();
+    const second = await c.next();
+    assert.ok(
+      Date.now() - started < 2_000,
+      `answered after ${Date.now() - started} ms, not at the /get's timeout`,
+    );
+    assert.equal(JSON.parse(first.body).value, "now", "the /get's answer first");
+    assert.deepEqual([second.status, JSON.parse(second.body).error_code], [200, 0], "then the /set's");
+    assert.equal(s.server.store.stats().counters.disconnects, 0, "handed over, not a disconnect");
+  });
+});
