@@ -2,10 +2,14 @@
 // targets the inner one, so machine drift during a long run hits every target alike. The folder is
 // rewritten after every scenario run; nothing measured is lost to a later failure.
 
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { ExitCode } from "./exit-codes.ts";
 import type { Progress } from "./output/progress.ts";
+import { reportHtml } from "./output/report.ts";
 import { environment, type RunRecord, runRecord, writeRunFolder } from "./output/results-folder.ts";
 import type { HostLimits } from "./preflight.ts";
+import { loadRunFolder } from "./report/load.ts";
 import { failureOf, isComplete, type ScenarioResult } from "./result.ts";
 import { runScenario } from "./run.ts";
 import type { Scenario } from "./scenario.ts";
@@ -44,6 +48,20 @@ export interface SessionOutcome {
   exitCode: number;
   complete: boolean;
   record: RunRecord;
+  /** The run's report.html, unless it could not be built (the results are on disk either way). */
+  report: string | undefined;
+}
+
+/** report.html from the folder just written; a failure to draw never costs a result. */
+function writeReport(dir: string, progress: Progress): string | undefined {
+  try {
+    const file = join(dir, "report.html");
+    writeFileSync(file, reportHtml([loadRunFolder(dir)]));
+    return file;
+  } catch (error) {
+    progress.line(`warning: report.html not written: ${(error as Error).message}`);
+    return undefined;
+  }
 }
 
 export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
@@ -111,5 +129,6 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
     results,
   );
   writeRunFolder(o.dir, record, results, startedAtMs);
-  return { results, exitCode, complete, record };
+  const report = writeReport(o.dir, o.progress);
+  return { results, exitCode, complete, record, report };
 }

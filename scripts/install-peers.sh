@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Install the peer servers the harness can compare against (Debian packages): the original Tornado
-# design (python3-tornado, run with /usr/bin/python3) and nginx with the nchan module.
+# design (python3-tornado, run with /usr/bin/python3) and nginx with the nchan module; and Debian's
+# chromium, which the tests use to open report.html headless (driven by playwright-core; nothing is
+# downloaded at run time).
 # Idempotent: installed packages are left as they are. Needs root (or sudo) and the Debian archive.
 set -euo pipefail
-PACKAGES=(python3-tornado nginx-light libnginx-mod-nchan)
+PACKAGES=(python3-tornado nginx-light libnginx-mod-nchan chromium)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

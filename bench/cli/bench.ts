@@ -79,7 +79,7 @@ async function main(argv: string[]): Promise<number> {
     hostLimits,
   });
   progress.done();
-  process.stdout.write(closingText(outcome.results, dir, outcome.complete));
+  process.stdout.write(closingText(outcome.results, dir, outcome.complete, outcome.report));
   return outcome.exitCode;
 }
 

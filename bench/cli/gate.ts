@@ -20,8 +20,10 @@ import {
 import { closingText, displayPath } from "../output/closing.ts";
 import { fmtRatio, gateCsv, gateTable } from "../output/gate-table.ts";
 import { createProgress } from "../output/progress.ts";
+import { reportHtml } from "../output/report.ts";
 import { createRunFolder, openRunFolder } from "../output/results-folder.ts";
 import { readHostLimits } from "../preflight.ts";
+import { loadRunFolder } from "../report/load.ts";
 import { loadScenarios, suiteFiles } from "../scenario.ts";
 import { runSession } from "../session.ts";
 import { chooseTargets } from "../targets/choose.ts";
@@ -94,7 +96,7 @@ async function main(argv: string[]): Promise<number> {
 
   const first = await session(dir, scenarios);
   progress.done();
-  process.stdout.write(closingText(first.results, dir, first.complete));
+  process.stdout.write(closingText(first.results, dir, first.complete, first.report));
   if (first.exitCode !== ExitCode.ok) return first.exitCode;
   let rows = evaluateGate(baseline, first.record, thresholds);
   const suspects = new Set(rows.filter((r) => r.verdict === "REGRESSION").map((r) => r.scenario));
@@ -120,6 +122,8 @@ async function main(argv: string[]): Promise<number> {
   }
   writeFileSync(join(dir, "gate.csv"), gateCsv(rows));
   writeFileSync(join(dir, "benchmark.json"), benchmarkActionJson(first.record, thresholds));
+  // The report again, now with the gate's verdicts in it.
+  if (first.report) writeFileSync(first.report, reportHtml([loadRunFolder(dir)]));
   const regressions = rows.filter((r) => r.verdict === "REGRESSION");
   const missing = rows.filter((r) => r.verdict === "no baseline").map((r) => r.scenario);
   process.stdout.write(`\n${gateTable(rows)}\n`);

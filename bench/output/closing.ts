@@ -11,7 +11,12 @@ export function displayPath(dir: string): string {
   return rel === "" || rel.startsWith("..") ? dir : rel;
 }
 
-export function closingText(results: ScenarioResult[], dir: string, complete: boolean): string {
+export function closingText(
+  results: ScenarioResult[],
+  dir: string,
+  complete: boolean,
+  report?: string,
+): string {
   const lines: string[] = [];
   if (results.length > 0) lines.push(summaryTable(results));
   const headline = headlineTable(results);
@@ -30,5 +35,6 @@ export function closingText(results: ScenarioResult[], dir: string, complete: bo
     if (failure) lines.push(`FAILED ${r.scenario.name}@${r.target}#${r.repeat}: ${failure.message}`);
   }
   lines.push(`results: ${displayPath(dir)}${complete && results.every(isComplete) ? "" : " (incomplete)"}`);
+  if (report) lines.push(`report: ${displayPath(report)}`);
   return `${lines.join("\n")}\n`;
 }

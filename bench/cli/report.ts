@@ -1,0 +1,40 @@
+// `npm run report -- RUN [RUN ...] [--out FILE]`: report.html for any run folders after the fact;
+// several are overlaid (before/after, or peers). Default output: RUN/report.html for one run, the
+// first run's folder (report-<n>-runs.html) for several.
+
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { UsageError } from "../errors.ts";
+import { ExitCode } from "../exit-codes.ts";
+import { displayPath } from "../output/closing.ts";
+import { reportHtml } from "../output/report.ts";
+import { loadRunFolders } from "../report/load.ts";
+import { parseFlags } from "./args.ts";
+import { runCommand } from "./entry.ts";
+
+const USAGE = `usage: npm run report -- RUN [RUN ...] [--out FILE]
+
+Writes one self-contained HTML page (charts and data inlined, opens offline) for the named results
+folders: latency distributions from their HDR histograms, timeseries with phases, memory sweeps,
+side-by-side figures, gate/compare verdicts, warnings and the environment. Several folders are
+overlaid. Every bench and gate run already writes RUN/report.html.`;
+
+function main(argv: string[]): number {
+  const { values, positionals } = parseFlags(argv, { out: { type: "string" }, help: { type: "boolean" } });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return ExitCode.ok;
+  }
+  if (positionals.length === 0)
+    throw new UsageError("name at least one results folder: npm run report -- results/<run>");
+  const runs = loadRunFolders(positionals);
+  const first = positionals[0] as string;
+  const out =
+    (values.out as string | undefined) ??
+    (runs.length === 1 ? join(first, "report.html") : join(first, `report-${runs.length}-runs.html`));
+  writeFileSync(out, reportHtml(runs));
+  process.stdout.write(`report: ${displayPath(out)}\n`);
+  return ExitCode.ok;
+}
+
+await runCommand("npm run report", main);
