@@ -178,6 +178,7 @@ describe("faults", () => {
       context((sc) => spawnReference({ waiters: socketsNeeded(sc) }), {
         signal: controller.signal,
         progress: {
+          runStart() {},
           phase: (_s, p) => {
             if (p === "connect") setTimeout(() => controller.abort(new InterruptedError("SIGINT")), 300);
           },

@@ -2,7 +2,7 @@
 // reported at once (file and JSON path). Validated once here, at the edge; inside, values are trusted.
 // Knows nothing of sockets or targets.
 
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { z } from "zod";
 import { ScenarioError } from "./errors.ts";
@@ -202,21 +202,64 @@ function formatIssues(file: string, error: z.ZodError): string[] {
   });
 }
 
+/**
+ * A field set from the command line (`--set waiters=20000`, `--set arrival.window_ms=500`): a dotted
+ * path and a value (JSON where it parses as JSON, else the text). It applies to every scenario of the
+ * run and is validated with the file, so a field a scenario type does not have is an error.
+ */
+export interface FieldOverride {
+  path: string[];
+  value: unknown;
+}
+
+export function parseOverride(text: string): FieldOverride | undefined {
+  const eq = text.indexOf("=");
+  if (eq <= 0) return undefined;
+  const path = text.slice(0, eq).split(".");
+  if (path.some((p) => !/^[a-z_][a-z0-9_]*$/.test(p))) return undefined;
+  const raw = text.slice(eq + 1);
+  let value: unknown = raw;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    // a plain string
+  }
+  return { path, value };
+}
+
+function applyOverrides(data: unknown, overrides: readonly FieldOverride[]): unknown {
+  if (overrides.length === 0 || data === null || typeof data !== "object") return data;
+  const copy = structuredClone(data) as Record<string, unknown>;
+  for (const { path, value } of overrides) {
+    let node = copy;
+    for (const key of path.slice(0, -1)) {
+      if (node[key] === null || typeof node[key] !== "object") node[key] = {};
+      node = node[key] as Record<string, unknown>;
+    }
+    node[path[path.length - 1] as string] = value;
+  }
+  return copy;
+}
+
 /** Parse one scenario from text; returns the scenario or the problems, never throws. */
-export function parseScenario(file: string, text: string): { scenario?: Scenario; problems: string[] } {
+export function parseScenario(
+  file: string,
+  text: string,
+  overrides: readonly FieldOverride[] = [],
+): { scenario?: Scenario; problems: string[] } {
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (error) {
     return { problems: [`${file}: not valid JSON: ${(error as Error).message}`] };
   }
-  const result = ScenarioSchema.safeParse(data);
+  const result = ScenarioSchema.safeParse(applyOverrides(data, overrides));
   if (!result.success) return { problems: formatIssues(file, result.error) };
   return { scenario: Object.freeze(result.data), problems: [] };
 }
 
 /** Load scenario files; every problem in every file is collected, then thrown together. */
-export function loadScenarios(files: string[]): Scenario[] {
+export function loadScenarios(files: string[], overrides: readonly FieldOverride[] = []): Scenario[] {
   const problems: string[] = [];
   const scenarios: Scenario[] = [];
   for (const file of files) {
@@ -229,7 +272,7 @@ export function loadScenarios(files: string[]): Scenario[] {
       );
       continue;
     }
-    const { scenario, problems: found } = parseScenario(file, text);
+    const { scenario, problems: found } = parseScenario(file, text, overrides);
     problems.push(...found);
     if (scenario) scenarios.push(scenario);
   }
@@ -250,7 +293,10 @@ export function suiteFiles(name: string, dir = SCENARIO_DIR): string[] {
   try {
     text = readFileSync(file, "utf8");
   } catch {
-    throw new ScenarioError([`no suite "${name}": known suites are ${listSuites(dir).join(", ") || "none"}`]);
+    const near = closest(name, listSuites(dir));
+    throw new ScenarioError([
+      `no suite "${name}"${near ? `; did you mean ${near}?` : ""}: known suites are ${listSuites(dir).join(", ") || "none"}`,
+    ]);
   }
   let raw: unknown;
   try {
@@ -261,6 +307,60 @@ export function suiteFiles(name: string, dir = SCENARIO_DIR): string[] {
   const result = SuiteSchema.safeParse(raw);
   if (!result.success) throw new ScenarioError(formatIssues(file, result.error));
   return result.data.scenarios.map((s) => join(dir, s));
+}
+
+/** A scenario named on the command line: a file path, or the name of one in scenarios/ ("fanout-1k"). */
+export function resolveScenario(arg: string, dir = SCENARIO_DIR): string {
+  if (arg.includes("/") || arg.endsWith(".json")) return arg;
+  const file = join(dir, `${arg}.json`);
+  if (existsSync(file)) return file;
+  const names = listScenarioFiles(dir).map((f) => basename(f, ".json"));
+  const near = closest(arg, names);
+  throw new ScenarioError([
+    `no scenario "${arg}" in scenarios/${near ? `; did you mean ${near}?` : ""} (see --list; or name a file)`,
+  ]);
+}
+
+/** The closest of the candidates by edit distance, if it is close enough to be a typo. */
+export function closest(word: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const c of candidates) {
+    const d = editDistance(word, c);
+    if (d < bestDistance) {
+      best = c;
+      bestDistance = d;
+    }
+  }
+  return bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(
+        (prev[j] as number) + 1,
+        (row[j - 1] as number) + 1,
+        (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    prev = row;
+  }
+  return prev[b.length] as number;
+}
+
+/** A suite's description, for --list. */
+export function suiteDescription(name: string, dir = SCENARIO_DIR): string {
+  try {
+    const raw = JSON.parse(readFileSync(join(dir, "suites", `${name}.json`), "utf8")) as {
+      description?: unknown;
+    };
+    return typeof raw.description === "string" ? raw.description : "";
+  } catch {
+    return "";
+  }
 }
 
 export function listSuites(dir = SCENARIO_DIR): string[] {

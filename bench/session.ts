@@ -4,6 +4,7 @@
 
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { expectedDurationMs } from "./estimate.ts";
 import { ExitCode } from "./exit-codes.ts";
 import type { Progress } from "./output/progress.ts";
 import { reportHtml } from "./output/report.ts";
@@ -87,6 +88,13 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
   const failedTargets = new Set<string>();
   const runTag = o.runId.slice(-4);
   let exitCode: number = ExitCode.ok;
+  // The runs to come, for the live status's n/N and ETA.
+  const planned = o.scenarios.flatMap((scenario) =>
+    o.targets.filter((t) => t.supports.includes(scenario.type)).map(() => expectedDurationMs(scenario)),
+  );
+  const total = planned.length * o.repeat;
+  let remainingMs = planned.reduce((a, b) => a + b, 0) * o.repeat;
+  let index = 0;
   outer: for (let repeat = 0; repeat < o.repeat; repeat++) {
     for (const scenario of o.scenarios) {
       for (const target of o.targets) {
@@ -99,6 +107,18 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
           }
           continue;
         }
+        const expectedMs = expectedDurationMs(scenario);
+        o.progress.runStart({
+          index: ++index,
+          total,
+          scenario: scenario.name,
+          target: target.name,
+          repeat,
+          repeats: o.repeat,
+          etaMs: remainingMs,
+          expectedMs,
+        });
+        remainingMs -= expectedMs;
         const result = await runScenario(scenario, {
           targetName: target.name,
           startTarget: (sc) => target.start(sc, { runDir: o.dir }),

@@ -4,6 +4,7 @@
 
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { UsageError } from "../errors.ts";
+import { type FieldOverride, parseOverride } from "../scenario.ts";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
@@ -12,7 +13,7 @@ export function parseFlags(
   argv: string[],
   options: Options,
 ): {
-  values: Record<string, string | boolean | undefined>;
+  values: Record<string, string | boolean | string[] | undefined>;
   positionals: string[];
 } {
   try {
@@ -28,7 +29,7 @@ export function parseFlags(
 
 export function positiveInt(
   flag: string,
-  raw: string | boolean | undefined,
+  raw: string | boolean | string[] | undefined,
   max: number,
 ): number | undefined {
   if (raw === undefined) return undefined;
@@ -41,12 +42,12 @@ export function positiveInt(
 
 /** The flags of every command that runs scenarios (bench and the gate). */
 export const RUN_FLAGS = {
-  help: { type: "boolean" },
-  quiet: { type: "boolean" },
-  out: { type: "string" },
+  help: { type: "boolean", short: "h" },
+  quiet: { type: "boolean", short: "q" },
+  out: { type: "string", short: "o" },
   "reference-args": { type: "string" },
-  workers: { type: "string" },
-  repeat: { type: "string" },
+  workers: { type: "string", short: "w" },
+  repeat: { type: "string", short: "r" },
 } as const satisfies Options;
 
 export interface RunFlags {
@@ -59,7 +60,7 @@ export interface RunFlags {
   repeat: number | undefined;
 }
 
-export function readRunFlags(v: Record<string, string | boolean | undefined>): RunFlags {
+export function readRunFlags(v: Record<string, string | boolean | string[] | undefined>): RunFlags {
   return {
     help: v.help === true,
     quiet: v.quiet === true,
@@ -84,24 +85,35 @@ export interface TargetSelection {
 
 export interface BenchOptions extends RunFlags, TargetSelection {
   list: boolean;
+  version: boolean;
+  /** Scenario files or names (scenarios/<name>.json). */
   files: string[];
   suite: string | undefined;
   repeat: number;
+  /** Scenario fields set on the command line (--set path=value), for every scenario of the run. */
+  overrides: FieldOverride[];
+  /** Print a JSON summary on stdout instead of the tables (for scripts). */
+  json: boolean;
+  /** Every column of the summary table (default: the ones that fit 120 columns). */
+  wide: boolean;
 }
 
-export const BENCH_USAGE = `usage: npm run bench -- [scenario files...] [flags]
+export const BENCH_USAGE = `usage: npm run bench -- [scenarios...] [flags]     (or: npx longpoll-bench ...)
 
 Runs long-poll scenarios against a target and writes results/<run-id>/ (run.json, summary.csv,
-latency-*.csv, timeseries-*.csv, *.hlog). With no files, runs the default suite against the
-reference server, which it starts itself.
+latency-*.csv, timeseries-*.csv, *.hlog, report.html). A scenario is a file or the name of one in
+scenarios/ (e.g. fanout-1k). With none, runs the default suite against the reference server, which
+it starts itself.
 
-  --suite NAME     run the scenarios of scenarios/suites/NAME.json (default: default)
-  --list           list the scenarios and suites, then exit
-  --out DIR        write the results into DIR (new or empty; default results/<run-id>)
+  -s, --suite NAME   run the scenarios of scenarios/suites/NAME.json (default: default)
+  -l, --list         list the scenarios, suites and targets, then exit
+  -o, --out DIR      write the results into DIR (new or empty; default results/<run-id>)
+  --set PATH=VALUE   set a scenario field for this run, e.g. --set waiters=20000 or
+                     --set arrival.window_ms=500 (repeatable; validated as the file is)
   --target URL     attach to a server already running at URL instead of starting the reference
   --profile P      the protocol of --target: a built-in profile (seed, nchan) or a profile file
                    (default seed; see README "Benchmark your own server")
-  --targets A,B    start and run against each named target in turn (default: reference);
+  -t, --targets A,B  start and run against each named target in turn (default: reference);
                    known: reference, node-http, tornado, nchan (see --list); reference@DIR
                    runs another checkout's server (e.g. the commit before a change); a path
                    ending in .json is a target file (your server: a command or URL + profile)
@@ -109,11 +121,14 @@ reference server, which it starts itself.
   --reference-args="FLAGS"
                    extra flags for the reference server, e.g. --reference-args="--fault-wake-cost-us 50"
                    (fault injection, for testing the regression gate only)
-  --workers N      driver worker processes (default: one per 5,000 waiters, up to the cores, and
+  -w, --workers N  driver worker processes (default: one per 5,000 waiters, up to the cores, and
                    at least one per 15,000)
-  --repeat N       run every scenario N times, all kept in the results (default 1)
-  --quiet          no progress on stderr
-  --help           show this help
+  -r, --repeat N   run every scenario N times, all kept in the results (default 1)
+  --wide           every column in the summary table (default: those that fit 120 columns)
+  --json           a JSON summary on stdout instead of the tables (for scripts)
+  -q, --quiet      no progress on stderr
+  -V, --version    print the version
+  -h, --help       show this help
 
 Exit codes: 0 ok, 2 invalid scenario or arguments, 3 target failed, 4 host limits too low,
 5 interrupted, 70 internal error.`;
@@ -121,12 +136,24 @@ Exit codes: 0 ok, 2 invalid scenario or arguments, 3 target failed, 4 host limit
 export function parseBenchArgs(argv: string[]): Readonly<BenchOptions> {
   const { values: v, positionals } = parseFlags(argv, {
     ...RUN_FLAGS,
-    list: { type: "boolean" },
-    suite: { type: "string" },
+    list: { type: "boolean", short: "l" },
+    version: { type: "boolean", short: "V" },
+    suite: { type: "string", short: "s" },
     target: { type: "string" },
-    targets: { type: "string" },
+    targets: { type: "string", short: "t" },
     profile: { type: "string" },
     "allow-remote": { type: "boolean" },
+    set: { type: "string", multiple: true },
+    json: { type: "boolean" },
+    wide: { type: "boolean" },
+  });
+  const overrides = ((v.set as unknown as string[] | undefined) ?? []).map((text) => {
+    const o = parseOverride(text);
+    if (!o)
+      throw new UsageError(
+        `--set takes PATH=VALUE with a field path such as waiters or arrival.window_ms, got "${text}"`,
+      );
+    return o;
   });
   const run = readRunFlags(v);
   const target = v.target as string | undefined;
@@ -145,6 +172,10 @@ export function parseBenchArgs(argv: string[]): Readonly<BenchOptions> {
   return Object.freeze({
     ...run,
     list: v.list === true,
+    version: v.version === true,
+    json: v.json === true,
+    wide: v.wide === true,
+    overrides,
     files: positionals,
     suite: v.suite as string | undefined,
     target,

@@ -1,6 +1,7 @@
 // `npm run bench`: argv → scenarios → session → results folder → summary table → exit code.
 
-import { relative } from "node:path";
+import { readFileSync } from "node:fs";
+import { basename } from "node:path";
 import { defaultWorkerCount } from "../driver/fleet.ts";
 import { ExitCode } from "../exit-codes.ts";
 import { closingText } from "../output/closing.ts";
@@ -12,11 +13,13 @@ import {
   listScenarioFiles,
   listSuites,
   loadScenarios,
+  resolveScenario,
   type Scenario,
   socketsNeeded,
+  suiteDescription,
   suiteFiles,
 } from "../scenario.ts";
-import { runSession } from "../session.ts";
+import { runSession, type SessionOutcome } from "../session.ts";
 import { chooseTargets } from "../targets/choose.ts";
 import { LOCAL_TARGETS } from "../targets/local-targets.ts";
 import { BENCH_USAGE, parseBenchArgs } from "./args.ts";
@@ -27,10 +30,10 @@ function listing(): string {
   const lines = ["scenarios:"];
   for (const file of listScenarioFiles()) {
     const [s] = loadScenarios([file]) as [Scenario];
-    lines.push(`  ${relative(process.cwd(), file).padEnd(36)} ${s.description}`);
+    lines.push(`  ${basename(file, ".json").padEnd(20)} ${s.description}`);
   }
-  lines.push("suites:");
-  for (const suite of listSuites()) lines.push(`  ${suite}`);
+  lines.push("suites (--suite NAME):");
+  for (const suite of listSuites()) lines.push(`  ${suite.padEnd(12)} ${suiteDescription(suite)}`);
   lines.push("targets (--targets):");
   for (const t of LOCAL_TARGETS) {
     const missing = t.missing();
@@ -39,10 +42,40 @@ function listing(): string {
   return lines.join("\n");
 }
 
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+/** --json: what a script needs, on stdout (the tables are for people). */
+function jsonSummary(outcome: SessionOutcome, dir: string) {
+  return {
+    results_dir: dir,
+    report: outcome.report ?? null,
+    complete: outcome.complete,
+    exit_code: outcome.exitCode,
+    results: outcome.record.results.map((r) => ({
+      scenario: r.scenario,
+      target: r.target,
+      repeat: r.repeat,
+      complete: r.complete,
+      ...(r.error ? { error: r.error.message } : {}),
+      metrics: r.metrics,
+      warnings: r.warnings,
+    })),
+  };
+}
+
 async function main(argv: string[]): Promise<number> {
   const options = parseBenchArgs(argv);
   if (options.help) {
     process.stdout.write(`${BENCH_USAGE}\n`);
+    return ExitCode.ok;
+  }
+  if (options.version) {
+    process.stdout.write(`longpoll-bench ${packageVersion()}\n`);
     return ExitCode.ok;
   }
   if (options.list) {
@@ -50,7 +83,10 @@ async function main(argv: string[]): Promise<number> {
     return ExitCode.ok;
   }
   const suite = options.files.length > 0 ? undefined : (options.suite ?? DEFAULT_SUITE);
-  const scenarios = loadScenarios(suite === undefined ? options.files : suiteFiles(suite));
+  const scenarios = loadScenarios(
+    suite === undefined ? options.files.map((f) => resolveScenario(f)) : suiteFiles(suite),
+    options.overrides,
+  );
   const hostLimits = readHostLimits();
   const progress = createProgress(process.stderr, options.quiet);
   const targets = chooseTargets(options, progress);
@@ -79,7 +115,11 @@ async function main(argv: string[]): Promise<number> {
     hostLimits,
   });
   progress.done();
-  process.stdout.write(closingText(outcome.results, dir, outcome.complete, outcome.report));
+  process.stdout.write(
+    options.json
+      ? `${JSON.stringify(jsonSummary(outcome, dir), null, 2)}\n`
+      : closingText(outcome.results, dir, outcome.complete, { report: outcome.report, wide: options.wide }),
+  );
   return outcome.exitCode;
 }
 

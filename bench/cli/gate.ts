@@ -96,7 +96,7 @@ async function main(argv: string[]): Promise<number> {
 
   const first = await session(dir, scenarios);
   progress.done();
-  process.stdout.write(closingText(first.results, dir, first.complete, first.report));
+  process.stdout.write(closingText(first.results, dir, first.complete, { report: first.report }));
   if (first.exitCode !== ExitCode.ok) return first.exitCode;
   let rows = evaluateGate(baseline, first.record, thresholds);
   const suspects = new Set(rows.filter((r) => r.verdict === "REGRESSION").map((r) => r.scenario));

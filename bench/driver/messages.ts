@@ -44,6 +44,8 @@ export interface WorkerStatus {
   outOfOrder: number;
   /** Stream: messages a waiter never saw (gaps, and the tail after its last one). */
   lost: number;
+  /** Stream: the tail part of `lost` (messages after a waiter's last one: maybe not yet sent or due). */
+  tail: number;
   /** Stream: waiters that have seen the last message of their key. */
   finished: number;
   timeouts: number;
@@ -66,6 +68,7 @@ export function emptyStatus(): WorkerStatus {
     duplicates: 0,
     outOfOrder: 0,
     lost: 0,
+    tail: 0,
     finished: 0,
     timeouts: 0,
     early: 0,

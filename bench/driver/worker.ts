@@ -265,17 +265,17 @@ class WaiterShare {
 
   snapshot(): WorkerStatus {
     const cpu = process.cpuUsage();
-    let lost = this.status.lost;
+    let tail = 0;
     let finished = 0;
     if (this.plan.mode.kind === "stream") {
       // The tail: messages after a waiter's last one are lost too, until they come.
       const last = this.plan.mode.messagesPerKey - 1;
       for (let i = 0; i < this.lastSeq.length; i++) {
-        lost += last - (this.lastSeq[i] as number);
+        tail += last - (this.lastSeq[i] as number);
         if (this.lastSeq[i] === last) finished++;
       }
     }
-    return { ...this.status, lost, finished, cpuUs: cpu.user + cpu.system };
+    return { ...this.status, lost: this.status.lost + tail, tail, finished, cpuUs: cpu.user + cpu.system };
   }
 
   report(): WorkerReport {

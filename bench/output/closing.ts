@@ -15,10 +15,11 @@ export function closingText(
   results: ScenarioResult[],
   dir: string,
   complete: boolean,
-  report?: string,
+  options: { report?: string | undefined; wide?: boolean } = {},
 ): string {
+  const { report, wide = false } = options;
   const lines: string[] = [];
-  if (results.length > 0) lines.push(summaryTable(results));
+  if (results.length > 0) lines.push(summaryTable(results, wide));
   const headline = headlineTable(results);
   if (headline) lines.push("", "side by side (all figures per target in peers.csv):", headline, "");
   const flagged = results

@@ -8,19 +8,41 @@ interface Column {
   metric: string;
   /** Digits after the point. */
   digits?: number;
+  /** Shown with --wide only (the default table fits 120 columns; every figure is in the files). */
+  wide?: true;
 }
+
+/** What each abbreviated head means, for the legend under the table. */
+const LEGEND: Record<string, string> = {
+  "in window": "waiters parked when the arrival window ended",
+  "parked ms": "time until every waiter was parked (written, for an approximate barrier)",
+  overflows: "listen-queue overflows",
+  "conn p99": "connect latency p99, ms",
+  "p50 ms": "notification latency p50 (scheduled send → arrival)",
+  "p99 ms": "notification latency p99",
+  "max ms": "notification latency max",
+  "last ms": "time from the first set to the last delivery",
+  "rss B/w": "target RSS per parked waiter, bytes",
+  "heap B/w": "target heap per parked waiter, bytes",
+  "srv µs/n": "server CPU per notification, µs",
+  "drv µs/n": "driver CPU per notification, µs (the load generator's own cost)",
+  "msgs/key": "messages published per key",
+  reorder: "messages that came after a later one",
+  "late sets": "sets sent over 2 ms behind schedule",
+  "srv µs/set": "server CPU per /set, µs",
+};
 
 const PARKING: Column[] = [
   { head: "waiters", metric: "waiters" },
-  { head: "in window", metric: "parked_within_window" },
+  { head: "in window", metric: "parked_within_window", wide: true },
   { head: "parked ms", metric: "all_parked_ms", digits: 0 },
-  { head: "overflows", metric: "listen_overflows" },
-  { head: "conn p99", metric: "connect_p99_ms", digits: 1 },
+  { head: "overflows", metric: "listen_overflows", wide: true },
+  { head: "conn p99", metric: "connect_p99_ms", digits: 1, wide: true },
 ];
 const LATENCY: Column[] = [
   { head: "p50 ms", metric: "latency_p50_ms", digits: 1 },
   { head: "p99 ms", metric: "latency_p99_ms", digits: 1 },
-  { head: "max ms", metric: "latency_max_ms", digits: 1 },
+  { head: "max ms", metric: "latency_max_ms", digits: 1, wide: true },
 ];
 const CPU: Column[] = [
   { head: "srv µs/n", metric: "server_cpu_per_notification_us", digits: 1 },
@@ -28,7 +50,7 @@ const CPU: Column[] = [
 ];
 const MEMORY: Column[] = [
   { head: "rss B/w", metric: "target_rss_per_waiter_bytes", digits: 0 },
-  { head: "heap B/w", metric: "target_heap_per_waiter_bytes", digits: 0 },
+  { head: "heap B/w", metric: "target_heap_per_waiter_bytes", digits: 0, wide: true },
 ];
 
 /** The headline columns of each scenario type's table. */
@@ -37,9 +59,9 @@ const COLUMNS: Record<ScenarioResult["scenario"]["type"], Column[]> = {
     ...PARKING,
     ...LATENCY,
     { head: "last ms", metric: "time_to_last_delivery_ms", digits: 1 },
-    { head: "delivered", metric: "delivered" },
+    { head: "delivered", metric: "delivered", wide: true },
     { head: "missing", metric: "missing" },
-    { head: "errors", metric: "errors" },
+    { head: "errors", metric: "errors", wide: true },
     ...MEMORY,
     ...CPU,
   ],
@@ -106,14 +128,18 @@ export function formatTable(rows: string[][]): string {
 }
 
 /** One table per scenario type, each with that type's headline columns. */
-export function summaryTable(results: ScenarioResult[]): string {
+export function summaryTable(results: ScenarioResult[], wide = false): string {
   const multiTarget = new Set(results.map((r) => r.target)).size > 1;
   const multiRepeat = results.some((r) => r.repeat > 0);
   const types = [...new Set(results.map((r) => r.scenario.type))];
-  return types
+  const legend = new Map<string, string>();
+  const tables = types
     .map((type) => {
       const rows = results.filter((r) => r.scenario.type === type);
-      const used = COLUMNS[type].filter((c) => rows.some((r) => r.metrics.some((m) => m.name === c.metric)));
+      const used = COLUMNS[type].filter(
+        (c) => (wide || !c.wide) && rows.some((r) => r.metrics.some((m) => m.name === c.metric)),
+      );
+      for (const c of used) if (LEGEND[c.head]) legend.set(c.head, LEGEND[c.head] as string);
       const head = [
         type === "burst" ? "scenario" : `scenario (${type})`,
         ...used.map((c) => c.head),
@@ -153,4 +179,11 @@ export function summaryTable(results: ScenarioResult[]): string {
       return formatTable([head, ...body]);
     })
     .join("\n\n");
+  const lines = [...legend].map(([head, text]) => `  ${head.padEnd(10)} ${text}`);
+  lines.push(
+    "  notes      MISSING/LOST/DUP/ERRORS n: notifications that did not come, came twice or failed;",
+    "             driver-bound: the driver, not the server, may have set that phase's pace;",
+    "             approx-barrier: the target has no parked count",
+  );
+  return `${tables}\n\nlegend (every figure is in summary.csv; all columns: --wide):\n${lines.join("\n")}`;
 }

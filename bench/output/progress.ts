@@ -1,7 +1,26 @@
-// Progress on stderr: one rewritten status line on a terminal, plain lines otherwise (CI logs).
-// Printing only: it receives text, it measures nothing.
+// Progress on stderr. On a terminal: one live status line, rewritten in place: scenario n/N, target,
+// repeat, phase, the phase's counts (parked, delivered of expected, errors), elapsed time and an ETA
+// from the scenarios' schedules; colours only on a terminal and never with NO_COLOR. Otherwise plain
+// lines (CI logs), one per scenario run and phase. Printing only: it receives text, measures nothing.
+
+export interface RunStart {
+  /** 1-based position among the session's scenario runs, and how many there are. */
+  index: number;
+  total: number;
+  scenario: string;
+  target: string;
+  /** 0-based repeat, and the repeats in the session. */
+  repeat: number;
+  repeats: number;
+  /** Estimated time left for the whole session at this run's start, ms (from the schedules). */
+  etaMs: number;
+  /** This run's own estimate, ms. */
+  expectedMs: number;
+}
 
 export interface Progress {
+  /** A scenario run begins. */
+  runStart(run: RunStart): void;
   /** A new phase began. */
   phase(scenario: string, phase: string): void;
   /** A detail of the current phase (e.g. parked 4,210 / 5,000); shown on terminals only. */
@@ -11,13 +30,45 @@ export interface Progress {
   done(): void;
 }
 
-export function createProgress(stream: NodeJS.WriteStream = process.stderr, quiet = false): Progress {
-  if (quiet) return { phase() {}, detail() {}, line() {}, done() {} };
+const clock = (ms: number) => {
+  const s = Math.max(0, Math.round(ms / 1000));
+  const m = Math.floor(s / 60);
+  return m >= 60
+    ? `${Math.floor(m / 60)}:${String(m % 60).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`
+    : `${String(m).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
+};
+
+export function useColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
+  return stream.isTTY === true && env.NO_COLOR === undefined && env.TERM !== "dumb";
+}
+
+export function createProgress(
+  stream: NodeJS.WriteStream = process.stderr,
+  quiet = false,
+  now: () => number = Date.now,
+): Progress {
+  if (quiet) return { runStart() {}, phase() {}, detail() {}, line() {}, done() {} };
   const tty = stream.isTTY === true;
-  let head = "";
+  const color = useColor(stream);
+  const paint = (code: string, text: string) => (color ? `\x1b[${code}m${text}\x1b[0m` : text);
+  let run: RunStart | undefined;
+  let runStartedAt = now();
+  let phase = "";
+  let detail = "";
   let shown = false;
-  const show = (text: string) => {
-    stream.write(`\r\x1b[2K${text.slice(0, (stream.columns ?? 120) - 1)}`);
+
+  const status = (): string => {
+    const elapsed = now() - runStartedAt;
+    const eta = run ? Math.max(0, run.etaMs - Math.min(elapsed, run.expectedMs)) : 0;
+    const where = run
+      ? `[${run.index}/${run.total}] ${clock(elapsed)} ETA ${clock(eta)}  ${run.scenario} @${run.target}${run.repeats > 1 ? ` r${run.repeat + 1}/${run.repeats}` : ""}`
+      : "";
+    return `${where}  ${phase}${detail ? `: ${detail}` : ""}`;
+  };
+  const show = () => {
+    // Cut to the terminal's width before colouring, so no escape sequence is ever cut in two.
+    const width = stream.columns !== undefined && stream.columns > 20 ? stream.columns : 120;
+    stream.write(`\r\x1b[2K${paint("36", status().slice(0, width - 1))}`);
     shown = true;
   };
   const clear = () => {
@@ -25,20 +76,35 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, quie
     shown = false;
   };
   return {
-    phase(scenario, phase) {
-      head = `[${scenario}] ${phase}`;
-      if (tty) show(`${head} …`);
-      else stream.write(`${head}\n`);
+    runStart(r) {
+      run = r;
+      runStartedAt = now();
+      phase = "";
+      detail = "";
+      if (tty) show();
+      else
+        stream.write(
+          `[${r.index}/${r.total}] ${r.scenario} @${r.target}${r.repeats > 1 ? ` repeat ${r.repeat + 1}/${r.repeats}` : ""} (ETA ${clock(r.etaMs)})\n`,
+        );
+    },
+    phase(scenario, p) {
+      phase = p;
+      detail = "";
+      if (tty) show();
+      else stream.write(`[${scenario}] ${p}\n`);
     },
     detail(text) {
-      if (tty) show(`${head}: ${text}`);
+      detail = text;
+      if (tty) show();
     },
     line(text) {
       if (tty) clear();
       stream.write(`${text}\n`);
+      if (tty && run) show();
     },
     done() {
       if (tty) clear();
+      run = undefined;
     },
   };
 }

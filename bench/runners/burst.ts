@@ -38,7 +38,7 @@ export async function runBurst(api: RunnerApi<BurstScenario>): Promise<RunnerOut
       fleet,
       fireAtNs + BigInt(s.deadlines.collect_ms) * 1_000_000n,
       (st) => st.delivered + st.errors >= expected,
-      (st) => `delivered ${st.delivered} / ${expected}`,
+      (st) => `delivered ${st.delivered} / ${expected}, errors ${st.errors}`,
     );
     const cpu = cpuDelta(parked.cpuReady, await api.readCpu());
     recordDriverShare(api, "fanout", cpu, phases.elapsed() - fireStart);

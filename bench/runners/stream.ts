@@ -60,7 +60,10 @@ export async function runStream(api: RunnerApi<StreamScenario>): Promise<RunnerO
   });
   while (!done) {
     const st = await guard(fleet.status());
-    progress.detail(`delivered ${st.delivered} / ${s.waiters * messagesPerKey}, lost so far ${st.lost}`);
+    // Only gaps are lost so far: messages after a waiter's last one may not have been sent yet.
+    progress.detail(
+      `delivered ${st.delivered} / ${s.waiters * messagesPerKey}, lost so far ${st.lost - st.tail}, errors ${st.errors}`,
+    );
     await guard(Promise.race([api.sleep(250), publishing.then(() => undefined)]));
   }
   const setter = await guard(publishing);
