@@ -55,7 +55,7 @@ describe("bench CLI", () => {
     const list = await bench(["--list"]);
     assert.equal(list.code, 0);
     assert.match(list.stdout, /fanout-10k/);
-    assert.match(list.stdout, /suites:\n(\s+[\w-]+\n)*\s+default\n/);
+    assert.match(list.stdout, /suites \(--suite NAME\):\n(\s+[\w-]+ .*\n)*\s+default\s+The default suite/);
   });
 
   test("invalid scenario or flag: exit 2, every problem listed", async () => {
