@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { tsxNodeArgs } from "./child-process.ts";
-import { compareRuns, DEFAULT_COMPARE, judge } from "./compare.ts";
+import { compareRuns, DEFAULT_COMPARE, judge, unmatched } from "./compare.ts";
 import type { RunRecord } from "./output/results-folder.ts";
 import { seededRandom } from "./stats/bootstrap.ts";
 
@@ -138,5 +138,30 @@ describe("compare", () => {
     );
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /no run\.json/);
+    // --fail-on-worse turns a worse verdict into exit 1.
+    const failing = spawnSync(
+      process.execPath,
+      [
+        ...tsxNodeArgs(),
+        COMPARE_CLI,
+        join(dir, "a"),
+        join(dir, "b"),
+        "--fail-on-worse",
+        "--csv",
+        join(dir, "x.csv"),
+      ],
+      { encoding: "utf8" },
+    );
+    assert.equal(failing.status, 1, failing.stderr);
+  });
+
+  test("fewer than 3 repeats on a side: no verdict, said so; pairs on one side only are listed", () => {
+    const a = syntheticRun({ time_to_last_delivery_ms: [100, 101] });
+    const b = syntheticRun({ time_to_last_delivery_ms: [200, 201, 199] });
+    const [row] = compareRuns(a, b);
+    assert.equal(row?.verdict, "too few repeats");
+    assert.equal(row?.ratio, 200 / 100.5);
+    const other = { ...b, results: [...b.results, { ...b.results[0], scenario: "extra" }] } as typeof b;
+    assert.deepEqual(unmatched(a, other), { onlyA: [], onlyB: ["extra @reference"] });
   });
 });

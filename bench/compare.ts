@@ -11,7 +11,10 @@ import { metricSpec } from "./metrics/catalog.ts";
 import type { RunRecord } from "./output/results-folder.ts";
 import { bootstrapRatio, median } from "./stats/bootstrap.ts";
 
-export type Verdict = "better" | "worse" | "within noise" | "same";
+export type Verdict = "better" | "worse" | "within noise" | "same" | "too few repeats";
+
+/** Below this many repeats on a side, a statistical verdict is not given (the interval is the data). */
+export const MIN_REPEATS = 3;
 
 export interface CompareOptions {
   /** Smallest relative change that counts, e.g. 0.1 for 10%. */
@@ -129,6 +132,9 @@ export function judge(
     const verdict = up ? orient(spec?.better, "up") : down ? orient(spec?.better, "down") : "within noise";
     return { ...base, ratio: medianA === 0 ? "" : medianB / medianA, ci_low: "", ci_high: "", verdict };
   }
+  if (a.length < MIN_REPEATS || b.length < MIN_REPEATS) {
+    return { ...base, ratio: medianB / medianA, ci_low: "", ci_high: "", verdict: "too few repeats" };
+  }
   const est = bootstrapRatio(a, b, { confidence: options.confidence });
   let verdict: Verdict = "within noise";
   if (est.low > 1 && est.ratio > 1 + options.minEffect) verdict = orient(spec?.better, "up");
@@ -140,6 +146,14 @@ function orient(better: string | undefined, move: "up" | "down"): Verdict {
   if (better === "smaller") return move === "up" ? "worse" : "better";
   if (better === "larger") return move === "up" ? "better" : "worse";
   return "within noise";
+}
+
+/** Scenario × target pairs that only one of the runs has (compared with nothing, so listed). */
+export function unmatched(a: RunRecord, b: RunRecord): { onlyA: string[]; onlyB: string[] } {
+  const pairs = (run: RunRecord) => new Set(run.results.map((r) => `${r.scenario} @${r.target}`));
+  const pa = pairs(a);
+  const pb = pairs(b);
+  return { onlyA: [...pa].filter((p) => !pb.has(p)), onlyB: [...pb].filter((p) => !pa.has(p)) };
 }
 
 /** Every metric that both runs measured for the same scenario and target (info metrics left out). */

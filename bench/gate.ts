@@ -112,7 +112,7 @@ export interface GateRow {
   ci_low: number | "";
   ci_high: number | "";
   limit: string;
-  verdict: "pass" | "REGRESSION" | "driver-paced" | "no baseline" | "no data";
+  verdict: "pass" | "REGRESSION" | "driver-paced" | "no baseline" | "no data" | "too few repeats";
   /** For a driver-paced row: the phase and in how many repeats (e.g. "fanout in 4 of 5 repeats"). */
   paced: string;
 }
@@ -240,7 +240,13 @@ export function evaluateGate(baseline: RunRecord, current: RunRecord, thresholds
         ci_low: j.ci_low,
         ci_high: j.ci_high,
         limit,
-        verdict: paced ? "driver-paced" : regression ? "REGRESSION" : "pass",
+        verdict: paced
+          ? "driver-paced"
+          : regression
+            ? "REGRESSION"
+            : t.max_ratio !== undefined && j.verdict === "too few repeats"
+              ? "too few repeats"
+              : "pass",
         paced,
       });
     }

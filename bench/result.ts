@@ -53,6 +53,8 @@ interface ResultFields {
   scenario: Scenario;
   target: string;
   repeat: number;
+  /** Wall-clock start of this run (epoch ms): where its histograms' interval begins in the .hlog. */
+  startedAtMs: number;
   warnings: string[];
   phases: PhaseTiming[];
   metrics: Metric[];

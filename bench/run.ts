@@ -67,6 +67,7 @@ interface Observed {
 }
 
 export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<ScenarioResult> {
+  const startedAtMs = Date.now();
   const seen: Observed = {
     metrics: [],
     warnings: [],
@@ -248,6 +249,7 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
     scenario,
     target: ctx.targetName,
     repeat: ctx.repeat,
+    startedAtMs,
     warnings: seen.warnings,
     phases: timings,
     metrics: seen.metrics,

@@ -3,23 +3,27 @@
 
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { compareRuns, DEFAULT_COMPARE, loadRun } from "../compare.ts";
+import { compareRuns, DEFAULT_COMPARE, loadRun, MIN_REPEATS, unmatched } from "../compare.ts";
 import { UsageError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
 import { compareCsv, compareTable } from "../output/compare-table.ts";
 import { parseFlags } from "./args.ts";
 import { runCommand } from "./entry.ts";
 
-const USAGE = `usage: npm run compare -- <results A> <results B> [--min-effect 0.15] [--csv FILE]
+const USAGE = `usage: npm run compare -- <results A> <results B> [--min-effect 0.15] [--csv FILE] [--fail-on-worse]
 
 Per scenario, target and metric: medians over repeats, B/A, a 95% bootstrap confidence interval
-of the ratio, and a verdict (better / worse / within noise / same). Correctness metrics (missing,
-duplicates, errors, ...) are exact: any increase is worse. Writes compare.csv into B (or --csv FILE).`;
+of the ratio, and a verdict (better / worse / within noise / same). With fewer than ${MIN_REPEATS} repeats
+on a side no statistical verdict is given ("too few repeats"). Correctness metrics (missing,
+duplicates, errors, ...) are exact: any increase is worse. Scenarios and targets present on one
+side only are listed. Writes compare.csv into B (or --csv FILE).
+--fail-on-worse: exit 1 when any verdict is worse (for scripts and CI).`;
 
 function main(argv: string[]): number {
   const parsed = parseFlags(argv, {
     "min-effect": { type: "string" },
     csv: { type: "string" },
+    "fail-on-worse": { type: "boolean" },
     help: { type: "boolean" },
   });
   if (parsed.values.help) {
@@ -35,16 +39,28 @@ function main(argv: string[]): number {
   if (!(minEffect >= 0 && minEffect < 1)) {
     throw new UsageError(`--min-effect must be a fraction in [0, 1), e.g. 0.1 for 10%, got "${rawEffect}"`);
   }
-  const rows = compareRuns(loadRun(dirA), loadRun(dirB), { ...DEFAULT_COMPARE, minEffect });
+  const runA = loadRun(dirA);
+  const runB = loadRun(dirB);
+  const rows = compareRuns(runA, runB, { ...DEFAULT_COMPARE, minEffect });
   if (rows.length === 0) throw new UsageError(`${dirA} and ${dirB} share no scenario and target to compare`);
+  const { onlyA, onlyB } = unmatched(runA, runB);
   const csvPath = (parsed.values.csv as string | undefined) ?? join(dirB, "compare.csv");
   writeFileSync(csvPath, compareCsv(rows));
   const worse = rows.filter((r) => r.verdict === "worse").length;
   const better = rows.filter((r) => r.verdict === "better").length;
-  process.stdout.write(
-    `${compareTable(rows)}\n\nA = ${dirA}\nB = ${dirB}\n${worse} worse, ${better} better, ${rows.length - worse - better} within noise or same (min effect ${minEffect * 100}%)\ncsv: ${csvPath}\n`,
-  );
-  return ExitCode.ok;
+  const few = rows.filter((r) => r.verdict === "too few repeats").length;
+  const lines = [
+    compareTable(rows),
+    "",
+    `A = ${dirA}`,
+    `B = ${dirB}`,
+    `${worse} worse, ${better} better, ${rows.length - worse - better - few} within noise or same (min effect ${minEffect * 100}%)${few ? `, ${few} not judged: fewer than ${MIN_REPEATS} repeats on a side` : ""}`,
+    ...(onlyA.length ? [`only in A (not compared): ${onlyA.join(", ")}`] : []),
+    ...(onlyB.length ? [`only in B (not compared): ${onlyB.join(", ")}`] : []),
+    `csv: ${csvPath}`,
+  ];
+  process.stdout.write(`${lines.join("\n")}\n`);
+  return parsed.values["fail-on-worse"] === true && worse > 0 ? ExitCode.regression : ExitCode.ok;
 }
 
 await runCommand("npm run compare", main);

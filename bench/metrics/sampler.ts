@@ -33,7 +33,7 @@ export class Sampler {
   private statsInFlight = false;
   /** The target's latest /stats answer (parked, heap; RSS and CPU too for an attached target). */
   private lastStats: TargetStats | undefined;
-  private previous: { t: number; targetCpu: number | undefined; driverCpu: number } | undefined;
+  private previous: { t: number; targetCpu: number | undefined; driver: Map<number, number> } | undefined;
 
   constructor(private readonly inputs: SamplerInputs) {}
 
@@ -68,8 +68,19 @@ export class Sampler {
     const local = target.pid !== undefined;
     const targetCpu = local ? proc?.cpuUs : stats?.cpuUs;
     const rss = local ? proc?.rssBytes : stats?.rssBytes;
-    let driverCpu = 0;
-    for (const pid of this.inputs.driverPids()) driverCpu += readProcess(pid)?.cpuUs ?? 0;
+    // Driver CPU over the interval, per worker present at both ends: a worker that appeared in the
+    // interval brought its start-up CPU (seconds of compiling) into one 100 ms step (once 768% "of
+    // 2 cores"); it counts from its first sample on.
+    const driverNow = new Map<number, number>();
+    for (const pid of this.inputs.driverPids()) {
+      const us = readProcess(pid)?.cpuUs;
+      if (us !== undefined) driverNow.set(pid, us);
+    }
+    let driverDelta = 0;
+    for (const [pid, us] of driverNow) {
+      const before = this.previous?.driver.get(pid);
+      if (before !== undefined) driverDelta += us - before;
+    }
     const pct = (now: number | undefined, before: number | undefined, dt: number): number | "" =>
       now === undefined || before === undefined || dt <= 0
         ? ""
@@ -82,9 +93,9 @@ export class Sampler {
       target_heap_bytes: stats?.heapUsedBytes ?? "",
       target_cpu_pct: prev ? pct(targetCpu, prev.targetCpu, t - prev.t) : "",
       parked_waiters: stats?.waiters ?? "",
-      driver_cpu_pct: prev ? pct(driverCpu, prev.driverCpu, t - prev.t) : "",
+      driver_cpu_pct: prev ? pct(driverDelta, 0, t - prev.t) : "",
       driver_event_loop_delay_ms: Math.round(this.inputs.driverEventLoopMaxMs() * 100) / 100,
     });
-    this.previous = { t, targetCpu, driverCpu };
+    this.previous = { t, targetCpu, driver: driverNow };
   }
 }

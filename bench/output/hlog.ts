@@ -24,7 +24,8 @@ export function hlogText(results: ScenarioResult[], startedAtMs: number): string
       const h = decodeHistogram(encoded);
       if (h.totalCount === 0) continue;
       h.tag = tagSafe(`${kind}.${r.target}.r${r.repeat}`);
-      const start = (r.phases[0]?.start_ms ?? 0) / 1000;
+      // The interval is the run's own: from its start (after the log's StartTime) for its length.
+      const start = Math.max(0, r.startedAtMs - startedAtMs) / 1000;
       const end = start + r.phases.reduce((s, p) => s + p.duration_ms, 0) / 1000;
       writer.outputIntervalHistogram(h, start, end, 1000);
     }

@@ -7,6 +7,7 @@ import { arrivalSpanMs } from "../driver/arrival-schedule.ts";
 import type { Fleet } from "../driver/fleet.ts";
 import type { WaiterMode, WorkerStatus } from "../driver/messages.ts";
 import { TargetError } from "../errors.ts";
+import type { MetricName } from "../metrics/catalog.ts";
 import { type CpuReading, cpuDelta } from "../metrics/cpu.ts";
 import { listenCounters } from "../metrics/proc.ts";
 import { keyNames, planWaiters } from "../plan.ts";
@@ -156,12 +157,23 @@ export function recordParked(api: RunnerApi, p: Parked, waiters: number): void {
     m("listen_overflows", p.listen.overflows);
     m("listen_drops", p.listen.drops);
   }
-  if (p.before.rssBytes !== undefined && p.atReady.rssBytes !== undefined) {
-    m("target_rss_per_waiter_bytes", (p.atReady.rssBytes - p.before.rssBytes) / waiters);
-  }
-  if (p.before.heapUsedBytes !== undefined && p.atReady.heapUsedBytes !== undefined) {
-    m("target_heap_per_waiter_bytes", (p.atReady.heapUsedBytes - p.before.heapUsedBytes) / waiters);
-  }
+  // Memory that did not grow while N waiters parked (a GC in between, or an attached target's other
+  // clients leaving) is no figure of a waiter's cost: absent with the reason, never 0 or negative.
+  const perWaiter = (
+    name: MetricName,
+    what: string,
+    before: number | undefined,
+    after: number | undefined,
+  ) => {
+    if (before === undefined || after === undefined) return;
+    if (after > before) m(name, (after - before) / waiters);
+    else
+      api.warn(
+        `${api.scenario.name}: ${what} per waiter not measured: it went from ${before} to ${after} bytes while ${waiters} waiters parked (a GC, or other load on the target); the memory-sweep scenario measures it with a fit`,
+      );
+  };
+  perWaiter("target_rss_per_waiter_bytes", "RSS", p.before.rssBytes, p.atReady.rssBytes);
+  perWaiter("target_heap_per_waiter_bytes", "heap", p.before.heapUsedBytes, p.atReady.heapUsedBytes);
   const cpu = cpuDelta(p.cpuBefore, p.cpuReady);
   if (cpu.targetMs !== undefined) m("server_cpu_connect_ms", cpu.targetMs);
   m("driver_cpu_connect_ms", cpu.driverMs);

@@ -191,7 +191,7 @@ export function adapterFromProfile(profile: Profile): ProtocolAdapter {
     c === undefined ? { kind: "timeout" } : { kind: "timeout", cursor: c };
 
   /** The value (or values) of a parsed 2xx answer, or undefined when it holds none. */
-  const valueOf = (doc: unknown, headers: Record<string, string> | undefined): Classified | undefined => {
+  const valuesIn = (doc: unknown, headers: Record<string, string> | undefined): Classified | undefined => {
     if (messagesTokens === undefined) {
       const v = resolvePointer(doc, valueTokens);
       if (typeof v !== "string") return undefined;
@@ -266,7 +266,7 @@ export function adapterFromProfile(profile: Profile): ProtocolAdapter {
       }
       // The common answer first: a value (then timeouts, then an error).
       if (ok && (valueIf === undefined || meets(valueIf, status, doc, true))) {
-        const value = valueOf(doc, headers);
+        const value = valuesIn(doc, headers);
         if (value !== undefined) return value;
       }
       for (const t of timeouts) if (meets(t, status, doc, true)) return timeoutWith(cursorOf(doc, headers));
