@@ -1,7 +1,7 @@
 // Helpers for the child processes the harness starts (targets and driver workers alike): how to run
 // a TypeScript entry point under tsx, and how to stop a child (SIGTERM, then SIGKILL).
 
-import type { ChildProcess } from "node:child_process";
+import { type ChildProcess, execFileSync } from "node:child_process";
 
 /** Node flags that run a .ts entry point (tsx's loader), for fork and spawn alike. */
 export function tsxNodeArgs(): string[] {
@@ -16,4 +16,21 @@ export async function stopProcess(child: ChildProcess, graceMs = 5_000): Promise
   const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
   await exited;
   clearTimeout(timer);
+}
+
+/**
+ * Pin processes (every thread: -a) to a CPU list with util-linux's taskset, e.g. "0" or "2-3".
+ * Children forked later inherit it. Throws with taskset's own message when the list is not valid here.
+ */
+export function pinToCpus(pids: readonly number[], cpus: string): void {
+  for (const pid of pids) {
+    try {
+      execFileSync("taskset", ["-a", "-p", "-c", cpus, String(pid)], { stdio: ["ignore", "ignore", "pipe"] });
+    } catch (error) {
+      const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim();
+      throw new Error(
+        `taskset could not pin pid ${pid} to CPUs ${cpus}: ${stderr || (error as Error).message}`,
+      );
+    }
+  }
 }

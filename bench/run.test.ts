@@ -3,7 +3,7 @@
 // target that dies mid-run (exit 3, what was measured is kept).
 
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -196,5 +196,59 @@ describe("faults", () => {
       decodeHistogram(result.histograms.connect ?? "").totalCount > 0,
       "connections made so far are kept",
     );
+  });
+});
+
+describe("pinned cores (--cpus)", () => {
+  test("the target's threads and the driver workers run on the CPUs given; a CPU that is not here is exit 2", async () => {
+    let targetPid: number | undefined;
+    const allowed: Record<string, string> = {};
+    const cpusOf = (pid: number) =>
+      /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? "";
+    const result = await runScenario(
+      scenario({ waiters: 60, keys: 1, sets: { count: 1, window_ms: 0 } }),
+      context(
+        async (sc) => {
+          const t = await spawnReference({ waiters: socketsNeeded(sc) });
+          targetPid = t.pid;
+          return t;
+        },
+        {
+          workers: 1,
+          cpus: { target: "0", driver: "1" },
+          progress: {
+            runStart() {},
+            phase(_s, p) {
+              if (p === "fire" && targetPid !== undefined) {
+                allowed.target = cpusOf(targetPid);
+                const workers = readdirSync("/proc")
+                  .filter((n) => /^\d+$/.test(n))
+                  .map(Number)
+                  .filter((pid) => {
+                    try {
+                      return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("driver/worker.ts");
+                    } catch {
+                      return false;
+                    }
+                  });
+                allowed.driver = workers.map(cpusOf).join(",");
+              }
+            },
+            detail() {},
+            line() {},
+            done() {},
+          },
+        },
+      ),
+    );
+    assert.equal(failureOf(result), undefined, failureOf(result)?.message);
+    assert.equal(allowed.target, "0");
+    assert.match(allowed.driver ?? "", /^1(,1)*$/);
+    const bad = await runScenario(
+      scenario({ waiters: 10, keys: 1, sets: { count: 1, window_ms: 0 } }),
+      context((sc) => spawnReference({ waiters: socketsNeeded(sc) }), { cpus: { target: "4095" } }),
+    );
+    assert.equal(failureOf(bad)?.exitCode, 2);
+    assert.match(failureOf(bad)?.message ?? "", /--cpus: taskset could not pin/);
   });
 });

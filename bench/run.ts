@@ -3,13 +3,16 @@
 // elsewhere. Whatever happens, what was measured is returned: a failed result carries its error and
 // every figure recorded before it, so a dying target or Ctrl-C never loses results.
 
+import { pinToCpus } from "./child-process.ts";
+import type { CpuPlacement } from "./cli/args.ts";
 import { defaultWorkerCount, Fleet } from "./driver/fleet.ts";
 import type { WorkerPlan, WorkerStatus } from "./driver/messages.ts";
-import { BenchError, TargetError } from "./errors.ts";
+import { BenchError, TargetError, UsageError } from "./errors.ts";
 import { ExitCode } from "./exit-codes.ts";
 import { type Aggregate, aggregateReports } from "./metrics/aggregate.ts";
 import { METRICS, type MetricName } from "./metrics/catalog.ts";
 import { readCpu } from "./metrics/cpu.ts";
+import { processTree } from "./metrics/proc.ts";
 import { Sampler } from "./metrics/sampler.ts";
 import type { Progress } from "./output/progress.ts";
 import { PhaseRecorder } from "./phases.ts";
@@ -41,6 +44,8 @@ export interface RunContext {
   runTag: string;
   repeat: number;
   hostLimits: HostLimits;
+  /** Pin the target and the driver workers to CPUs (--cpus). */
+  cpus?: CpuPlacement | undefined;
 }
 
 const DRAIN_DEADLINE_MS = 10_000;
@@ -173,6 +178,13 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
     phases.begin("start");
     target = await guard(ctx.startTarget(scenario));
     const started = target;
+    if (ctx.cpus?.target !== undefined && started.pid !== undefined) {
+      try {
+        pinToCpus(processTree(started.pid), ctx.cpus.target);
+      } catch (error) {
+        throw new UsageError(`--cpus: ${(error as Error).message}`);
+      }
+    }
     started.died.then((how) => failWith(new TargetError(`target died mid-run: ${how}`)));
     sampler = new Sampler({
       target: started,
@@ -206,6 +218,13 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
       async startFleet(plans: WorkerPlan[]) {
         if (fleet) throw new Error("one fleet per run");
         fleet = await guard(Fleet.start(plans));
+        if (ctx.cpus?.driver !== undefined) {
+          try {
+            pinToCpus(fleet.pids, ctx.cpus.driver);
+          } catch (error) {
+            throw new UsageError(`--cpus: ${(error as Error).message}`);
+          }
+        }
         return fleet;
       },
       takeReports: () => takeReports(),

@@ -4,6 +4,7 @@
 
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { CpuPlacement } from "./cli/args.ts";
 import { expectedDurationMs } from "./estimate.ts";
 import { ExitCode } from "./exit-codes.ts";
 import type { Progress } from "./output/progress.ts";
@@ -42,6 +43,8 @@ export interface SessionOptions {
   progress: Progress;
   signal: AbortSignal;
   hostLimits: HostLimits;
+  /** CPU pinning of target and driver (--cpus), recorded in run.json. */
+  cpus?: CpuPlacement | undefined;
 }
 
 export interface SessionOutcome {
@@ -80,6 +83,7 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
     environment: environment(o.hostLimits),
     targets: o.targets.map((t) => t.name),
     target_profiles: Object.fromEntries(o.targets.map((t) => [t.name, t.profile])),
+    cpus: o.cpus ?? null,
     repeat: o.repeat,
     scenarios: o.scenarios,
     skipped,
@@ -129,6 +133,7 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
           runTag,
           repeat,
           hostLimits: o.hostLimits,
+          cpus: o.cpus,
         });
         results.push(result);
         writeRunFolder(o.dir, runRecord(base, results), results, startedAtMs);

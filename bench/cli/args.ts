@@ -48,7 +48,31 @@ export const RUN_FLAGS = {
   "reference-args": { type: "string" },
   workers: { type: "string", short: "w" },
   repeat: { type: "string", short: "r" },
+  cpus: { type: "string" },
 } as const satisfies Options;
+
+/** Where the target and the driver run: CPU lists for taskset (e.g. target=0,driver=1). */
+export interface CpuPlacement {
+  target?: string;
+  driver?: string;
+}
+
+/** `--cpus target=0,driver=1` or `target=0-1,driver=2-3`: CPU lists as taskset takes them. */
+export function parseCpus(raw: string | undefined): CpuPlacement | undefined {
+  if (raw === undefined) return undefined;
+  const placement: CpuPlacement = {};
+  // "target=0,driver=1": split on commas that start a new name=.
+  for (const part of raw.split(/,(?=[a-z]+=)/)) {
+    const m = /^(target|driver)=(\d+(?:-\d+)?(?:,\d+(?:-\d+)?)*)$/.exec(part.trim());
+    if (!m) {
+      throw new UsageError(
+        `--cpus takes target=LIST,driver=LIST with CPU lists as taskset takes them (e.g. --cpus target=0,driver=1), got "${raw}"`,
+      );
+    }
+    placement[m[1] as "target" | "driver"] = m[2] as string;
+  }
+  return placement;
+}
 
 export interface RunFlags {
   help: boolean;
@@ -58,6 +82,8 @@ export interface RunFlags {
   workers: number | undefined;
   /** Undefined when not given (each command has its own default). */
   repeat: number | undefined;
+  /** Pinning of the target and the driver workers to CPUs (--cpus); none by default. */
+  cpus: CpuPlacement | undefined;
 }
 
 export function readRunFlags(v: Record<string, string | boolean | string[] | undefined>): RunFlags {
@@ -68,6 +94,7 @@ export function readRunFlags(v: Record<string, string | boolean | string[] | und
     referenceArgs: ((v["reference-args"] as string | undefined) ?? "").split(/\s+/).filter(Boolean),
     workers: positiveInt("workers", v.workers, 64),
     repeat: positiveInt("repeat", v.repeat, 100),
+    cpus: parseCpus(v.cpus as string | undefined),
   };
 }
 
@@ -121,6 +148,9 @@ it starts itself.
   --reference-args="FLAGS"
                    extra flags for the reference server, e.g. --reference-args="--fault-wake-cost-us 50"
                    (fault injection, for testing the regression gate only)
+  --cpus target=0,driver=1
+                   pin the target (its whole process tree) and the driver workers to these CPUs
+                   (taskset lists); recorded in run.json. Default: not pinned
   -w, --workers N  driver worker processes (default: one per 5,000 waiters, up to the cores, and
                    at least one per 15,000)
   -r, --repeat N   run every scenario N times, all kept in the results (default 1)

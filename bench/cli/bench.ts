@@ -113,6 +113,7 @@ async function main(argv: string[]): Promise<number> {
     progress,
     signal: interruptOnSignals(progress),
     hostLimits,
+    cpus: options.cpus,
   });
   progress.done();
   process.stdout.write(

@@ -92,6 +92,7 @@ async function main(argv: string[]): Promise<number> {
       progress,
       signal,
       hostLimits,
+      cpus: flags.cpus,
     });
 
   const first = await session(dir, scenarios);

@@ -91,6 +91,8 @@ export interface RunRecord {
   targets: string[];
   /** Each target's protocol profile, in full (absent in runs made before profiles existed). */
   target_profiles?: Record<string, unknown>;
+  /** CPU pinning (--cpus): taskset lists for the target and the driver; null when not pinned. */
+  cpus?: { target?: string; driver?: string } | null;
   repeat: number;
   scenarios: Scenario[];
   /** Scenario × target pairs not run, and why (a protocol that cannot run that type). */
