@@ -5,12 +5,14 @@
 // clear 1 *and* the ratio to pass the metric's limit. Pure functions; the CLI runs and re-runs.
 //
 // One exception to "judge the ratio": a driver-paced timing. When the reference's phase was
-// driver-bound (a driver worker busy over half of it) while the calibration's was not, the ratio is
-// the driver's pace over the calibration server's, and it moves with the driver's speed, not the
-// reference's (measured: a CI run whose driver needed 36–42 µs per notification instead of 28 put
-// the 2k fan-out's p50 ratio at ×1.6 with the server's own CPU per notification at ×0.98). Such a
-// timing is reported, verdict "driver-paced", and not judged; the server's CPU metrics, which the
-// driver does not pace, still are. A slower server stops being driver-paced and is judged again.
+// driver-bound (a driver worker busy over half of it) in most repeats, its timing is the driver's
+// pace, not the server's, and the ratio moves with the driver's speed (measured: a CI run whose
+// driver needed 36–42 µs per notification instead of 28 put the 2k fan-out's p50 ratio at ×1.6 with
+// the server's own CPU per notification at ×0.98). Such a timing is reported, verdict
+// "driver-paced", and not judged, whether or not the calibration's phase was driver-bound too (then
+// the ratio is the driver's pace over itself: measured, a driver ~15% costlier per notification put
+// the p50 ratio at ×1.29–1.42 with both sides near the bound). The server's CPU metrics, which the
+// driver does not pace, are still judged; a slower server stops being driver-paced and is judged again.
 
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -131,21 +133,16 @@ const completeResult = (run: RunRecord, scenario: string, target: string, repeat
 const boundIn = (r: RunRecord["results"][number], phase: DriverPhase) =>
   r.flags?.driverBoundPhases?.includes(phase) === true;
 
-/**
- * Per scenario: in how many repeats the reference's phase was driver-bound while the calibration's
- * of the same repeat was not (the case where reference ÷ calibration measures the driver).
- */
+/** Per scenario: in how many repeats the reference's phase was driver-bound (its timing is the driver's). */
 function driverPacing(run: RunRecord, thresholds: Thresholds): Map<string, Pacing> {
   const out = new Map<string, Pacing>();
   for (const ref of run.results) {
     if (ref.target !== thresholds.reference_target || !ref.complete) continue;
-    const calibration = completeResult(run, ref.scenario, thresholds.calibration_target, ref.repeat);
     const pacing = out.get(ref.scenario) ?? { repeats: 0, paced: { connect: 0, fanout: 0 } };
     out.set(ref.scenario, pacing);
     pacing.repeats += 1;
-    if (!calibration) continue;
     for (const phase of DRIVER_PHASES) {
-      if (boundIn(ref, phase) && !boundIn(calibration, phase)) pacing.paced[phase] += 1;
+      if (boundIn(ref, phase)) pacing.paced[phase] += 1;
     }
   }
   return out;
@@ -262,8 +259,8 @@ export function pacedNote(rows: GateRow[], t: Thresholds): string {
   if (where.length === 0) return "";
   return (
     `driver-paced, not judged: ${where.join("; ")}. There a driver worker was busy over half the phase ` +
-    `for ${t.reference_target} but not for ${t.calibration_target}, so their ratio measures the driver's ` +
-    `pace, not the server's; the server's own CPU metrics are judged instead.\n`
+    `for ${t.reference_target}, so its timing (and its ratio to ${t.calibration_target}) measures the ` +
+    `driver's pace, not the server's; the server's own CPU metrics are judged instead.\n`
   );
 }
 

@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { z } from "zod";
 import { ScenarioError } from "./errors.ts";
+import { SCENARIO_TYPES, type ScenarioType } from "./scenario-types.ts";
 
 const positiveInt = z.number().int().positive();
 
@@ -167,9 +168,13 @@ export const ScenarioSchema = z.discriminatedUnion("type", [
   MemorySweepScenarioSchema,
 ]);
 export type Scenario = z.infer<typeof ScenarioSchema>;
-export type ScenarioType = Scenario["type"];
-/** Every scenario type, read from the schema (one list, never repeated by hand). */
-export const SCENARIO_TYPES: readonly ScenarioType[] = ScenarioSchema.options.map((o) => o.shape.type.value);
+export type { ScenarioType };
+export { SCENARIO_TYPES };
+
+// The schema's types and the plain list (scenario-types.ts) are one set: a compile error otherwise.
+type SameSet<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const schemaTypesMatchTheList: SameSet<Scenario["type"], ScenarioType> = true;
+void schemaTypesMatchTheList;
 export type BurstScenario = z.infer<typeof BurstScenarioSchema>;
 export type StreamScenario = z.infer<typeof StreamScenarioSchema>;
 export type TimeoutStormScenario = z.infer<typeof TimeoutStormScenarioSchema>;

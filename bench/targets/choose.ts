@@ -15,7 +15,8 @@ import { attachTarget } from "./attach.ts";
 import { seedProfile } from "./builtin-profiles.ts";
 import { startFromFile } from "./command.ts";
 import { LOCAL_TARGETS, localTarget } from "./local-targets.ts";
-import { loadProfile, profileSupports } from "./profile.ts";
+import { loadProfile } from "./profile.ts";
+import { profileSupports } from "./profile-adapter.ts";
 import { spawnReference } from "./reference.ts";
 import { isTargetFile, loadTargetFile } from "./target-file.ts";
 

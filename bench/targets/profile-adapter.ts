@@ -1,10 +1,12 @@
+// (Imports no schema library: the driver workers load this, and only this, of the profile code.)
 // A profile compiled into a protocol adapter: templates parsed once into parts, JSON pointers into
 // token lists, so a request is built by joining strings and an answer is classified with one
 // JSON.parse and a few property reads (the driver's cost per answer stays what it was with the
 // hand-written adapters).
 
+import { SCENARIO_TYPES, type ScenarioType } from "../scenario-types.ts";
 import type { Classified, ControlRequest, ProtocolAdapter } from "./adapter.ts";
-import { type Placeholder, type Profile, type ProfileRequest, profileSupports } from "./profile.ts";
+import type { Placeholder, Profile, ProfileRequest } from "./profile.ts";
 
 type Part = string | { ph: Placeholder } | { optional: Part[] };
 type Vars = Partial<Record<Placeholder, string>>;
@@ -280,4 +282,12 @@ export function adapterFromProfile(profile: Profile): ProtocolAdapter {
       };
     },
   };
+}
+
+/** The scenario types a profile can run: its own list, or what its requests allow. */
+export function profileSupports(p: Profile): readonly ScenarioType[] {
+  if (p.supports) return p.supports;
+  const waitText = [p.wait.path, p.wait.body ?? "", ...Object.values(p.wait.headers)].join(" ");
+  const hasTimeout = /\{timeout_(s|ms)\}/.test(waitText);
+  return SCENARIO_TYPES.filter((t) => t !== "timeout-storm" || hasTimeout);
 }

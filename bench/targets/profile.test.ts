@@ -10,8 +10,8 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { nchanProfile, seedAdapter, seedProfile } from "./builtin-profiles.ts";
 import { checkReachable } from "./choose.ts";
-import { loadProfile, ProfileError, parseProfile, profileSupports } from "./profile.ts";
-import { adapterFromProfile } from "./profile-adapter.ts";
+import { loadProfile, ProfileError, parseProfile } from "./profile.ts";
+import { adapterFromProfile, profileSupports } from "./profile-adapter.ts";
 import { loadTargetFile } from "./target-file.ts";
 
 test("a bad profile: every problem at once, each with its path, as a usage error (exit 2)", () => {

@@ -12,7 +12,7 @@ import { readFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { z } from "zod";
 import { UsageError } from "../errors.ts";
-import { SCENARIO_TYPES, type ScenarioType } from "../scenario.ts";
+import { SCENARIO_TYPES } from "../scenario-types.ts";
 
 export const PROFILE_DIR = new URL("../../profiles/", import.meta.url).pathname;
 
@@ -161,7 +161,7 @@ export const ProfileSchema = z
     /** A path any answer of which proves the server is up (liveness while attached; set warm-up). */
     health: z.string().startsWith("/").default("/"),
     /** Scenario types the protocol can run (default: all its requests allow). */
-    supports: z.array(z.enum(SCENARIO_TYPES as [ScenarioType, ...ScenarioType[]])).optional(),
+    supports: z.array(z.enum(SCENARIO_TYPES)).optional(),
   })
   .strict();
 
@@ -220,12 +220,4 @@ export function loadProfile(nameOrPath: string, relativeTo = process.cwd()): Pro
     throw new ProfileError([`${file}: not JSON: ${(error as Error).message}`]);
   }
   return parseProfile(file, raw);
-}
-
-/** The scenario types a profile can run: its own list, or what its requests allow. */
-export function profileSupports(p: Profile): readonly ScenarioType[] {
-  if (p.supports) return p.supports;
-  const waitText = [p.wait.path, p.wait.body ?? "", ...Object.values(p.wait.headers)].join(" ");
-  const hasTimeout = /\{timeout_(s|ms)\}/.test(waitText);
-  return SCENARIO_TYPES.filter((t) => t !== "timeout-storm" || hasTimeout);
 }
