@@ -158,7 +158,7 @@ describe("gate verdicts", () => {
     assert.equal(verdicts(base, costlier).server_cpu_per_notification_us, "REGRESSION");
   });
 
-  test("paced on both sides: still the driver's pace, not judged; paced in a minority of repeats: judged", () => {
+  test("fan-out paced on both sides: still the driver's pace, not judged; paced in a minority of repeats: judged", () => {
     const bothPaced = pacedRecord(repeats([30, 10, true], [10, 10, true]));
     assert.equal(verdicts(base, bothPaced).time_to_last_delivery_ms, "driver-paced");
     const once = pacedRecord([

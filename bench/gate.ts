@@ -9,9 +9,10 @@
 // pace, not the server's, and the ratio moves with the driver's speed (measured: a CI run whose
 // driver needed 36–42 µs per notification instead of 28 put the 2k fan-out's p50 ratio at ×1.6 with
 // the server's own CPU per notification at ×0.98). Such a timing is reported, verdict
-// "driver-paced", and not judged, whether or not the calibration's phase was driver-bound too (then
-// the ratio is the driver's pace over itself: measured, a driver ~15% costlier per notification put
-// the p50 ratio at ×1.29–1.42 with both sides near the bound). The server's CPU metrics, which the
+// "driver-paced", and not judged; in the fan-out whether or not the calibration's phase was
+// driver-bound too (then the ratio is the driver's pace over itself: measured, a driver ~15% costlier
+// per notification put the p50 ratio at ×1.29–1.42 with both sides near the bound); in the connect
+// phase, whose pace the arrival schedule sets, only when the calibration's was not. The server's CPU metrics, which the
 // driver does not pace, are still judged; a slower server stops being driver-paced and is judged again.
 
 import { existsSync, readFileSync } from "node:fs";
@@ -133,16 +134,23 @@ const completeResult = (run: RunRecord, scenario: string, target: string, repeat
 const boundIn = (r: RunRecord["results"][number], phase: DriverPhase) =>
   r.flags?.driverBoundPhases?.includes(phase) === true;
 
-/** Per scenario: in how many repeats the reference's phase was driver-bound (its timing is the driver's). */
+/**
+ * Per scenario: in how many repeats the reference's phase was driver-bound so that its timing is the
+ * driver's. In the fan-out the driver's receiving sets the pace on both sides, so the reference's
+ * bound is enough; in the connect phase the arrival schedule sets the pace, and a timing counts as
+ * paced only where the reference's phase was bound and the calibration's was not.
+ */
 function driverPacing(run: RunRecord, thresholds: Thresholds): Map<string, Pacing> {
   const out = new Map<string, Pacing>();
   for (const ref of run.results) {
     if (ref.target !== thresholds.reference_target || !ref.complete) continue;
+    const calibration = completeResult(run, ref.scenario, thresholds.calibration_target, ref.repeat);
     const pacing = out.get(ref.scenario) ?? { repeats: 0, paced: { connect: 0, fanout: 0 } };
     out.set(ref.scenario, pacing);
     pacing.repeats += 1;
     for (const phase of DRIVER_PHASES) {
-      if (boundIn(ref, phase)) pacing.paced[phase] += 1;
+      const calibrationBound = calibration !== undefined && boundIn(calibration, phase);
+      if (boundIn(ref, phase) && (phase === "fanout" || !calibrationBound)) pacing.paced[phase] += 1;
     }
   }
   return out;
@@ -259,7 +267,8 @@ export function pacedNote(rows: GateRow[], t: Thresholds): string {
   if (where.length === 0) return "";
   return (
     `driver-paced, not judged: ${where.join("; ")}. There a driver worker was busy over half the phase ` +
-    `for ${t.reference_target}, so its timing (and its ratio to ${t.calibration_target}) measures the ` +
+    `for ${t.reference_target} (in the connect phase: and not for ${t.calibration_target}), so its timing ` +
+    `and its ratio to ${t.calibration_target} measure the ` +
     `driver's pace, not the server's; the server's own CPU metrics are judged instead.\n`
   );
 }
