@@ -3,26 +3,16 @@
 // summary for scripts, short flags, a table that fits 120 columns with a legend.
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { runCli } from "../testing/run-cli.ts";
 
 const BIN = new URL("../../bin/longpoll-bench.mjs", import.meta.url).pathname;
 
-function bin(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (c: Buffer) => {
-    stdout += c.toString();
-  });
-  child.stderr.on("data", (c: Buffer) => {
-    stderr += c.toString();
-  });
-  return new Promise((resolve) => child.on("exit", (code) => resolve({ code, stdout, stderr })));
-}
+/** The package's bin, run as npx runs it (through node; tsx is its own loader). */
+const bin = (args: string[]) => runCli(BIN, args);
 
 describe("command-line conventions", () => {
   const dir = mkdtempSync(join(tmpdir(), "lpb-conv-"));

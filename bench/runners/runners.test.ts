@@ -7,13 +7,14 @@ import { after, describe, test } from "node:test";
 import { decodeHistogram } from "../metrics/histograms.ts";
 import { failureOf, type ScenarioResult } from "../result.ts";
 import { type RunContext, runScenario } from "../run.ts";
-import { type Scenario, socketsNeeded } from "../scenario.ts";
+import { type BurstScenario, type Scenario, socketsNeeded } from "../scenario.ts";
 import { attachTarget } from "../targets/attach.ts";
 import { seedProfile } from "../targets/builtin-profiles.ts";
 import { localTarget } from "../targets/local-targets.ts";
 import { spawnReference } from "../targets/reference.ts";
 import { type FakeTarget, listenFakeTarget } from "../testing/fake-targets.ts";
 import { metricOf, testContext } from "../testing/run-context.ts";
+import { burstScenario } from "../testing/scenario-file.ts";
 
 const deadlines = { ready_ms: 20_000, collect_ms: 10_000 };
 
@@ -218,22 +219,24 @@ describe("memory-sweep", () => {
   });
 });
 
+/** 60 waiters over 2 keys, two sets: a burst small enough for a fake target. */
+const small = (name: string, over: Partial<BurstScenario> = {}) =>
+  burstScenario({
+    name,
+    waiters: 60,
+    keys: 2,
+    arrival: { type: "uniform", window_ms: 100 },
+    sets: { count: 2, window_ms: 0 },
+    wait_timeout_s: 30,
+    ...over,
+  });
+
 describe("a target that delivers nothing", () => {
   test("accepts every /set but wakes no one: a target failure (exit 3), not a fast server; figures kept", async (t) => {
     const fake = await listenFakeTarget({ dropEvery: 1 });
     t.after(() => fake.server.close());
     const r = await runScenario(
-      {
-        name: "never-wakes",
-        description: "t",
-        type: "burst",
-        waiters: 60,
-        keys: 2,
-        arrival: { type: "uniform", window_ms: 100 },
-        sets: { count: 2, window_ms: 0 },
-        wait_timeout_s: 30,
-        deadlines: { ready_ms: 10_000, collect_ms: 1_000 },
-      },
+      small("never-wakes", { deadlines: { ready_ms: 10_000, collect_ms: 1_000 } }),
       context(() => attachTarget(fake.url, seedProfile), false),
     );
     assert.equal(failureOf(r)?.exitCode, 3);
@@ -248,17 +251,7 @@ describe("a stats page that cannot be true", () => {
     const fake = await listenFakeTarget({ statsWaiters: 1e9 });
     t.after(() => fake.server.close());
     const r = await runScenario(
-      {
-        name: "lying-stats",
-        description: "t",
-        type: "burst",
-        waiters: 60,
-        keys: 2,
-        arrival: { type: "uniform", window_ms: 100 },
-        sets: { count: 2, window_ms: 0 },
-        wait_timeout_s: 30,
-        deadlines,
-      },
+      small("lying-stats"),
       context(() => attachTarget(fake.url, seedProfile), false),
     );
     ok(r);
