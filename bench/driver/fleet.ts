@@ -118,7 +118,15 @@ export class Fleet {
     const workers = plans.map(
       () =>
         new WorkerHandle(
-          fork(WORKER_MAIN, [], { execArgv: tsxNodeArgs(), stdio: ["ignore", "inherit", "inherit", "ipc"] }),
+          fork(WORKER_MAIN, [], {
+            // LPB_WORKER_NODE_ARGS: extra Node flags for the workers, for profiling them
+            // (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"; NODE_OPTIONS refuses --cpu-prof).
+            execArgv: [
+              ...tsxNodeArgs(),
+              ...(process.env.LPB_WORKER_NODE_ARGS ?? "").split(" ").filter(Boolean),
+            ],
+            stdio: ["ignore", "inherit", "inherit", "ipc"],
+          }),
         ),
     );
     const fleet = new Fleet(workers);
