@@ -8,12 +8,19 @@ export function tsxNodeArgs(): string[] {
   return ["--import", import.meta.resolve("tsx")];
 }
 
-/** SIGTERM, then SIGKILL after a grace period; resolves when the process has exited. */
-export async function stopProcess(child: ChildProcess, graceMs = 5_000): Promise<void> {
+/**
+ * SIGTERM, then SIGKILL after a grace period; resolves when the process has exited. `signal` sends
+ * a signal (default: to the child alone; a process group's stop sends it to the whole group).
+ */
+export async function stopProcess(
+  child: ChildProcess,
+  graceMs = 5_000,
+  signal: (s: NodeJS.Signals) => void = (s) => child.kill(s),
+): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+  signal("SIGTERM");
+  const timer = setTimeout(() => signal("SIGKILL"), graceMs);
   await exited;
   clearTimeout(timer);
 }

@@ -6,8 +6,8 @@
 import { Pool } from "undici";
 import { type Histogram, newHistogram } from "./metrics/histograms.ts";
 import { formatSetValue } from "./set-value.ts";
-import type { ProtocolAdapter } from "./targets/adapter.ts";
 import { controlHeaders } from "./targets/send-one.ts";
+import type { Target } from "./targets/target.ts";
 
 export interface PlannedSet {
   key: string;
@@ -28,12 +28,10 @@ export interface SetterResult {
 }
 
 export interface SetterOptions {
-  url: URL;
-  adapter: ProtocolAdapter;
+  /** Where the sets go and how they are spoken: its URL, its protocol, its profile's health path (warm-up). */
+  target: Pick<Target, "url" | "adapter" | "profile">;
   sets: PlannedSet[];
   fireAtNs: bigint;
-  /** A path any answer of which opens a connection (the profile's health path). */
-  warmPath: string;
   /** Stops the schedule at once (Ctrl-C, the target died): the sets not yet sent are not sent. */
   signal?: AbortSignal;
 }
@@ -54,9 +52,10 @@ const sleepNs = (ns: bigint, signal: AbortSignal | undefined) =>
   });
 
 export async function runSets(options: SetterOptions): Promise<SetterResult> {
-  const { adapter, sets, fireAtNs } = options;
+  const { sets, fireAtNs } = options;
+  const { adapter } = options.target;
   const connections = Math.min(64, Math.max(1, sets.length));
-  const pool = new Pool(options.url.origin, {
+  const pool = new Pool(options.target.url.origin, {
     connections,
     pipelining: 1,
     headersTimeout: 60_000,
@@ -75,7 +74,7 @@ export async function runSets(options: SetterOptions): Promise<SetterResult> {
   };
   const inFlight: Promise<void>[] = [];
   try {
-    await warmUp(pool, connections, options.warmPath);
+    await warmUp(pool, connections, options.target.profile.health);
     for (const planned of sets) {
       const scheduledNs = fireAtNs + BigInt(Math.round(planned.offsetMs * 1e6));
       const wait = scheduledNs - process.hrtime.bigint();

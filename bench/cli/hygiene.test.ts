@@ -4,30 +4,16 @@
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { tsxNodeArgs } from "../child-process.ts";
+import { processTree } from "../metrics/proc.ts";
 import { runCli } from "../testing/run-cli.ts";
 import { scenarioFile } from "../testing/scenario-file.ts";
 
 const BENCH = new URL("./bench.ts", import.meta.url).pathname;
-
-/** Pids whose parent is `pid`, from /proc. */
-function childrenOf(pid: number): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
-      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid) out.push(Number(name));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
-}
 
 const alive = (pid: number) => {
   try {
@@ -86,7 +72,7 @@ describe("process hygiene", () => {
         if (stderr.includes("[slow-arrivals] connect")) resolve();
       }),
     );
-    const started = childrenOf(child.pid as number);
+    const started = processTree(child.pid as number).slice(1); // every process it started
     assert.ok(started.length >= 2, `the server and a driver worker: ${started.join(", ")}`);
     child.kill("SIGKILL");
     await new Promise((r) => child.once("exit", r));

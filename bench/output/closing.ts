@@ -2,7 +2,7 @@
 // driver-bound, every warning, and where the results are. Printing only.
 
 import { relative } from "node:path";
-import { failureOf, isComplete, type ScenarioResult } from "../result.ts";
+import { failureOf, type ScenarioResult } from "../result.ts";
 import { summaryTable } from "./console.ts";
 import { headlineTable } from "./side-by-side.ts";
 
@@ -35,7 +35,7 @@ export function closingText(
     const failure = failureOf(r);
     if (failure) lines.push(`FAILED ${r.scenario.name}@${r.target}#${r.repeat}: ${failure.message}`);
   }
-  lines.push(`results: ${displayPath(dir)}${complete && results.every(isComplete) ? "" : " (incomplete)"}`);
+  lines.push(`results: ${displayPath(dir)}${complete ? "" : " (incomplete)"}`);
   if (report) lines.push(`report: ${displayPath(report)}`);
   return `${lines.join("\n")}\n`;
 }

@@ -6,7 +6,8 @@ import { HistogramLogWriter } from "hdr-histogram-js";
 import { decodeHistogram } from "../metrics/histograms.ts";
 import type { ScenarioResult } from "../result.ts";
 
-const tagSafe = (s: string) => s.replace(/[^A-Za-z0-9_.:-]/g, "_");
+/** A name as it may stand in an hlog tag (the report's loader maps tags back with it). */
+export const tagSafe = (s: string) => s.replace(/[^A-Za-z0-9_.:-]/g, "_");
 
 export function hlogText(results: ScenarioResult[], startedAtMs: number): string {
   let text = "";

@@ -8,6 +8,7 @@ import { basename, join } from "node:path";
 import { HistogramLogReader } from "hdr-histogram-js";
 import { loadRun } from "../compare.ts";
 import { encodeHistogram, mergeEncoded } from "../metrics/histograms.ts";
+import { tagSafe } from "../output/hlog.ts";
 import type { RunRecord } from "../output/results-folder.ts";
 
 export interface LoadedRun {
@@ -56,8 +57,6 @@ export function parseCsv(text: string): Record<string, string>[] {
   if (!head) return [];
   return body.map((cells) => Object.fromEntries(head.map((h, i) => [h, cells[i] ?? ""])));
 }
-
-const tagSafe = (s: string) => s.replace(/[^A-Za-z0-9_.:-]/g, "_");
 
 /** The histograms of one .hlog, merged over repeats per kind and target (tags: kind.target.rN). */
 function readHlog(text: string, targets: string[]): Record<string, Record<string, string>> {

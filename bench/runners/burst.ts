@@ -22,16 +22,7 @@ export async function runBurst(api: RunnerApi<BurstScenario>): Promise<RunnerOut
     phases.begin("fire");
     const fireStart = phases.elapsed();
     fireAtNs = nowNs() + 50_000_000n;
-    const setter = await guard(
-      runSets({
-        url: target.url,
-        adapter: target.adapter,
-        sets,
-        fireAtNs,
-        warmPath: target.profile.health,
-        signal: api.stopSignal,
-      }),
-    );
+    const setter = await guard(runSets({ target, sets, fireAtNs, signal: api.stopSignal }));
     phases.begin("collect");
     status = await pollUntil(
       api,

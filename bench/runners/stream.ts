@@ -45,14 +45,7 @@ export async function runStream(api: RunnerApi<StreamScenario>): Promise<RunnerO
   phases.begin("fire");
   const fireStart = phases.elapsed();
   const fireAtNs = nowNs() + 50_000_000n;
-  const publishing = runSets({
-    url: target.url,
-    adapter: target.adapter,
-    sets,
-    fireAtNs,
-    warmPath: target.profile.health,
-    signal: api.stopSignal,
-  });
+  const publishing = runSets({ target, sets, fireAtNs, signal: api.stopSignal });
   // Progress while the stream runs; the setter's promise ends the phase.
   let done = false;
   publishing.finally(() => {

@@ -230,21 +230,17 @@ export function adapterFromProfile(profile: Profile): ProtocolAdapter {
         timeout_ms: String(Math.round(timeoutS * 1000)),
         ...(cursorValue !== undefined && cursorTokens ? { cursor: cursorValue } : {}),
       };
-      const path = render(wait.path, vars, encodeURIComponent) ?? "/";
-      let head = `${wait.method} ${path} HTTP/1.1\r\nHost: ${hostHeader}\r\n`;
-      for (const [name, parts] of wait.headers) {
-        const v = render(parts, vars, asIs);
-        if (v !== undefined) head += `${name}: ${v}\r\n`;
-      }
+      const req = buildControl(wait, vars);
+      let head = `${req.method} ${req.path} HTTP/1.1\r\nHost: ${hostHeader}\r\n`;
+      for (const [name, value] of Object.entries(req.headers ?? {})) head += `${name}: ${value}\r\n`;
       if (cursorValue !== undefined && cursorPairs.length) {
         const values = cursorValue.split("\n");
-        cursorPairs.forEach(([req], i) => {
-          if (values[i]) head += `${req}: ${values[i]}\r\n`;
+        cursorPairs.forEach(([name], i) => {
+          if (values[i]) head += `${name}: ${values[i]}\r\n`;
         });
       }
-      const body = wait.body ? (render(wait.body, vars, wait.encodeBody) ?? "") : undefined;
-      if (body === undefined) return `${head}\r\n`;
-      return `${head}Content-Type: ${wait.contentType}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+      if (!wait.body) return `${head}\r\n`;
+      return `${head}Content-Type: ${req.contentType}\r\nContent-Length: ${Buffer.byteLength(req.body)}\r\n\r\n${req.body}`;
     },
     setRequest: (key, value) => buildControl(publish, { key, value }),
     immediateGetRequest: (key) => (readNow ? buildControl(readNow, { key }) : undefined),

@@ -13,7 +13,7 @@ import { TargetError } from "../errors.ts";
 import { readProcess, readProcessTree } from "../metrics/proc.ts";
 import type { Profile } from "./profile.ts";
 import { adapterFromProfile } from "./profile-adapter.ts";
-import { ProfileStats, type StatsReader } from "./stats-client.ts";
+import { ProfileStats } from "./stats-client.ts";
 import type { Target, TargetStats } from "./target.ts";
 
 /** How to know a started target is ready. */
@@ -31,8 +31,6 @@ export interface SpawnSpec {
   args: string[];
   profile: Profile;
   ready: Readiness;
-  /** How to read its figures; default: the stats page its profile names. */
-  stats?: (url: URL) => StatsReader;
   /** How long to wait for readiness. */
   startTimeoutMs?: number;
   /** SIGTERM, then SIGKILL after this long. */
@@ -153,7 +151,7 @@ export async function spawnTarget(spec: SpawnSpec): Promise<Target> {
       resolve(exitDescription(code, signal));
     });
   });
-  const statsClient = spec.stats ? spec.stats(url) : new ProfileStats(url, spec.profile.stats);
+  const statsClient = new ProfileStats(url, spec.profile.stats);
   const pid = child.pid as number;
   return {
     name: spec.name,
@@ -193,16 +191,8 @@ function killGroup(child: ChildProcess, group: boolean, signal: NodeJS.Signals):
   }
 }
 
-/** SIGTERM to the whole process group, then SIGKILL after the grace period; resolves when the leader exited. */
+/** stopProcess for the whole process group; then what outlived the leader gets SIGKILL. */
 async function stopGroup(child: ChildProcess, graceMs: number): Promise<void> {
-  const exited =
-    child.exitCode !== null || child.signalCode !== null
-      ? Promise.resolve()
-      : new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  killGroup(child, true, "SIGTERM");
-  const timer = setTimeout(() => killGroup(child, true, "SIGKILL"), graceMs);
-  await exited;
-  clearTimeout(timer);
-  // Processes of the group that outlived the leader get the same treatment.
+  await stopProcess(child, graceMs, (signal) => killGroup(child, true, signal));
   killGroup(child, true, "SIGKILL");
 }

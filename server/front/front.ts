@@ -224,9 +224,7 @@ export function createFront(options: FrontOptions): Front {
         const what = conn.headDone
           ? `the request within ${requestTimeoutMs / 1000} s`
           : `its head within ${headersTimeoutMs / 1000} s`;
-        conn.pending = null;
-        write(conn, errorResponse("request_timeout", `the client did not send ${what}`), true);
-        live.delete(conn);
+        closeConnection(conn, errorResponse("request_timeout", `the client did not send ${what}`));
         closed++;
       } else if (conn.activeAtMs <= cutoff) {
         closeConnection(conn);
@@ -235,9 +233,11 @@ export function createFront(options: FrontOptions): Front {
     }
     return closed;
   };
-  const closeConnection = (conn: Connection): void => {
+  /** Close a fast-path connection; with a last answer, after that answer is flushed. */
+  const closeConnection = (conn: Connection, lastAnswer?: Prebuilt): void => {
     live.delete(conn);
-    conn.socket.destroy();
+    if (lastAnswer !== undefined && conn.socket.writable) write(conn, lastAnswer, true);
+    else conn.socket.destroy();
   };
   const idleSweep = setInterval(() => sweepIdle(), Math.min(IDLE_SWEEP_INTERVAL_MS, idleTimeoutMs));
   idleSweep.unref();
@@ -374,12 +374,11 @@ export function createFront(options: FrontOptions): Front {
       clearInterval(idleSweep);
       for (const conn of live) {
         if (conn.waiter !== undefined) continue; // answered shutting_down by the store
-        if (conn.requestStartedAtMs >= 0) {
-          // Mid-request: its sender learns why, rather than from a bare EOF.
-          conn.pending = null;
-          write(conn, errorResponse("shutting_down", SHUTTING_DOWN_MESSAGE), true);
-          live.delete(conn);
-        } else closeConnection(conn);
+        // Mid-request: its sender learns why, rather than from a bare EOF.
+        closeConnection(
+          conn,
+          conn.requestStartedAtMs >= 0 ? errorResponse("shutting_down", SHUTTING_DOWN_MESSAGE) : undefined,
+        );
       }
     },
     closeHandedOff() {
