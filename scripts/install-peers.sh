@@ -5,7 +5,7 @@
 # downloaded at run time).
 # Idempotent: installed packages are left as they are. Needs root (or sudo) and the Debian archive.
 set -euo pipefail
-PACKAGES=(python3-tornado nginx-light libnginx-mod-nchan chromium)
+PACKAGES=(python3-tornado nginx-light libnginx-mod-nchan chromium redis-server)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -9,6 +9,7 @@
 import type { ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import type { Broker } from "./broker.ts";
 import { createFront, type Front } from "./front/front.ts";
 import {
   type ErrorName,
@@ -23,7 +24,15 @@ import {
   SHUTTING_DOWN_MESSAGE,
 } from "./protocol.ts";
 import { errorResponse, JSON_TYPE, KEEP_ALIVE_S, ResponseCache, rawResponse } from "./responses.ts";
-import { type Clock, type Deliver, type Outcome, Store, systemClock, Waiter } from "./store.ts";
+import {
+  type Clock,
+  type Deliver,
+  type Outcome,
+  Store,
+  type StoreStats,
+  systemClock,
+  Waiter,
+} from "./store.ts";
 
 export interface ServerLimits extends ParamLimits {
   maxBodyBytes: number;
@@ -54,6 +63,13 @@ export const DEFAULT_DEADLINES: Readonly<Deadlines> = Object.freeze({ headersMs:
 
 export interface AppOptions {
   limits?: Partial<ServerLimits>;
+  /** Where values live (broker.ts); default: in this process's memory. */
+  broker?: Broker;
+  /**
+   * Answers /stats for the whole server when it runs on several processes (cluster.ts: sums every
+   * process's own figures); default: this process's own (ownStats).
+   */
+  serverStats?: (gc: boolean) => Promise<StatsDocument>;
   deadlines?: Partial<Deadlines>;
   clock?: Clock;
   /**
@@ -70,16 +86,31 @@ export interface ListenOptions {
   backlog?: number;
 }
 
+/** The body of GET /stats (DESIGN §1): the protocol's figures and the process's resources. */
+export interface StatsDocument extends StoreStats {
+  error_code: 0;
+  memory: { rss_bytes: number; heap_used_bytes: number; heap_total_bytes: number };
+  cpu: { user_us: number; system_us: number };
+  limits: Readonly<ServerLimits>;
+  pid: number;
+  uptime_s: number;
+  /** Several processes: how many, and each one's own figures. */
+  processes?: number;
+  per_process?: StatsDocument[];
+}
+
 export interface LongPollApp {
   /** Serves every request but plain POST /get (those the front serves on raw sockets). */
   app: FastifyInstance;
   front: Front;
-  store: Store;
+  broker: Broker;
   limits: Readonly<ServerLimits>;
   /** Listen on the front; resolves to the server's URL, e.g. http://127.0.0.1:8888. */
   listen(options: ListenOptions): Promise<string>;
   /** Stop accepting, answer every parked waiter with shutting_down, close the server. */
   shutdown(): Promise<void>;
+  /** This process's own /stats figures (gc: collect garbage first, where --expose-gc allows). */
+  ownStats(gc: boolean): Promise<StatsDocument>;
 }
 
 const OK_BODY = '{"error_code":0}';
@@ -102,7 +133,7 @@ const ROUTE_METHODS: Record<string, string> = {
 export function createApp(options: AppOptions = {}): LongPollApp {
   const limits: Readonly<ServerLimits> = Object.freeze({ ...DEFAULT_LIMITS, ...options.limits });
   const clock = options.clock ?? systemClock;
-  const store = new Store(limits, clock);
+  const broker: Broker = options.broker ?? new Store(limits, clock);
   const faultCostNs = BigInt(Math.round((options.faultWakeCostUs ?? 0) * 1000));
   let closing = false;
 
@@ -195,12 +226,12 @@ export function createApp(options: AppOptions = {}): LongPollApp {
   function onParkedClose(this: ParkedResponse): void {
     // A client that goes away while parked is removed at once; after an answer this is a no-op.
     const waiter = this[kWaiter];
-    if (waiter) store.cancel(waiter);
+    if (waiter) broker.cancel(waiter);
   }
 
   app.post("/get", (request, reply) => {
     const res = reply.raw as ParkedResponse;
-    const outcome = store.get(parseGet(requestParams(request), limits), deliverParked, res);
+    const outcome = broker.get(parseGet(requestParams(request), limits), deliverParked, res);
     if (outcome instanceof Waiter) {
       reply.hijack();
       res[kWaiter] = outcome;
@@ -211,39 +242,40 @@ export function createApp(options: AppOptions = {}): LongPollApp {
     writeOutcome(res, outcome);
   });
 
-  app.post("/set", (request, reply) => {
-    const { version } = store.set(parseSet(requestParams(request), limits));
-    reply.type(JSON_TYPE).send(`{"error_code":0,"version":${version}}`);
+  app.post("/set", async (request, reply) => {
+    const { version } = await broker.set(parseSet(requestParams(request), limits));
+    return reply.type(JSON_TYPE).send(`{"error_code":0,"version":${version}}`);
   });
 
-  app.post("/clear", (request, reply) => {
-    store.clear(parseClear(requestParams(request)));
-    reply.type(JSON_TYPE).send(OK_BODY);
+  app.post("/clear", async (request, reply) => {
+    await broker.clear(parseClear(requestParams(request)));
+    return reply.type(JSON_TYPE).send(OK_BODY);
   });
 
-  app.get("/stats", (request, reply) => {
-    // ?gc=1 collects garbage first where the process runs with --expose-gc (the harness's memory
+  /** This process's own figures (one process of the server, or the whole of a one-process server). */
+  const ownStats = async (gc: boolean): Promise<StatsDocument> => {
+    // gc collects garbage first where the process runs with --expose-gc (the harness's memory
     // figures); without the flag it is ignored.
-    const gc = (globalThis as { gc?: () => void }).gc;
-    if ((request.query as { gc?: string }).gc === "1" && gc) gc();
-    const s = store.stats();
+    const collect = (globalThis as { gc?: () => void }).gc;
+    if (gc && collect) collect();
+    const s = await broker.stats();
     const mem = process.memoryUsage();
     const cpu = process.cpuUsage();
-    reply.type(JSON_TYPE).send(
-      JSON.stringify({
-        error_code: 0,
-        waiters: s.waiters,
-        keys: s.keys,
-        values: s.values,
-        version: s.version,
-        counters: s.counters,
-        memory: { rss_bytes: mem.rss, heap_used_bytes: mem.heapUsed, heap_total_bytes: mem.heapTotal },
-        cpu: { user_us: cpu.user, system_us: cpu.system },
-        limits,
-        pid: process.pid,
-        uptime_s: process.uptime(),
-      }),
-    );
+    return {
+      error_code: 0,
+      ...s,
+      memory: { rss_bytes: mem.rss, heap_used_bytes: mem.heapUsed, heap_total_bytes: mem.heapTotal },
+      cpu: { user_us: cpu.user, system_us: cpu.system },
+      limits,
+      pid: process.pid,
+      uptime_s: process.uptime(),
+    };
+  };
+
+  app.get("/stats", async (request, reply) => {
+    const gc = (request.query as { gc?: string }).gc === "1";
+    const doc = await (options.serverStats ?? ownStats)(gc);
+    return reply.type(JSON_TYPE).send(JSON.stringify(doc));
   });
 
   app.get("/healthz", (_request, reply) => {
@@ -292,11 +324,11 @@ export function createApp(options: AppOptions = {}): LongPollApp {
     return sendError(reply, "internal", `internal error: ${error.message}`);
   });
 
-  const sweep = setInterval(() => store.sweepExpired(), SWEEP_INTERVAL_MS);
+  const sweep = setInterval(() => broker.sweepExpired(), SWEEP_INTERVAL_MS);
   sweep.unref();
 
   const front = createFront({
-    store,
+    broker,
     limits,
     responses,
     fallback: app.server,
@@ -325,12 +357,13 @@ export function createApp(options: AppOptions = {}): LongPollApp {
     closing = true;
     clearInterval(sweep);
     front.close(); // stop accepting; close idle fast-path connections
-    store.shutdown(); // every parked waiter, on either path, gets shutting_down
+    broker.shutdown(); // every parked waiter, on either path, gets shutting_down
     await app.close();
     front.closeHandedOff(); // fastify's connections: its server never listened, so Node tracks none
+    await broker.close();
   };
 
-  return { app, front, store, limits, listen, shutdown };
+  return { app, front, broker, limits, listen, shutdown, ownStats };
 }
 
 function requestParams(request: FastifyRequest): Params {

@@ -1,9 +1,14 @@
-// Entry point of the reference server: flags → limits → listen → signals.
+// Entry point of the reference server: flags → limits → broker → listen → signals.
 // Prints one line "longpoll-server listening on URL" when ready (the harness reads it to learn the port).
-// Exit codes: 0 after a graceful shutdown, 2 for a bad flag, 1 if listening fails.
+// Exit codes: 0 after a graceful shutdown, 2 for a bad flag, 1 if listening (or reaching Redis) fails.
+// With --processes N (N > 1) this process is the cluster's primary (cluster.ts) and each worker runs
+// this file again as one process of the server.
 
+import cluster from "node:cluster";
 import { parseArgs } from "node:util";
 import { createApp, DEFAULT_DEADLINES, DEFAULT_LIMITS, type ServerLimits } from "./app.ts";
+import { serveWorker, startPrimary } from "./cluster.ts";
+import { DEFAULT_PREFIX, RedisBroker } from "./redis/redis-broker.ts";
 
 /** Flags that take fractions of a second; the others are whole numbers. */
 const FRACTIONAL = new Set(["max-timeout", "header-timeout", "request-timeout"]);
@@ -20,6 +25,12 @@ interface FlagSpec {
 
 const FLAGS: FlagSpec[] = [
   { flag: "port", help: "TCP port to listen on (0: any free port)", default: "8888", min: 0 },
+  {
+    flag: "processes",
+    help: "server processes sharing the port (node:cluster); more than 1 needs --redis",
+    default: "1",
+    min: 1,
+  },
   {
     flag: "backlog",
     help: "listen queue length; the kernel caps it at net.core.somaxconn (Node's own default is 511)",
@@ -110,6 +121,9 @@ function usage(): string {
     "The longpoll-bench reference long-poll server: POST /get, /set, /clear; GET /stats, /healthz.",
     "",
     "  --host HOST              address to listen on (default 127.0.0.1)",
+    "  --redis URL              keep values in Redis (redis://HOST:PORT), shared by every process and host;",
+    "                           default: in this process's memory",
+    `  --redis-prefix TEXT      prefix of every Redis key and channel (default ${DEFAULT_PREFIX})`,
     ...lines,
     "  --help                   show this help",
   ].join("\n");
@@ -120,6 +134,8 @@ class FlagError extends Error {}
 function parseFlags(argv: string[]) {
   const options: Record<string, { type: "string" | "boolean" }> = {
     host: { type: "string" },
+    redis: { type: "string" },
+    "redis-prefix": { type: "string" },
     help: { type: "boolean" },
   };
   for (const f of FLAGS) options[f.flag] = { type: "string" };
@@ -146,11 +162,24 @@ function parseFlags(argv: string[]) {
     }
     numbers[f.flag] = n;
   }
+  const redis = values.redis as string | undefined;
+  if (redis !== undefined && !/^rediss?:\/\/./.test(redis)) {
+    throw new FlagError(`--redis must be a URL like redis://127.0.0.1:6379, got "${redis}"`);
+  }
+  const processes = numbers.processes ?? 1;
+  if (processes > 1 && redis === undefined) {
+    throw new FlagError(
+      `--processes ${processes} needs --redis URL: the in-memory broker lives in one process, so several processes share values through Redis`,
+    );
+  }
   const limits: Partial<ServerLimits> = {};
   for (const f of FLAGS) if (f.limit) limits[f.limit] = numbers[f.flag];
   return {
     help: values.help === true,
     host: (values.host as string | undefined) ?? "127.0.0.1",
+    redis,
+    redisPrefix: (values["redis-prefix"] as string | undefined) ?? DEFAULT_PREFIX,
+    processes,
     port: numbers.port ?? 8888,
     backlog: numbers.backlog ?? 16384,
     faultWakeCostUs: numbers["fault-wake-cost-us"] ?? 0,
@@ -175,41 +204,81 @@ async function main(): Promise<void> {
     process.stdout.write(`${usage()}\n`);
     return;
   }
-  const server = createApp({
-    limits: flags.limits,
-    deadlines: flags.deadlines,
-    faultWakeCostUs: flags.faultWakeCostUs,
-  });
-  if (flags.faultWakeCostUs > 0) {
-    process.stderr.write(
-      `longpoll-server: FAULT INJECTION ON: ${flags.faultWakeCostUs} µs of busy wait before every wake\n`,
-    );
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  if (cluster.isPrimary && flags.processes > 1) {
+    try {
+      const url = await startPrimary({
+        processes: flags.processes,
+        log,
+        ownResources: () => {
+          const mem = process.memoryUsage();
+          const cpu = process.cpuUsage();
+          return {
+            memory: { rss_bytes: mem.rss, heap_used_bytes: mem.heapUsed, heap_total_bytes: mem.heapTotal },
+            cpu: { user_us: cpu.user, system_us: cpu.system },
+          };
+        },
+      });
+      process.stdout.write(
+        `longpoll-server listening on ${url} pid=${process.pid} processes=${flags.processes} redis=${flags.redis}\n`,
+      );
+    } catch (error) {
+      log(`longpoll-server: ${(error as Error).message}`);
+      process.exit(1);
+    }
+    return;
+  }
+  let broker: RedisBroker | undefined;
+  if (flags.redis !== undefined) {
+    try {
+      broker = await RedisBroker.connect({
+        url: flags.redis,
+        prefix: flags.redisPrefix,
+        limits: { ...DEFAULT_LIMITS, ...flags.limits },
+        log,
+      });
+    } catch (error) {
+      log(`longpoll-server: ${(error as Error).message}`);
+      process.exit(1);
+    }
   }
   let stopping = false;
-  const stop = (signal: string) => {
+  const stop = (why: string) => {
     if (stopping) return;
     stopping = true;
-    const parked = server.store.stats().waiters;
-    process.stderr.write(
-      `longpoll-server: ${signal}: answering ${parked} parked waiters with shutting_down\n`,
+    log(
+      `longpoll-server: ${why}: answering ${server.broker.parkedCount()} parked waiters with shutting_down`,
     );
     server.shutdown().then(
       () => process.exit(0),
       (error: unknown) => {
-        process.stderr.write(`longpoll-server: shutdown failed: ${String(error)}\n`);
+        log(`longpoll-server: shutdown failed: ${String(error)}`);
         process.exit(1);
       },
     );
   };
+  // A worker of several processes answers for the whole server through the primary (cluster.ts).
+  const worker = cluster.isWorker
+    ? serveWorker({ ownStats: (gc) => server.ownStats(gc), shutdown: () => stop("shutdown") })
+    : undefined;
+  const server = createApp({
+    limits: flags.limits,
+    deadlines: flags.deadlines,
+    faultWakeCostUs: flags.faultWakeCostUs,
+    broker,
+    serverStats: worker?.serverStats,
+  });
+  if (flags.faultWakeCostUs > 0 && !cluster.isWorker) {
+    log(`longpoll-server: FAULT INJECTION ON: ${flags.faultWakeCostUs} µs of busy wait before every wake`);
+  }
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
   try {
     const address = await server.listen({ host: flags.host, port: flags.port, backlog: flags.backlog });
-    process.stdout.write(`longpoll-server listening on ${address} pid=${process.pid}\n`);
+    if (worker) worker.listening(address);
+    else process.stdout.write(`longpoll-server listening on ${address} pid=${process.pid}\n`);
   } catch (error) {
-    process.stderr.write(
-      `longpoll-server: cannot listen on ${flags.host}:${flags.port}: ${(error as Error).message}\n`,
-    );
+    log(`longpoll-server: cannot listen on ${flags.host}:${flags.port}: ${(error as Error).message}`);
     process.exit(1);
   }
 }

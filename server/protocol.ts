@@ -23,6 +23,7 @@ export const ERRORS = {
   key_overloaded: { code: ErrorCode.unknown, status: 503 },
   too_many_keys: { code: ErrorCode.unknown, status: 503 },
   shutting_down: { code: ErrorCode.unknown, status: 503 },
+  broker_unavailable: { code: ErrorCode.unknown, status: 503 }, // --redis: Redis cannot be reached
   internal: { code: ErrorCode.unknown, status: 500 },
 } as const;
 
@@ -43,6 +44,8 @@ export class ProtocolError extends Error {
 /** The messages of the two outcomes every waiter may get besides a value. */
 export const TIMEOUT_MESSAGE = "no value was set before the timeout";
 export const SHUTTING_DOWN_MESSAGE = "the server is shutting down; retry on another server";
+export const BROKER_UNAVAILABLE_MESSAGE =
+  "the server cannot reach its broker (Redis) now; retry later (parked waiters stay parked and catch up when it is back)";
 
 export interface ErrorBody {
   error_code: number;

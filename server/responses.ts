@@ -6,7 +6,14 @@
 // rebuilt only when the Date header's second changes.
 
 import { STATUS_CODES } from "node:http";
-import { ERRORS, type ErrorName, errorBody, SHUTTING_DOWN_MESSAGE, TIMEOUT_MESSAGE } from "./protocol.ts";
+import {
+  BROKER_UNAVAILABLE_MESSAGE,
+  ERRORS,
+  type ErrorName,
+  errorBody,
+  SHUTTING_DOWN_MESSAGE,
+  TIMEOUT_MESSAGE,
+} from "./protocol.ts";
 import type { Notification, Outcome } from "./store.ts";
 
 export const JSON_TYPE = "application/json; charset=utf-8";
@@ -42,6 +49,7 @@ export function errorResponse(name: ErrorName, message: string): Prebuilt {
 
 const TIMEOUT_RESPONSE = prebuild(200, JSON.stringify(errorBody("timeout", TIMEOUT_MESSAGE)));
 const SHUTTING_DOWN_RESPONSE = errorResponse("shutting_down", SHUTTING_DOWN_MESSAGE);
+const BROKER_UNAVAILABLE_RESPONSE = errorResponse("broker_unavailable", BROKER_UNAVAILABLE_MESSAGE);
 
 /** The answer for a /get outcome; a value's is built once per notification and cached. */
 export class ResponseCache {
@@ -68,6 +76,8 @@ export class ResponseCache {
         return TIMEOUT_RESPONSE;
       case "shutting_down":
         return SHUTTING_DOWN_RESPONSE;
+      case "broker_unavailable":
+        return BROKER_UNAVAILABLE_RESPONSE;
     }
   }
 }

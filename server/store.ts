@@ -47,10 +47,19 @@ export type Outcome =
    */
   | { readonly kind: "value"; readonly notification: Notification; readonly compacted?: boolean }
   | { readonly kind: "timeout" }
-  | { readonly kind: "shutting_down" };
+  | { readonly kind: "shutting_down" }
+  /** A shared broker (Redis) could not be asked, and the request could not wait for it (timeout 0). */
+  | { readonly kind: "broker_unavailable" };
 
 export const TIMEOUT: Outcome = Object.freeze({ kind: "timeout" });
 export const SHUTTING_DOWN: Outcome = Object.freeze({ kind: "shutting_down" });
+export const BROKER_UNAVAILABLE: Outcome = Object.freeze({ kind: "broker_unavailable" });
+
+/** What a shared broker's read found for a waiter: the value to answer with, or nothing newer. */
+export interface Found {
+  readonly notification: Notification;
+  readonly compacted: boolean;
+}
 
 /**
  * Called exactly once with a parked waiter's outcome, and the context it was parked with. One
@@ -64,6 +73,13 @@ export class Waiter {
   timer: TimerHandle = undefined;
   /** When its timeout ends (clock ms). */
   deadlineMs = 0;
+  /**
+   * A shared broker's read for it is in flight (parked first, then read: see park()). Wakes that come
+   * meanwhile are held in `held`, not delivered, so a cursor is answered with the oldest value it
+   * has not seen (the read's), not a newer one that happened to arrive first.
+   */
+  reading = false;
+  held: Notification | undefined = undefined;
   constructor(
     readonly entry: Entry,
     readonly since: number,
@@ -101,16 +117,26 @@ export interface StoreCounters {
 
 export interface StoreStats {
   waiters: number;
+  /** Keys held: with a value or parked waiters (Redis broker: keys with waiters parked here). */
   keys: number;
-  values: number;
+  /** Live values (absent for the Redis broker: they live in Redis and are not counted per request). */
+  values?: number;
+  /** The newest version given out, for the whole server. */
   version: number;
   counters: StoreCounters;
+  broker: {
+    kind: "memory" | "redis";
+    /** Redis: connected now (both the command and the subscriber connection). */
+    connected?: boolean;
+  };
 }
 
 /** The least time between two full sweeps forced by a full store (see sweepWhenFull). */
 const FULL_SWEEP_INTERVAL_MS = 1_000;
 
+/** The in-memory broker (see broker.ts): one process holds values, versions and waiters. */
 export class Store {
+  readonly kind = "memory";
   private readonly entries = new Map<string, Entry>();
   private waiterCount = 0;
   /** One version counter for all keys, so a cursor stays valid even after its key was dropped. */
@@ -160,6 +186,16 @@ export class Store {
       this.counters.timeouts++;
       return TIMEOUT;
     }
+    return this.parkWaiter(req, existing, deliver, context, true);
+  }
+
+  private parkWaiter(
+    req: GetRequest,
+    existing: Entry | undefined,
+    deliver: Deliver,
+    context: unknown,
+    timed: boolean,
+  ): Waiter {
     if (this.waiterCount >= this.limits.maxWaiters) {
       throw this.refuse(
         "overloaded",
@@ -173,8 +209,8 @@ export class Store {
         `key "${req.key}" has ${entry.waiters.size} parked waiters, its limit (server flag --max-waiters-per-key)`,
       );
     }
-    const waiter = new Waiter(entry, since, deliver, context);
-    waiter.timer = this.clock.setTimeout(() => this.expireWaiter(waiter), req.timeoutS * 1000);
+    const waiter = new Waiter(entry, req.since ?? -1, deliver, context);
+    if (timed) waiter.timer = this.clock.setTimeout(() => this.expireWaiter(waiter), req.timeoutS * 1000);
     waiter.deadlineMs = this.clock.now() + req.timeoutS * 1000;
     entry.waiters.add(waiter);
     this.waiterCount++;
@@ -205,6 +241,7 @@ export class Store {
     this.counters.sets++;
     if (this.closed) throw this.refuse("shutting_down", SHUTTING_DOWN_MESSAGE);
     const entry = this.entries.get(req.key) ?? this.createEntry(req.key);
+    this.liveValue(entry); // an expired value's history goes before the new value joins it
     const notification: Notification = { key: req.key, value: req.value, version: ++this.version };
     entry.value = notification;
     entry.history.push(notification);
@@ -212,10 +249,100 @@ export class Store {
       entry.compactedVersion = (entry.history.shift() as Notification).version;
     }
     entry.expiresAtMs = this.clock.now() + req.expiredS * 1000;
+    const woken = this.wakeEntry(entry, notification);
+    this.dropIfIdle(entry);
+    return { version: notification.version, woken };
+  }
+
+  // ---- Parking for a shared broker (Redis): values live there, waiters here. ----
+
+  /**
+   * Park a /get without looking at values (a shared broker holds them): the caller reads the broker
+   * next and calls settle() with what it found. Parking first closes the race with a /set on another
+   * process: a wake that lands between the park and the read's answer is held, not lost. With
+   * timeout 0 the waiter has no timer: settle() answers it either way. Limits apply as in get().
+   */
+  park(req: GetRequest, deliver: Deliver, context?: unknown): Waiter {
+    this.counters.gets++;
+    if (this.closed) throw this.refuse("shutting_down", SHUTTING_DOWN_MESSAGE);
+    const waiter = this.parkWaiter(req, this.entries.get(req.key), deliver, context, req.timeoutS > 0);
+    waiter.reading = true;
+    return waiter;
+  }
+
+  /**
+   * The broker's read for a parked waiter answered (found: a value newer than its cursor, or
+   * undefined), or failed (the broker is unreachable: it stays parked for the catch-up after
+   * reconnecting, unless it has timeout 0). A no-op for a waiter no longer parked.
+   */
+  settle(waiter: Waiter, found: Found | undefined, failed = false): void {
+    waiter.reading = false;
+    const held = waiter.held;
+    waiter.held = undefined;
+    if (!waiter.entry.waiters.has(waiter)) return;
+    let outcome: Outcome | undefined;
+    if (found !== undefined) {
+      this.counters.immediate++;
+      outcome = found.compacted
+        ? { kind: "value", notification: found.notification, compacted: true }
+        : { kind: "value", notification: found.notification };
+    } else if (held !== undefined && !failed) {
+      this.counters.wakes++;
+      outcome = { kind: "value", notification: held };
+    } else if (waiter.timer === undefined) {
+      // timeout 0: answered now whatever the read said
+      if (failed) outcome = BROKER_UNAVAILABLE;
+      else {
+        this.counters.timeouts++;
+        outcome = TIMEOUT;
+      }
+    }
+    if (outcome === undefined) return;
+    this.detach(waiter);
+    waiter.deliver(outcome, waiter.context);
+  }
+
+  /** A value stored elsewhere (the broker's notification): wake this process's waiters of its key. */
+  wake(notification: Notification): number {
+    const entry = this.entries.get(notification.key);
+    if (entry === undefined) return 0;
+    const woken = this.wakeEntry(entry, notification);
+    this.dropIfIdle(entry);
+    return woken;
+  }
+
+  /** Every parked waiter not waiting for a read: the catch-up after the broker comes back. */
+  *parkedWaiters(): IterableIterator<Waiter> {
+    for (const entry of this.entries.values()) {
+      for (const waiter of entry.waiters) if (!waiter.reading) yield waiter;
+    }
+  }
+
+  /** A /set served by a shared broker: counted here; refused once shutting down. */
+  noteSet(): void {
+    this.counters.sets++;
+    if (this.closed) throw this.refuse("shutting_down", SHUTTING_DOWN_MESSAGE);
+  }
+
+  /** A /clear served by a shared broker: counted here. */
+  noteClear(): void {
+    this.counters.clears++;
+  }
+
+  /** The number of parked waiters. */
+  parkedCount(): number {
+    return this.waiterCount;
+  }
+
+  private wakeEntry(entry: Entry, notification: Notification): number {
     const outcome: Outcome = { kind: "value", notification };
     let woken = 0;
     for (const waiter of entry.waiters) {
       if (waiter.since >= notification.version) continue; // a cursor from the future keeps waiting
+      if (waiter.reading) {
+        waiter.held ??= notification; // the first wake after the read; settle() decides
+        continue;
+      }
       this.clock.clearTimeout(waiter.timer);
       entry.waiters.delete(waiter);
       this.waiterCount--;
@@ -223,8 +350,7 @@ export class Store {
       waiter.deliver(outcome, waiter.context);
     }
     this.counters.wakes += woken;
-    this.dropIfIdle(entry);
-    return { version: notification.version, woken };
+    return woken;
   }
 
   /** Drop all values, or those that expire before `validBegin` (epoch seconds). Waiters stay parked. */
@@ -277,7 +403,13 @@ export class Store {
       values,
       version: this.version,
       counters: { ...this.counters },
+      broker: { kind: "memory" },
     };
+  }
+
+  /** Nothing to release: the memory broker holds no connections. */
+  close(): Promise<void> {
+    return Promise.resolve();
   }
 
   private expireWaiter(waiter: Waiter): void {

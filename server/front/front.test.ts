@@ -31,10 +31,10 @@ async function start(limits: Partial<ServerLimits> = {}) {
     return (await res.body.json()) as { version: number };
   };
   const parked = async (n: number) => {
-    for (let i = 0; i < 300 && server.store.stats().waiters !== n; i++) {
+    for (let i = 0; i < 300 && server.broker.parkedCount() !== n; i++) {
       await new Promise((r) => setTimeout(r, 10));
     }
-    assert.equal(server.store.stats().waiters, n, `the server should hold ${n} parked waiters`);
+    assert.equal(server.broker.parkedCount(), n, `the server should hold ${n} parked waiters`);
   };
   const close = async () => {
     for (const c of clients) c.close();
@@ -210,7 +210,7 @@ describe("the front's idle sweep", () => {
     const store = new Store(DEFAULT_LIMITS);
     const clock = new FakeClock();
     const front = createFront({
-      store,
+      broker: store,
       limits: DEFAULT_LIMITS,
       responses: new ResponseCache(),
       fallback: createServer(),

@@ -18,6 +18,7 @@
 
 import type { Server as HttpServer, ServerResponse } from "node:http";
 import { createServer, type Server as NetServer, type Socket } from "node:net";
+import type { Broker } from "../broker.ts";
 import {
   mergeParams,
   type ParamLimits,
@@ -28,11 +29,11 @@ import {
   SHUTTING_DOWN_MESSAGE,
 } from "../protocol.ts";
 import { errorResponse, KEEP_ALIVE_S, type Prebuilt, type ResponseCache, rawResponse } from "../responses.ts";
-import { type Deliver, type Store, Waiter } from "../store.ts";
+import { type Deliver, Waiter } from "../store.ts";
 import { type Head, MAX_HEAD_BYTES, readRequestHead } from "./request-head.ts";
 
 export interface FrontOptions {
-  store: Store;
+  broker: Broker;
   limits: ParamLimits & { maxBodyBytes: number };
   responses: ResponseCache;
   /** Gets every connection the fast path does not serve (fastify's server; it need not listen). */
@@ -113,7 +114,7 @@ const NO_PARAMS: Params = Object.freeze(Object.create(null));
 const IDLE_SWEEP_INTERVAL_MS = 1000;
 
 export function createFront(options: FrontOptions): Front {
-  const { store, limits, responses, fallback, beforeWake } = options;
+  const { broker, limits, responses, fallback, beforeWake } = options;
   const idleTimeoutMs = options.idleTimeoutMs ?? KEEP_ALIVE_S * 1000;
   const now = options.now ?? Date.now;
   const headersTimeoutMs = options.headersTimeoutMs ?? 10_000;
@@ -170,7 +171,7 @@ export function createFront(options: FrontOptions): Front {
   function handOffParked(conn: Connection): void {
     const waiter = conn.waiter as Waiter;
     conn.waiter = undefined;
-    const again = store.handOver(waiter);
+    const again = broker.handOver(waiter);
     if (again !== undefined) {
       let body = `key=${encodeURIComponent(again.key)}&timeout=${again.timeoutS}`;
       if (again.since !== undefined) body += `&since=${again.since}`;
@@ -201,7 +202,7 @@ export function createFront(options: FrontOptions): Front {
     live.delete(conn);
     // The client went away while parked (closed, reset, or half-closed: a long-poll client that
     // sends FIN is not waiting any more): the waiter leaves at once.
-    if (conn.waiter !== undefined) store.cancel(conn.waiter);
+    if (conn.waiter !== undefined) broker.cancel(conn.waiter);
     conn.waiter = undefined;
   }
   function onError(this: FrontSocket): void {
@@ -292,7 +293,7 @@ export function createFront(options: FrontOptions): Front {
       const q = head.target.indexOf("?");
       const query = q < 0 ? NO_PARAMS : parseForm(head.target.slice(q + 1));
       const form = head.contentLength === 0 && head.contentType === "" ? undefined : parseForm(body);
-      const outcome = store.get(parseGet(mergeParams(query, form), limits), deliverParked, conn);
+      const outcome = broker.get(parseGet(mergeParams(query, form), limits), deliverParked, conn);
       if (outcome instanceof Waiter) {
         conn.waiter = outcome;
         conn.closeAfter = head.close;

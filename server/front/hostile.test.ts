@@ -8,6 +8,7 @@ import { connect } from "node:net";
 import { describe, test } from "node:test";
 import { request } from "undici";
 import { createApp, type Deadlines } from "../app.ts";
+import type { StoreStats } from "../store.ts";
 import { postForm, RawClient } from "../testing/raw-client.ts";
 
 async function start(t: { after(fn: () => unknown): void }, deadlines: Partial<Deadlines> = {}) {
@@ -109,15 +110,15 @@ describe("a parked client that pipelines, then leaves", () => {
       for (const c of clients) c.close();
     });
     for (const c of clients) c.send(postForm("/get", "key=leaver"));
-    assert.ok(await s.waitFor(() => s.server.store.stats().waiters === 5));
+    assert.ok(await s.waitFor(() => s.server.broker.parkedCount() === 5));
     // ~96 KB pipelined behind the parked /get, then the client closes.
     for (const c of clients) {
       c.send(postForm("/get", `key=more&pad=${"p".repeat(1000)}`).repeat(96));
       c.socket.end();
     }
     assert.ok(
-      await s.waitFor(() => s.server.store.stats().waiters === 0),
-      `parked after the clients left: ${s.server.store.stats().waiters}`,
+      await s.waitFor(() => s.server.broker.parkedCount() === 0),
+      `parked after the clients left: ${s.server.broker.parkedCount()}`,
     );
   });
 });
@@ -141,7 +142,7 @@ describe("one decoding on both paths", () => {
     const waiter = new RawClient(s.url);
     t.after(() => waiter.close());
     waiter.send(postForm("/get", "key=%E2%82%AC"));
-    assert.ok(await s.waitFor(() => s.server.store.stats().waiters === 1));
+    assert.ok(await s.waitFor(() => s.server.broker.parkedCount() === 1));
     assert.equal((await s.set("%E2%82%AC", "euro")).status, 200);
     assert.equal(JSON.parse((await waiter.next()).body).value, "euro");
   });
@@ -214,7 +215,7 @@ describe("pipelining behind a parked /get", () => {
     const c = new RawClient(s.url);
     t.after(() => c.close());
     c.send(postForm("/get", "key=pipe&timeout=30"));
-    assert.ok(await s.waitFor(() => s.server.store.stats().waiters === 1));
+    assert.ok(await s.waitFor(() => s.server.broker.parkedCount() === 1));
     const started = Date.now();
     c.send(postForm("/set", "key=pipe&value=now"));
     const first = await c.next();
@@ -225,6 +226,10 @@ describe("pipelining behind a parked /get", () => {
     );
     assert.equal(JSON.parse(first.body).value, "now", "the /get's answer first");
     assert.deepEqual([second.status, JSON.parse(second.body).error_code], [200, 0], "then the /set's");
-    assert.equal(s.server.store.stats().counters.disconnects, 0, "handed over, not a disconnect");
+    assert.equal(
+      (s.server.broker.stats() as StoreStats).counters.disconnects,
+      0,
+      "handed over, not a disconnect",
+    );
   });
 });

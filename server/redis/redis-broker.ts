@@ -1,0 +1,308 @@
+// The Redis broker: values, versions and history in Redis (scripts.ts), shared by every process and
+// host of the server; each process parks its own waiters in a local Store and is woken through one
+// pub/sub channel. node-redis (the `redis` package): one connection for commands, one subscribed.
+//
+// The race between a /get that finds nothing newer and a /set on another process: a /get is parked
+// first and read second (Store.park, then the read script). The subscription is live before any
+// waiter parks, so a /set that lands after the read is seen as a message, and one that lands before
+// it is seen by the read; a message that arrives while the read is in flight is held by the waiter
+// and settle() answers with the read's value if there is one (the oldest the cursor has not seen).
+//
+// Faults: commands are not queued while Redis is unreachable (disableOfflineQueue): a /set answers
+// 503 broker_unavailable at once; parked waiters stay parked; a /get with a timeout parks and waits
+// for the catch-up (timeout 0 answers broker_unavailable). When both connections are back (node-redis
+// resubscribes before it reports ready), every parked waiter is read again, so a cursor misses
+// nothing stored while this process was cut off; the version counter is first raised to the highest
+// version this process has seen, so versions keep growing even if Redis lost its data.
+
+import { createClient, type RedisClientType } from "redis";
+import type { Broker } from "../broker.ts";
+import {
+  BROKER_UNAVAILABLE_MESSAGE,
+  type ClearRequest,
+  type GetRequest,
+  ProtocolError,
+  type SetRequest,
+} from "../protocol.ts";
+import {
+  type Clock,
+  type Deliver,
+  type Found,
+  type Outcome,
+  Store,
+  type StoreLimits,
+  type StoreStats,
+  systemClock,
+  type Waiter,
+} from "../store.ts";
+import { ScriptRunner } from "./script-runner.ts";
+import {
+  CLEAR_SCRIPT,
+  type Layout,
+  layout,
+  parseEntry,
+  parseNotification,
+  RAISE_SCRIPT,
+  READ_SCRIPT,
+  SET_SCRIPT,
+  setArgs,
+} from "./scripts.ts";
+
+export interface RedisBrokerOptions {
+  /** redis://HOST:PORT[/DB] */
+  url: string;
+  limits: StoreLimits;
+  clock?: Clock;
+  /** Key prefix, so several servers (or tests) can share one Redis. */
+  prefix?: string;
+  /** Where connection losses and recoveries are reported (stderr by default). */
+  log?: (line: string) => void;
+  /** How long the first connection may take. */
+  connectTimeoutMs?: number;
+}
+
+export const DEFAULT_PREFIX = "lpb:";
+/** Reconnect after 50 ms, doubling up to 1 s: a restarted Redis is found again within a second. */
+const reconnectDelay = (retries: number) => Math.min(50 * 2 ** retries, 1_000);
+
+type Client = RedisClientType;
+
+export class RedisBroker implements Broker {
+  readonly kind = "redis";
+  private readonly local: Store;
+  private readonly keys: Layout;
+  private readonly clock: Clock;
+  private readonly scripts: ScriptRunner;
+  /** The highest version this process has seen (given out or published): the floor after a reconnect. */
+  private maxSeen = 0;
+  /** Was connected and then lost: the next full recovery catches up. */
+  private lost = false;
+
+  private constructor(
+    private readonly cmd: Client,
+    private readonly sub: Client,
+    private readonly options: RedisBrokerOptions,
+  ) {
+    this.clock = options.clock ?? systemClock;
+    this.local = new Store(options.limits, this.clock);
+    this.keys = layout(options.prefix ?? DEFAULT_PREFIX);
+    this.scripts = new ScriptRunner(cmd);
+  }
+
+  /** Connect both connections and subscribe; throws a clear error if Redis cannot be reached in time. */
+  static async connect(options: RedisBrokerOptions): Promise<RedisBroker> {
+    const cmd = createClient({
+      url: options.url,
+      disableOfflineQueue: true,
+      socket: { reconnectStrategy: reconnectDelay, connectTimeout: 2_000 },
+    }) as Client;
+    const sub = cmd.duplicate() as Client;
+    const broker = new RedisBroker(cmd, sub, options);
+    const timeoutMs = options.connectTimeoutMs ?? 5_000;
+    let firstError = "";
+    const noteFirst = (error: Error) => {
+      firstError ||= error.message;
+    };
+    cmd.on("error", noteFirst);
+    sub.on("error", noteFirst);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        Promise.all([cmd.connect(), sub.connect()]),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(firstError || "no answer")), timeoutMs);
+        }),
+      ]);
+      await sub.subscribe(broker.keys.channel, (message: Buffer) => broker.onMessage(message), true);
+    } catch (error) {
+      cmd.destroy();
+      sub.destroy();
+      throw new Error(
+        `cannot reach Redis at ${options.url} within ${timeoutMs} ms (${(error as Error).message}); start redis-server there or fix --redis`,
+      );
+    } finally {
+      clearTimeout(timer);
+      cmd.off("error", noteFirst);
+      sub.off("error", noteFirst);
+    }
+    broker.watch(cmd, "commands");
+    broker.watch(sub, "subscriber");
+    return broker;
+  }
+
+  get(req: GetRequest, deliver: Deliver, context?: unknown): Outcome | Waiter {
+    const waiter = this.local.park(req, deliver, context);
+    this.read(req.key, waiter.since, [waiter]);
+    return waiter;
+  }
+
+  cancel(waiter: Waiter): void {
+    this.local.cancel(waiter);
+  }
+
+  handOver(waiter: Waiter): GetRequest | undefined {
+    return this.local.handOver(waiter);
+  }
+
+  async set(req: SetRequest): Promise<{ version: number }> {
+    this.local.noteSet();
+    const ttlMs = Math.max(0, Math.round(req.expiredS * 1000));
+    const args = setArgs(
+      req.value,
+      ttlMs,
+      this.clock.now(),
+      req.key,
+      this.options.limits.maxHistory,
+      this.keys.channel,
+    );
+    const reply = await this.call(() =>
+      this.scripts.run(
+        SET_SCRIPT,
+        [this.keys.version, this.keys.history(req.key), this.keys.meta(req.key)],
+        args,
+      ),
+    );
+    const version = Number(reply);
+    this.seen(version);
+    return { version };
+  }
+
+  async clear(req: ClearRequest): Promise<{ cleared: number }> {
+    this.local.noteClear();
+    const cutoff = req.validBegin === undefined ? "all" : String(req.validBegin * 1000);
+    return this.call(async () => {
+      let cleared = 0;
+      for await (const batch of this.cmd.scanIterator({ MATCH: this.keys.metaPattern, COUNT: 500 })) {
+        const keys = batch as string[];
+        if (keys.length > 0) cleared += Number(await this.scripts.run(CLEAR_SCRIPT, keys, [cutoff]));
+      }
+      return { cleared };
+    });
+  }
+
+  async stats(): Promise<StoreStats> {
+    const s = this.local.stats();
+    delete s.values; // in Redis, not counted per request (a SCAN of every key)
+    let version = this.maxSeen;
+    try {
+      if (this.connected()) version = Math.max(version, Number((await this.cmd.get(this.keys.version)) ?? 0));
+    } catch {
+      // unreachable now: the highest version seen here
+    }
+    return { ...s, version, broker: { kind: "redis", connected: this.connected() } };
+  }
+
+  parkedCount(): number {
+    return this.local.parkedCount();
+  }
+
+  sweepExpired(): number {
+    return this.local.sweepExpired();
+  }
+
+  shutdown(): number {
+    return this.local.shutdown();
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([this.sub.close(), this.cmd.close()]);
+  }
+
+  private connected(): boolean {
+    return this.cmd.isReady && this.sub.isReady;
+  }
+
+  /** Run a command; Redis unreachable (or failing) becomes a 503 broker_unavailable. */
+  private async call<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw new ProtocolError(
+        "broker_unavailable",
+        `${BROKER_UNAVAILABLE_MESSAGE}: ${(error as Error).message}`,
+      );
+    }
+  }
+
+  /** Read the value a group of waiters (one key, one cursor) should get, and settle each. */
+  private read(key: string, since: number, waiters: Waiter[]): void {
+    for (const w of waiters) w.reading = true;
+    this.scripts
+      .run(
+        READ_SCRIPT,
+        [this.keys.history(key), this.keys.meta(key)],
+        [String(since), String(this.clock.now())],
+      )
+      .then(
+        (reply) => {
+          const found = this.found(key, reply);
+          for (const w of waiters) this.local.settle(w, found);
+        },
+        () => {
+          for (const w of waiters) this.local.settle(w, undefined, true);
+        },
+      );
+  }
+
+  private found(key: string, reply: unknown): Found | undefined {
+    if (!Array.isArray(reply)) return undefined;
+    const { version, value } = parseEntry(String(reply[0]));
+    this.seen(version);
+    return { notification: { key, value, version }, compacted: Number(reply[1]) === 1 };
+  }
+
+  private onMessage(message: Buffer): void {
+    const n = parseNotification(message);
+    if (n === undefined) return; // not ours (another writer on the channel)
+    this.seen(n.version);
+    this.local.wake(n);
+  }
+
+  private seen(version: number): void {
+    if (version > this.maxSeen) this.maxSeen = version;
+  }
+
+  /** Report a lost connection once; when both are back, catch up. */
+  private watch(client: Client, role: string): void {
+    const log = this.options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+    let down = false;
+    client.on("error", (error: Error) => {
+      if (down) return;
+      down = true;
+      this.lost = true;
+      log(`longpoll-server: redis ${role} connection lost (${error.message}); reconnecting`);
+    });
+    client.on("ready", () => {
+      if (down) log(`longpoll-server: redis ${role} connection back`);
+      down = false;
+      if (this.lost && this.connected()) {
+        this.lost = false;
+        void this.catchUp(log);
+      }
+    });
+  }
+
+  /** Both connections are back: raise the version floor, then read again for every parked waiter. */
+  private async catchUp(log: (line: string) => void): Promise<void> {
+    try {
+      await this.scripts.run(RAISE_SCRIPT, [this.keys.version], [String(this.maxSeen)]);
+    } catch {
+      this.lost = true; // lost again: the next recovery retries
+      return;
+    }
+    // One read per key and cursor, however many waiters share them.
+    const groups = new Map<string, { key: string; since: number; waiters: Waiter[] }>();
+    for (const w of this.local.parkedWaiters()) {
+      const id = `${w.since}\u0000${w.entry.key}`;
+      const g = groups.get(id);
+      if (g) g.waiters.push(w);
+      else groups.set(id, { key: w.entry.key, since: w.since, waiters: [w] });
+    }
+    let count = 0;
+    for (const g of groups.values()) {
+      count += g.waiters.length;
+      this.read(g.key, g.since, g.waiters);
+    }
+    log(`longpoll-server: redis back; reading again for ${count} parked waiters`);
+  }
+}

@@ -1,0 +1,25 @@
+// Runs a Lua script by its SHA1 (EVALSHA: the script's text is not sent with every call), loading
+// it with EVAL when Redis does not know it yet (first use, or after Redis restarted).
+
+import { createHash } from "node:crypto";
+import type { RedisClientType } from "redis";
+
+export class ScriptRunner {
+  private readonly shas = new Map<string, string>();
+
+  constructor(private readonly client: RedisClientType) {}
+
+  async run(script: string, keys: string[], args: string[]): Promise<unknown> {
+    let sha = this.shas.get(script);
+    if (sha === undefined) {
+      sha = createHash("sha1").update(script).digest("hex");
+      this.shas.set(script, sha);
+    }
+    try {
+      return await this.client.evalSha(sha, { keys, arguments: args });
+    } catch (error) {
+      if (!String((error as Error).message).startsWith("NOSCRIPT")) throw error;
+      return this.client.eval(script, { keys, arguments: args });
+    }
+  }
+}
