@@ -233,3 +233,67 @@ describe("Store", () => {
     );
   });
 });
+
+describe("Store as the parking lot of a shared broker (park, then read, then settle)", () => {
+  const n = (value: string, version: number) => ({ key: "k", value, version });
+
+  test("a wake during the read is held; with nothing found by the read, the held value answers", () => {
+    const { store, outcomes } = setup();
+    const w = store.park({ key: "k", timeoutS: 60, since: 4 }, (o) => outcomes.push(o));
+    store.wake(n("newer", 6)); // the set landed after the read ran, its message came first
+    assert.deepEqual(outcomes, [], "not delivered while the read is in flight");
+    store.settle(w, undefined);
+    assert.deepEqual(outcomes.map(outcomeText), ["newer"]);
+    assert.equal(store.parkedCount(), 0);
+  });
+
+  test("the read's value wins over a held one: the cursor gets the oldest value it has not seen", () => {
+    const { store, outcomes } = setup();
+    const w = store.park({ key: "k", timeoutS: 60, since: 4 }, (o) => outcomes.push(o));
+    store.wake(n("six", 6));
+    store.settle(w, { notification: n("five", 5), compacted: false });
+    assert.deepEqual(outcomes.map(outcomeText), ["five"]);
+  });
+
+  test("nothing found and nothing held: it stays parked, and a later wake answers it", () => {
+    const { store, outcomes, clock } = setup();
+    const w = store.park({ key: "k", timeoutS: 60, since: undefined }, (o) => outcomes.push(o));
+    store.settle(w, undefined);
+    assert.equal(store.parkedCount(), 1);
+    store.wake(n("later", 7));
+    assert.deepEqual(outcomes.map(outcomeText), ["later"]);
+    assert.equal(clock.pending, 0);
+  });
+
+  test("timeout 0 is answered by the read: a value, a timeout, or broker_unavailable when the read failed", () => {
+    const { store, outcomes } = setup();
+    const deliver = (o: Outcome) => outcomes.push(o);
+    store.settle(store.park({ key: "a", timeoutS: 0, since: undefined }, deliver), {
+      notification: n("v", 1),
+      compacted: false,
+    });
+    store.settle(store.park({ key: "b", timeoutS: 0, since: undefined }, deliver), undefined);
+    store.settle(store.park({ key: "c", timeoutS: 0, since: undefined }, deliver), undefined, true);
+    assert.deepEqual(outcomes.map(outcomeText), ["v", "timeout", "broker_unavailable"]);
+    assert.equal(store.parkedCount(), 0);
+  });
+
+  test("a failed read keeps a timed waiter parked (for the catch-up), even with a held wake", () => {
+    const { store, outcomes } = setup();
+    const w = store.park({ key: "k", timeoutS: 60, since: 1 }, (o) => outcomes.push(o));
+    store.wake(n("held", 3));
+    store.settle(w, undefined, true);
+    assert.deepEqual(outcomes, []);
+    assert.deepEqual([...store.parkedWaiters()], [w], "offered to the catch-up");
+  });
+
+  test("a set after a value expired starts a fresh history (an expired value is never a cursor's answer)", () => {
+    const { store, clock } = setup();
+    store.set({ key: "k", value: "old", expiredS: 1 });
+    clock.advance(2000);
+    const { version } = store.set({ key: "k", value: "new", expiredS: 60 });
+    const got = store.get({ key: "k", timeoutS: 0, since: 0 }, () => {});
+    assert.ok(!(got instanceof Waiter) && got.kind === "value");
+    assert.equal(got.kind === "value" && got.notification.version, version);
+  });
+});

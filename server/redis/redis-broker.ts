@@ -77,6 +77,10 @@ export class RedisBroker implements Broker {
   private maxSeen = 0;
   /** Was connected and then lost: the next full recovery catches up. */
   private lost = false;
+  /** Connected and subscribed once: from then on losses are reported and recovered from. */
+  private started = false;
+  /** The first error while connecting, for the start-up message. */
+  private firstError = "";
 
   private constructor(
     private readonly cmd: Client,
@@ -99,18 +103,15 @@ export class RedisBroker implements Broker {
     const sub = cmd.duplicate() as Client;
     const broker = new RedisBroker(cmd, sub, options);
     const timeoutMs = options.connectTimeoutMs ?? 5_000;
-    let firstError = "";
-    const noteFirst = (error: Error) => {
-      firstError ||= error.message;
-    };
-    cmd.on("error", noteFirst);
-    sub.on("error", noteFirst);
+    // The listeners stay for the broker's life: node-redis's client.off() also dropped the others.
+    broker.watch(cmd, "commands");
+    broker.watch(sub, "subscriber");
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
         Promise.all([cmd.connect(), sub.connect()]),
         new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error(firstError || "no answer")), timeoutMs);
+          timer = setTimeout(() => reject(new Error(broker.firstError || "no answer")), timeoutMs);
         }),
       ]);
       await sub.subscribe(broker.keys.channel, (message: Buffer) => broker.onMessage(message), true);
@@ -122,11 +123,8 @@ export class RedisBroker implements Broker {
       );
     } finally {
       clearTimeout(timer);
-      cmd.off("error", noteFirst);
-      sub.off("error", noteFirst);
     }
-    broker.watch(cmd, "commands");
-    broker.watch(sub, "subscriber");
+    broker.started = true;
     return broker;
   }
 
@@ -267,6 +265,10 @@ export class RedisBroker implements Broker {
     const log = this.options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
     let down = false;
     client.on("error", (error: Error) => {
+      if (!this.started) {
+        this.firstError ||= error.message;
+        return;
+      }
       if (down) return;
       down = true;
       this.lost = true;

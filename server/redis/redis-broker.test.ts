@@ -1,0 +1,179 @@
+// The Redis broker across "processes": two brokers in this process, each with its own Redis
+// connections (as two server processes have), on a real redis-server. The race between a read that
+// finds nothing and a set elsewhere, and a process cut off from Redis (through a proxy the test
+// cuts) that must catch up without losing what was stored meanwhile.
+
+import assert from "node:assert/strict";
+import { type AddressInfo, createServer, connect as netConnect, type Server, type Socket } from "node:net";
+import { after, before, describe, test } from "node:test";
+import { RedisServer } from "../../bench/targets/redis-server.ts";
+import { DEFAULT_LIMITS } from "../app.ts";
+import type { Outcome, Waiter } from "../store.ts";
+import { RedisBroker } from "./redis-broker.ts";
+
+let redis: RedisServer;
+let prefixes = 0;
+before(async () => {
+  redis = await RedisServer.start();
+});
+after(async () => {
+  await redis.stop();
+});
+
+const quiet = (line: string) => {
+  if (process.env.DEBUG_RB) console.error(line);
+};
+
+async function pair(urlA = redis.url) {
+  const prefix = `rb${++prefixes}:`;
+  const limits = { ...DEFAULT_LIMITS };
+  const a = await RedisBroker.connect({ url: urlA, prefix, limits, log: quiet });
+  const b = await RedisBroker.connect({ url: redis.url, prefix, limits, log: quiet });
+  return { a, b, close: () => Promise.all([a.close(), b.close()]) };
+}
+
+/** Park a /get on a broker; resolves with its outcome. */
+function waitOn(broker: RedisBroker, key: string, since?: number, timeoutS = 10) {
+  return new Promise<Outcome>((resolve) => {
+    const r = broker.get({ key, timeoutS, since }, (outcome) => resolve(outcome));
+    if (!("entry" in (r as Waiter))) resolve(r as Outcome);
+  });
+}
+
+const valueOf = (o: Outcome) => (o.kind === "value" ? o.notification.value : o.kind);
+const within = <T>(p: Promise<T>, ms: number, what: string) =>
+  Promise.race([
+    p,
+    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms)),
+  ]);
+
+describe("Redis broker between two processes", () => {
+  test("a /set on one wakes the waiters parked on the other, with one version for the whole server", async (t) => {
+    const { a, b, close } = await pair();
+    t.after(close);
+    const waiting = Array.from({ length: 20 }, () => waitOn(a, "shared"));
+    const { version } = await b.set({ key: "shared", value: "from-b", expiredS: 60 });
+    const outcomes = await within(Promise.all(waiting), 2_000, "wake across processes");
+    assert.deepEqual(
+      outcomes.map((o) => (o.kind === "value" ? [o.notification.value, o.notification.version] : o.kind)),
+      Array.from({ length: 20 }, () => ["from-b", version]),
+    );
+    const next = await a.set({ key: "other", value: "x", expiredS: 60 });
+    assert.equal(next.version, version + 1, "versions come from one counter, whichever process sets");
+  });
+
+  test("the race: a read that finds nothing while a /set lands elsewhere loses no notification (300 rounds)", async (t) => {
+    const { a, b, close } = await pair();
+    t.after(close);
+    const rounds = 300;
+    const got: Promise<Outcome>[] = [];
+    for (let i = 0; i < rounds; i++) {
+      // Same tick: a's read and b's set race to Redis on different connections.
+      got.push(waitOn(a, `race${i}`));
+      void b.set({ key: `race${i}`, value: `v${i}`, expiredS: 60 });
+    }
+    const outcomes = await within(Promise.all(got), 5_000, "every raced waiter answered");
+    assert.deepEqual(
+      outcomes.map(valueOf),
+      Array.from({ length: rounds }, (_, i) => `v${i}`),
+    );
+  });
+
+  test("a cursor on another process gets the oldest value it has not seen, in order", async (t) => {
+    const { a, b, close } = await pair();
+    t.after(close);
+    const v1 = (await b.set({ key: "cur", value: "a", expiredS: 60 })).version;
+    await b.set({ key: "cur", value: "b", expiredS: 60 });
+    await b.set({ key: "cur", value: "c", expiredS: 60 });
+    const seen: string[] = [];
+    let since = v1;
+    for (let i = 0; i < 2; i++) {
+      const o = await waitOn(a, "cur", since);
+      assert.equal(o.kind, "value");
+      if (o.kind !== "value") return;
+      seen.push(o.notification.value);
+      since = o.notification.version;
+    }
+    assert.deepEqual(seen, ["b", "c"]);
+  });
+
+  test("a process cut off from Redis catches up: its cursor misses nothing stored meanwhile", async (t) => {
+    const proxy = await CuttableProxy.start(redis.port);
+    const { a, b, close } = await pair(proxy.url);
+    t.after(async () => {
+      await close();
+      proxy.close();
+    });
+    const v0 = (await b.set({ key: "cut", value: "before", expiredS: 60 })).version;
+    const waiting = waitOn(a, "cut", v0, 30);
+    const plain = waitOn(a, "cut-plain", undefined, 30);
+    await new Promise((r) => setTimeout(r, 100)); // parked and read (nothing newer)
+    proxy.cut();
+    await new Promise((r) => setTimeout(r, 100));
+    await assert.rejects(
+      a.set({ key: "cut", value: "refused", expiredS: 60 }),
+      /broker_unavailable|cannot reach/,
+    );
+    // Stored by the other process while this one cannot hear: two values, then the key without a cursor.
+    await b.set({ key: "cut", value: "during-1", expiredS: 60 });
+    await b.set({ key: "cut", value: "during-2", expiredS: 60 });
+    await b.set({ key: "cut-plain", value: "during", expiredS: 60 });
+    proxy.restore();
+    const [cursor, noCursor] = await within(
+      Promise.all([waiting, plain]),
+      5_000,
+      "catch-up after reconnecting",
+    );
+    assert.equal(valueOf(cursor), "during-1", "the oldest value newer than the cursor, not the newest");
+    assert.equal(valueOf(noCursor), "during");
+    const after = await a.set({ key: "cut", value: "after", expiredS: 60 });
+    assert.ok(after.version > v0 + 3, "versions kept growing");
+  });
+});
+
+/** A TCP proxy to Redis that the test can cut (every connection dropped, new ones refused) and restore. */
+class CuttableProxy {
+  private open = true;
+  private readonly sockets = new Set<Socket>();
+  private constructor(private readonly server: Server) {}
+
+  static async start(targetPort: number): Promise<CuttableProxy> {
+    const server = createServer();
+    const proxy = new CuttableProxy(server);
+    server.on("connection", (client) => {
+      if (!proxy.open) {
+        client.destroy();
+        return;
+      }
+      const upstream = netConnect(targetPort, "127.0.0.1");
+      for (const s of [client, upstream]) {
+        proxy.sockets.add(s);
+        s.on("close", () => proxy.sockets.delete(s));
+        s.on("error", () => {});
+      }
+      client.pipe(upstream).pipe(client);
+      client.on("close", () => upstream.destroy());
+      upstream.on("close", () => client.destroy());
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    return proxy;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  cut(): void {
+    this.open = false;
+    for (const s of this.sockets) s.destroy();
+  }
+
+  restore(): void {
+    this.open = true;
+  }
+
+  close(): void {
+    this.cut();
+    this.server.close();
+  }
+}
