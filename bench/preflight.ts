@@ -1,8 +1,10 @@
 // Preflight: the host's limits against the scenario's size, before anything starts. A limit that
 // makes the run impossible is an error (exit 4) naming the limit, the need and the fix; one that only
-// shapes the result (somaxconn) is a warning recorded in run.json.
+// shapes the result (somaxconn) is a warning recorded in run.json. It also says what a large
+// scenario takes (driver processes, source addresses, target processes): notes on the console.
 
 import { MAX_SOCKETS_PER_WORKER } from "./driver/fleet.ts";
+import { planSources } from "./driver/source-addresses.ts";
 import { HostLimitError } from "./errors.ts";
 import { ephemeralPortCount, openFileLimit, somaxconn } from "./metrics/proc.ts";
 import { type Scenario, socketsNeeded } from "./scenario.ts";
@@ -23,15 +25,33 @@ export function readHostLimits(): HostLimits {
 export interface PreflightInput {
   scenario: Scenario;
   workers: number;
-  /** The target runs on this host and inherits our fd limit. */
-  spawnedTarget: boolean;
+  /**
+   * The target runs on this host (and inherits our fd limit) on this many processes that share its
+   * sockets; undefined for an attached target (its limits are not ours to check).
+   */
+  targetProcesses: number | undefined;
+  /** Where the driver connects (a spawned target: 127.0.0.1). */
+  targetHost: string;
   limits: HostLimits;
 }
 
-/** Throws HostLimitError listing every limit that is too low; returns warnings. */
-export function preflight({ scenario, workers, spawnedTarget, limits }: PreflightInput): string[] {
+export interface PreflightReport {
+  warnings: string[];
+  /** What the scenario takes, for the console (nothing for a small one). */
+  notes: string[];
+}
+
+/** Throws HostLimitError listing every limit that is too low; returns warnings and notes. */
+export function preflight({
+  scenario,
+  workers,
+  targetProcesses,
+  targetHost,
+  limits,
+}: PreflightInput): PreflightReport {
   const problems: string[] = [];
   const warnings: string[] = [];
+  const notes: string[] = [];
   const sockets = socketsNeeded(scenario);
   const perWorker = Math.ceil(sockets / workers);
   if (perWorker > MAX_SOCKETS_PER_WORKER) {
@@ -45,16 +65,29 @@ export function preflight({ scenario, workers, spawnedTarget, limits }: Prefligh
         `${scenario.name}: open files limit (ulimit -n) is ${limits.openFiles}, a driver worker needs ${perWorker + FD_HEADROOM}; fix: raise ulimit -n or use more --workers`,
       );
     }
-    if (spawnedTarget && sockets + FD_HEADROOM > limits.openFiles) {
+    // A target's processes share its sockets about evenly (round-robin or SO_REUSEPORT); 10% slack.
+    const perProcess = targetProcesses === undefined ? 0 : Math.ceil((sockets * 11) / (10 * targetProcesses));
+    if (targetProcesses !== undefined && perProcess + FD_HEADROOM > limits.openFiles) {
+      const fix =
+        targetProcesses === 1
+          ? "a target on several processes (reference-cluster, nchan-workers, nchan-redis), raise ulimit -n, or a smaller scenario"
+          : "a target on more processes, raise ulimit -n, or a smaller scenario";
       problems.push(
-        `${scenario.name}: open files limit (ulimit -n) is ${limits.openFiles}, the target needs ${sockets + FD_HEADROOM} for ${sockets} waiters; fix: raise ulimit -n (e.g. ulimit -n ${sockets + 2 * FD_HEADROOM}) or run a smaller scenario`,
+        `${scenario.name}: open files limit (ulimit -n) is ${limits.openFiles}, each of the target's ${targetProcesses} process(es) needs ~${perProcess + FD_HEADROOM} for ${sockets} waiters; fix: ${fix}`,
       );
     }
   }
-  if (limits.ephemeralPorts !== undefined && sockets + FD_HEADROOM > limits.ephemeralPorts) {
-    problems.push(
-      `${scenario.name}: ${limits.ephemeralPorts} ephemeral ports (net.ipv4.ip_local_port_range), ${sockets + FD_HEADROOM} needed; fix: sysctl -w net.ipv4.ip_local_port_range="1024 65535"`,
-    );
+  try {
+    const sources = planSources(sockets + FD_HEADROOM, targetHost, limits.ephemeralPorts);
+    if (sources.addresses.length > 0) {
+      const processes =
+        targetProcesses !== undefined && targetProcesses > 1 ? `, ${targetProcesses} target processes` : "";
+      notes.push(
+        `${scenario.name}: ${sockets} connections: ${workers} driver processes, source addresses ${sources.addresses[0]}-${sources.addresses.at(-1)} (${sources.addresses.length}, up to ${sources.perAddress} each)${processes}`,
+      );
+    }
+  } catch (error) {
+    problems.push(`${scenario.name}: ${(error as Error).message}`);
   }
   if (
     limits.somaxconn !== undefined &&
@@ -68,5 +101,5 @@ export function preflight({ scenario, workers, spawnedTarget, limits }: Prefligh
   }
   if (problems.length)
     throw new HostLimitError(`host limits too low:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
-  return warnings;
+  return { warnings, notes };
 }

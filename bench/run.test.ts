@@ -121,7 +121,7 @@ describe("measurement against a target of known latency", () => {
     fake = await listenFakeTarget({ delayMs: D });
     const result = await runScenario(
       scenario({ waiters: 200, keys: 1, sets: { count: 1, window_ms: 0 } }),
-      context(() => attachTarget(fake.url, seedProfile), { spawnedTarget: false }),
+      context(() => attachTarget(fake.url, seedProfile), { targetProcesses: () => undefined }),
     );
     assert.equal(isComplete(result), true, failureOf(result)?.message);
     assert.equal(metric(result, "delivered"), 200);

@@ -7,6 +7,7 @@ import { pinToCpus } from "./child-process.ts";
 import type { CpuPlacement } from "./cli/args.ts";
 import { defaultWorkerCount, Fleet } from "./driver/fleet.ts";
 import type { WorkerPlan, WorkerStatus } from "./driver/messages.ts";
+import { planSources } from "./driver/source-addresses.ts";
 import { BenchError, TargetError, UsageError } from "./errors.ts";
 import { ExitCode } from "./exit-codes.ts";
 import { type Aggregate, aggregateReports } from "./metrics/aggregate.ts";
@@ -35,8 +36,10 @@ export interface RunContext {
   targetName: string;
   /** Start (spawn) or attach the target for this scenario. */
   startTarget(scenario: Scenario): Promise<Target>;
-  /** True when the target runs on this host as a child process (limits apply to it too). */
-  spawnedTarget: boolean;
+  /** Processes of the target that run here and share its sockets (our limits apply); undefined: attached. */
+  targetProcesses(sockets: number): number | undefined;
+  /** The address the driver connects to. */
+  targetHost: string;
   workers: number | undefined;
   /** Aborted with an InterruptedError on Ctrl-C. */
   signal: AbortSignal;
@@ -172,7 +175,13 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
     phases.begin("preflight");
     const workers = ctx.workers ?? defaultWorkerCount(socketsNeeded(scenario));
     seen.warnings.push(
-      ...preflight({ scenario, workers, spawnedTarget: ctx.spawnedTarget, limits: ctx.hostLimits }),
+      ...preflight({
+        scenario,
+        workers,
+        targetProcesses: ctx.targetProcesses(socketsNeeded(scenario)),
+        targetHost: ctx.targetHost,
+        limits: ctx.hostLimits,
+      }).warnings,
     );
 
     phases.begin("start");
@@ -217,6 +226,10 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
       countErrors,
       async startFleet(plans: WorkerPlan[]) {
         if (fleet) throw new Error("one fleet per run");
+        // Beyond one source address's ports, sockets are bound to further loopback addresses.
+        const sockets = plans.reduce((n, p) => n + p.waiterKeys.length, 0);
+        const sources = planSources(sockets, plans[0]?.host ?? ctx.targetHost, ctx.hostLimits.ephemeralPorts);
+        for (const plan of plans) plan.sourceAddresses = sources.addresses;
         fleet = await guard(Fleet.start(plans));
         if (ctx.cpus?.driver !== undefined) {
           try {

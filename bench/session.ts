@@ -27,8 +27,17 @@ export interface TargetChoice {
   supports: readonly Scenario["type"][];
   /** Runs here as a child process (our host limits apply to it). */
   spawned: boolean;
+  /** Spawned: the processes that share its sockets for a scenario of this many (default 1). */
+  processes?: (sockets: number) => number;
+  /** The address the driver connects to (default 127.0.0.1, where spawned targets listen). */
+  host?: string;
   /** Start it for one scenario run; `runDir` is where a failing target's output is kept. */
   start(scenario: Scenario, place: StartPlace): Promise<Target>;
+}
+
+/** The processes of a spawned target that share its sockets; undefined for an attached one. */
+export function targetProcesses(target: TargetChoice, sockets: number): number | undefined {
+  return target.spawned ? (target.processes?.(sockets) ?? 1) : undefined;
 }
 
 export interface SessionOptions {
@@ -126,7 +135,8 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
         const result = await runScenario(scenario, {
           targetName: target.name,
           startTarget: (sc) => target.start(sc, { runDir: o.dir }),
-          spawnedTarget: target.spawned,
+          targetProcesses: (sockets) => targetProcesses(target, sockets),
+          targetHost: target.host ?? "127.0.0.1",
           workers: o.workers,
           signal: o.signal,
           progress: o.progress,

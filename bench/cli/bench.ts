@@ -19,7 +19,7 @@ import {
   suiteDescription,
   suiteFiles,
 } from "../scenario.ts";
-import { runSession, type SessionOutcome } from "../session.ts";
+import { runSession, type SessionOutcome, targetProcesses } from "../session.ts";
 import { chooseTargets } from "../targets/choose.ts";
 import { LOCAL_TARGETS } from "../targets/local-targets.ts";
 import { BENCH_USAGE, parseBenchArgs } from "./args.ts";
@@ -91,16 +91,21 @@ async function main(argv: string[]): Promise<number> {
   const progress = createProgress(process.stderr, options.quiet);
   const targets = chooseTargets(options, progress);
   // Every scenario's host limits are checked before anything runs.
-  const warnings = scenarios.flatMap((scenario) =>
-    preflight({
-      scenario,
-      workers: options.workers ?? defaultWorkerCount(socketsNeeded(scenario)),
-      spawnedTarget: targets.some((t) => t.spawned),
-      limits: hostLimits,
-    }),
+  const reports = scenarios.flatMap((scenario) =>
+    targets.map((target) =>
+      preflight({
+        scenario,
+        workers: options.workers ?? defaultWorkerCount(socketsNeeded(scenario)),
+        targetProcesses: targetProcesses(target, socketsNeeded(scenario)),
+        targetHost: target.host ?? "127.0.0.1",
+        limits: hostLimits,
+      }),
+    ),
   );
+  const warnings = [...new Set(reports.flatMap((r) => r.warnings))];
   const { runId, dir } = openRunFolder(options.out);
   for (const w of warnings) progress.line(`warning: ${w}`);
+  for (const n of new Set(reports.flatMap((r) => r.notes))) progress.line(`preflight: ${n}`);
   const outcome = await runSession({
     scenarios,
     targets,

@@ -31,6 +31,8 @@ export interface WorkerPlan {
   waiterKeys: number[];
   /** For each waiter: arrival offset in ms from the start of its arrival batch (non-decreasing in a batch). */
   offsetsMs: number[];
+  /** Local addresses to bind sockets to, in turn (source-addresses.ts); absent or empty: the kernel's choice. */
+  sourceAddresses?: string[];
 }
 
 export interface WorkerStatus {

@@ -106,7 +106,16 @@ class WaiterShare {
   }
 
   private open(i: number, scheduledNs: bigint): void {
-    const socket = connect({ host: this.plan.host, port: this.plan.port, noDelay: true });
+    const sources = this.plan.sourceAddresses;
+    const socket =
+      sources === undefined || sources.length === 0
+        ? connect({ host: this.plan.host, port: this.plan.port, noDelay: true })
+        : connect({
+            host: this.plan.host,
+            port: this.plan.port,
+            noDelay: true,
+            localAddress: sources[(this.plan.workerIndex + i) % sources.length],
+          });
     this.sockets[i] = socket;
     this.status.opened++;
     const parser = new ResponseParser(this.adapter.cursorHeaders);

@@ -19,7 +19,7 @@ import { burstScenario } from "../testing/scenario-file.ts";
 const deadlines = { ready_ms: 20_000, collect_ms: 10_000 };
 
 const context = (startTarget: RunContext["startTarget"], spawned = true) =>
-  testContext(startTarget, { spawnedTarget: spawned });
+  testContext(startTarget, { targetProcesses: () => (spawned ? 1 : undefined) });
 
 const reference = context((s) => spawnReference({ waiters: socketsNeeded(s) }));
 const metric = metricOf;

@@ -95,14 +95,20 @@ export class RedisServer {
     ];
     // setpriv: if the harness dies, the kernel stops this Redis too (as spawn.ts does for targets).
     const child = existsSync("/usr/bin/setpriv")
-      ? spawn("/usr/bin/setpriv", ["--pdeathsig", "TERM", "--", REDIS_SERVER, ...args], { stdio: ["ignore", "pipe", "pipe"] })
+      ? spawn("/usr/bin/setpriv", ["--pdeathsig", "TERM", "--", REDIS_SERVER, ...args], {
+          stdio: ["ignore", "pipe", "pipe"],
+        })
       : spawn(REDIS_SERVER, args, { stdio: ["ignore", "pipe", "pipe"] });
     this.child = child;
     this.output = "";
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         child.kill("SIGKILL");
-        reject(new TargetError(`redis-server was not ready within ${START_TIMEOUT_MS} ms; its output:\n${this.output.slice(-2000)}`));
+        reject(
+          new TargetError(
+            `redis-server was not ready within ${START_TIMEOUT_MS} ms; its output:\n${this.output.slice(-2000)}`,
+          ),
+        );
       }, START_TIMEOUT_MS);
       const onData = (chunk: Buffer) => {
         this.output = (this.output + chunk.toString("utf8")).slice(-16_000);

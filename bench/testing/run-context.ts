@@ -13,7 +13,8 @@ export function testContext(
   return {
     targetName: "test-target",
     startTarget,
-    spawnedTarget: true,
+    targetProcesses: () => 1,
+    targetHost: "127.0.0.1",
     workers: 2,
     signal: new AbortController().signal,
     progress: createProgress(process.stderr, true),

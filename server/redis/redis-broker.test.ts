@@ -40,7 +40,7 @@ function waitOn(broker: RedisBroker, key: string, since?: number, timeoutS = 10)
   });
 }
 
-const valueOf = (o: Outcome) => (o.kind === "value" ? o.notification.value : o.kind);
+const answerOf = (o: Outcome) => (o.kind === "value" ? o.notification.value : o.kind);
 const within = <T>(p: Promise<T>, ms: number, what: string) =>
   Promise.race([
     p,
@@ -74,7 +74,7 @@ describe("Redis broker between two processes", () => {
     }
     const outcomes = await within(Promise.all(got), 5_000, "every raced waiter answered");
     assert.deepEqual(
-      outcomes.map(valueOf),
+      outcomes.map(answerOf),
       Array.from({ length: rounds }, (_, i) => `v${i}`),
     );
   });
@@ -124,8 +124,8 @@ describe("Redis broker between two processes", () => {
       5_000,
       "catch-up after reconnecting",
     );
-    assert.equal(valueOf(cursor), "during-1", "the oldest value newer than the cursor, not the newest");
-    assert.equal(valueOf(noCursor), "during");
+    assert.equal(answerOf(cursor), "during-1", "the oldest value newer than the cursor, not the newest");
+    assert.equal(answerOf(noCursor), "during");
     const after = await a.set({ key: "cut", value: "after", expiredS: 60 });
     assert.ok(after.version > v0 + 3, "versions kept growing");
   });
