@@ -229,7 +229,10 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
         // Beyond one source address's ports, sockets are bound to further loopback addresses.
         const sockets = plans.reduce((n, p) => n + p.waiterKeys.length, 0);
         const sources = planSources(sockets, plans[0]?.host ?? ctx.targetHost, ctx.hostLimits.ephemeralPorts);
-        for (const plan of plans) plan.sourceAddresses = sources.addresses;
+        for (const plan of plans) {
+          plan.sourceAddresses = sources.addresses;
+          plan.workers = plans.length;
+        }
         fleet = await guard(Fleet.start(plans));
         if (ctx.cpus?.driver !== undefined) {
           try {

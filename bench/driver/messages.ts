@@ -31,8 +31,13 @@ export interface WorkerPlan {
   waiterKeys: number[];
   /** For each waiter: arrival offset in ms from the start of its arrival batch (non-decreasing in a batch). */
   offsetsMs: number[];
-  /** Local addresses to bind sockets to, in turn (source-addresses.ts); absent or empty: the kernel's choice. */
+  /**
+   * Local addresses to bind sockets to (source-addresses.ts: waiter n of the run gets its own
+   * address and port); absent or empty: the kernel's choice.
+   */
   sourceAddresses?: string[];
+  /** Workers in the fleet: waiter i of this worker is waiter workerIndex + i × workers of the run. */
+  workers?: number;
 }
 
 export interface WorkerStatus {

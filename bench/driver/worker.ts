@@ -20,6 +20,7 @@ import {
   type WorkerReport,
   type WorkerStatus,
 } from "./messages.ts";
+import { sourceOf } from "./source-addresses.ts";
 
 const SAMPLE_INTERVAL_MS = 100;
 /** A timeout answer this much before its deadline counts as early (timers have ms granularity). */
@@ -36,6 +37,8 @@ class WaiterShare {
   /** Burst and timeout modes write the same bytes on every poll of a key: built once. */
   private readonly requests: Buffer[];
   private readonly sockets: (Socket | undefined)[];
+  /** Waiters opened at least once: a reopened one (churn) does not bind its first address and port again. */
+  private readonly everOpened: Uint8Array;
   /** Answers received per waiter (burst and timeout modes). */
   private readonly answers: Uint8Array;
   /** Stream mode: the last message number seen per waiter (−1: none yet) and its cursor (from the last answer). */
@@ -60,6 +63,7 @@ class WaiterShare {
     );
     const n = plan.waiterKeys.length;
     this.sockets = new Array(n);
+    this.everOpened = new Uint8Array(n);
     this.answers = new Uint8Array(n);
     this.lastSeq = new Int32Array(n).fill(-1);
     this.cursors = new Array(n);
@@ -107,16 +111,18 @@ class WaiterShare {
 
   private open(i: number, scheduledNs: bigint): void {
     const sources = this.plan.sourceAddresses;
+    // A reopened waiter (churn) lets the kernel choose: its first address and port may be in TIME_WAIT.
     const socket =
-      sources === undefined || sources.length === 0
+      sources === undefined || sources.length === 0 || this.everOpened[i] === 1
         ? connect({ host: this.plan.host, port: this.plan.port, noDelay: true })
         : connect({
             host: this.plan.host,
             port: this.plan.port,
             noDelay: true,
-            localAddress: sources[(this.plan.workerIndex + i) % sources.length],
+            ...sourceOf(sources, this.plan.workerIndex + i * (this.plan.workers ?? 1)),
           });
     this.sockets[i] = socket;
+    this.everOpened[i] = 1;
     this.status.opened++;
     const parser = new ResponseParser(this.adapter.cursorHeaders);
     let failed = false;

@@ -85,6 +85,7 @@ export function chooseTargets(selection: Readonly<TargetSelection>, progress: Pr
       profile: local.profile,
       supports: profileSupports(local.profile),
       spawned: true,
+      processes: local.processes,
       start: (scenario) =>
         local.start({ waiters: socketsNeeded(scenario), referenceArgs: selection.referenceArgs }),
     });

@@ -5,9 +5,11 @@ import { tsxNodeArgs } from "../child-process.ts";
 import { nchanProfile, seedProfile } from "./builtin-profiles.ts";
 import { nchanMissing, startNchan, startTornado, tornadoMissing } from "./peers.ts";
 import type { Profile } from "./profile.ts";
+import { redisMissing } from "./redis-server.ts";
 import { spawnReference } from "./reference.ts";
 import { spawnTarget } from "./spawn.ts";
 import type { Target } from "./target.ts";
+import { startWithRedis } from "./with-redis.ts";
 
 export interface StartOptions {
   /** Parked waiters the scenario needs. */
@@ -23,10 +25,31 @@ export interface LocalTarget {
   profile: Profile;
   /** Undefined when it can run here; otherwise why not and how to install it. */
   missing(): string | undefined;
+  /** The processes that share its sockets for a scenario of this many (default 1). */
+  processes?(sockets: number): number;
   start(options: StartOptions): Promise<Target>;
 }
 
 const CALIBRATION_MAIN = new URL("../../server/calibration.ts", import.meta.url).pathname;
+
+/**
+ * Sockets one process of a multi-process target is given: well under the ~19,000 descriptors a
+ * process may hold here, with room for an uneven share. At least 2 processes, so a small scenario
+ * still crosses processes (the point of these targets).
+ */
+const SOCKETS_PER_PROCESS = 12_500;
+export const processesFor = (sockets: number): number =>
+  Math.max(2, Math.ceil(sockets / SOCKETS_PER_PROCESS));
+
+const bothMissing =
+  (...checks: (() => string | undefined)[]) =>
+  () => {
+    for (const check of checks) {
+      const why = check();
+      if (why !== undefined) return why;
+    }
+    return undefined;
+  };
 
 export const LOCAL_TARGETS: LocalTarget[] = [
   {
@@ -35,6 +58,23 @@ export const LOCAL_TARGETS: LocalTarget[] = [
     profile: seedProfile,
     missing: () => undefined,
     start: (o) => spawnReference({ waiters: o.waiters, extraArgs: o.referenceArgs }),
+  },
+  {
+    name: "reference-cluster",
+    description:
+      "the reference server on several processes (node:cluster, one per 12,500 waiters, at least 2) over a redis-server the harness starts; RSS and CPU include Redis",
+    profile: seedProfile,
+    missing: redisMissing,
+    processes: processesFor,
+    start: (o) =>
+      startWithRedis((redisUrl) =>
+        spawnReference({
+          name: "reference-cluster",
+          waiters: o.waiters,
+          extraArgs: o.referenceArgs,
+          cluster: { processes: processesFor(o.waiters), redisUrl },
+        }),
+      ),
   },
   {
     name: "node-http",
@@ -66,6 +106,27 @@ export const LOCAL_TARGETS: LocalTarget[] = [
     profile: nchanProfile,
     missing: nchanMissing,
     start: () => startNchan({ backlog: 16384 }),
+  },
+  {
+    name: "nchan-workers",
+    description:
+      "nginx + nchan on several worker processes (one per 12,500 waiters, at least 2; SO_REUSEPORT), messages through nginx's shared memory",
+    profile: nchanProfile,
+    missing: nchanMissing,
+    processes: processesFor,
+    start: (o) => startNchan({ name: "nchan-workers", backlog: 16384, workers: processesFor(o.waiters) }),
+  },
+  {
+    name: "nchan-redis",
+    description:
+      "nginx + nchan on several worker processes with messages through a redis-server the harness starts (nchan_redis_url); RSS and CPU include Redis",
+    profile: nchanProfile,
+    missing: bothMissing(nchanMissing, redisMissing),
+    processes: processesFor,
+    start: (o) =>
+      startWithRedis((redisUrl) =>
+        startNchan({ name: "nchan-redis", backlog: 16384, workers: processesFor(o.waiters), redisUrl }),
+      ),
   },
 ];
 

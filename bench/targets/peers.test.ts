@@ -101,7 +101,7 @@ describe("nchan peer", { skip: nchanMissing() }, () => {
   });
 
   test("the config listens on loopback only, with its own pid file", () => {
-    const conf = nchanConfig("/tmp/x", 1234, 511);
+    const conf = nchanConfig("/tmp/x", 1234, { backlog: 511 });
     assert.match(conf, /listen 127\.0\.0\.1:1234 backlog=511;/);
     assert.match(conf, /pid \/tmp\/x\/nginx\.pid;/);
     assert.match(conf, /nchan_subscriber_first_message newest;/);

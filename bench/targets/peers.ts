@@ -42,39 +42,51 @@ export function nchanMissing(): string | undefined {
   return undefined;
 }
 
+export interface NchanOptions {
+  backlog: number;
+  /** nginx worker processes; 1 (the default): no master, the one process we know does the work. */
+  workers?: number;
+  /** Messages through this Redis (nchan_redis_url) instead of nginx's shared memory. */
+  redisUrl?: string;
+}
+
 /**
- * nginx.conf for one run: loopback only, its own pid file and temp folders, one process (so the pid
- * we know is the one doing the work), file and connection limits that fit this machine.
+ * nginx.conf for one run: loopback only, its own pid file and temp folders, file and connection
+ * limits that fit this machine (per worker). One worker runs without a master; several run under
+ * one (its process group is stopped whole and its process tree sampled), each accepting on its own
+ * SO_REUSEPORT socket so connections spread evenly, as the reference cluster's round-robin does.
  */
-export function nchanConfig(dir: string, port: number, backlog: number): string {
+export function nchanConfig(dir: string, port: number, options: NchanOptions): string {
+  const workers = options.workers ?? 1;
+  const redis = options.redisUrl ? `\n      nchan_use_redis on;` : "";
   return `# written by longpoll-bench for one run
 load_module ${NCHAN_MODULE};
-worker_processes 1;
-master_process off;
+worker_processes ${workers};
+master_process ${workers > 1 ? "on" : "off"};
 daemon off;
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
 worker_rlimit_nofile 19500;
 events { worker_connections 19000; }
 http {
-  access_log off;
+  access_log off;${options.redisUrl ? `\n  nchan_redis_url "${options.redisUrl}";` : ""}
   client_body_temp_path ${dir}/body;
   proxy_temp_path ${dir}/proxy;
   fastcgi_temp_path ${dir}/fastcgi;
   uwsgi_temp_path ${dir}/uwsgi;
   scgi_temp_path ${dir}/scgi;
   server {
-    listen 127.0.0.1:${port} backlog=${backlog};
+    listen 127.0.0.1:${port} backlog=${options.backlog}${workers > 1 ? " reuseport" : ""};
     location ~ ^/sub/(.+)$ {
       nchan_subscriber longpoll;
       nchan_channel_id $1;
       # a new subscriber waits for the next message, as a seed-protocol waiter does
       nchan_subscriber_first_message newest;
-      nchan_subscriber_timeout 3600s;
+      nchan_subscriber_timeout 3600s;${redis}
     }
     location ~ ^/pub/(.+)$ {
       nchan_publisher;
-      nchan_channel_id $1;
+      nchan_channel_id $1;${redis}
     }
     location = /nchan_status { nchan_stub_status; }
     location = /healthz { return 200 '{"error_code":0}'; }
@@ -83,13 +95,14 @@ http {
 `;
 }
 
-export async function startNchan(options: { backlog: number }): Promise<Target> {
+export async function startNchan(options: NchanOptions & { name?: string }): Promise<Target> {
   const dir = mkdtempSync(join(tmpdir(), "lpb-nchan-"));
   for (const sub of ["body", "proxy", "fastcgi", "uwsgi", "scgi"]) mkdirSync(join(dir, sub));
   const port = await freePort();
-  writeFileSync(join(dir, "nginx.conf"), nchanConfig(dir, port, options.backlog));
+  writeFileSync(join(dir, "nginx.conf"), nchanConfig(dir, port, options));
   const target = await spawnTarget({
-    name: "nchan",
+    name: options.name ?? "nchan",
+    group: (options.workers ?? 1) > 1,
     command: NGINX,
     args: ["-c", join(dir, "nginx.conf"), "-p", dir, "-e", join(dir, "error.log")],
     profile: nchanProfile,

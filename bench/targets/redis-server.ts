@@ -29,6 +29,11 @@ export function redisMissing(): string | undefined {
 export class RedisServer {
   private child: ChildProcess | undefined;
   private output = "";
+  private onDied: ((why: string) => void) | undefined;
+  /** Settles with a description if it exits while it should be running (not paused or stopped). */
+  readonly died = new Promise<string>((resolve) => {
+    this.onDied = resolve;
+  });
 
   private constructor(
     readonly port: number,
@@ -101,6 +106,12 @@ export class RedisServer {
       : spawn(REDIS_SERVER, args, { stdio: ["ignore", "pipe", "pipe"] });
     this.child = child;
     this.output = "";
+    child.once("exit", (code, signal) => {
+      if (this.child === child)
+        this.onDied?.(
+          `redis-server (pid ${child.pid}) exited (${signal ?? `code ${code}`}); its output ends:\n${this.output.slice(-1000)}`,
+        );
+    });
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         child.kill("SIGKILL");

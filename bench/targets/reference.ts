@@ -15,6 +15,8 @@ export interface ReferenceOptions {
   waiters: number;
   /** Extra server flags, e.g. fault injection for the gate's own tests. */
   extraArgs?: string[];
+  /** Several processes over Redis (reference-cluster): --processes N --redis URL. */
+  cluster?: { processes: number; redisUrl: string };
 }
 
 export function spawnReference(options: ReferenceOptions): Promise<Target> {
@@ -35,9 +37,15 @@ export function spawnReference(options: ReferenceOptions): Promise<Target> {
       room,
       "--max-waiters-per-key",
       room,
+      ...(options.cluster
+        ? ["--processes", String(options.cluster.processes), "--redis", options.cluster.redisUrl]
+        : []),
       ...(options.extraArgs ?? []),
     ],
     profile: seedProfile,
     ready: { kind: "line", pattern: /listening on (http:\/\/\S+)/ },
+    // Several processes: a process group, stopped whole, and the whole tree sampled.
+    group: options.cluster !== undefined,
+    startTimeoutMs: options.cluster ? 60_000 : undefined,
   });
 }
