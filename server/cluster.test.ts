@@ -22,7 +22,7 @@ after(async () => {
   await redis.stop();
 });
 
-async function startServer(processes: number) {
+async function startServer(processes: number, extra: string[] = []) {
   const child: ChildProcess = spawn(
     process.execPath,
     [
@@ -37,6 +37,7 @@ async function startServer(processes: number) {
       redis.url,
       "--redis-prefix",
       `cl${process.pid}-${++prefixes}:`,
+      ...extra,
     ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
@@ -125,7 +126,7 @@ describe("the reference server on several processes over Redis", () => {
   });
 
   test("one /set wakes the waiters of every process; /stats answers for the whole server", async (t) => {
-    const s = await startServer(3);
+    const s = await startServer(3, ["--balance", "round-robin"]); // dealt in turn: every process gets some
     t.after(s.stop);
     const waiting = Array.from({ length: 30 }, () => rawGet(s.url, "key=all&timeout=30"));
     await s.parked(30);

@@ -7,7 +7,7 @@
 import cluster from "node:cluster";
 import { parseArgs } from "node:util";
 import { createApp, DEFAULT_DEADLINES, DEFAULT_LIMITS, type ServerLimits } from "./app.ts";
-import { serveWorker, startPrimary } from "./cluster.ts";
+import { type Balance, serveWorker, startPrimary } from "./cluster.ts";
 import { DEFAULT_PREFIX, RedisBroker } from "./redis/redis-broker.ts";
 
 /** Flags that take fractions of a second; the others are whole numbers. */
@@ -124,6 +124,9 @@ function usage(): string {
     "  --redis URL              keep values in Redis (redis://HOST:PORT), shared by every process and host;",
     "                           default: in this process's memory",
     `  --redis-prefix TEXT      prefix of every Redis key and channel (default ${DEFAULT_PREFIX})`,
+    "  --balance kernel|round-robin",
+    "                           with --processes: who deals connections to the processes: the kernel",
+    "                           (default; they share the listening socket) or the primary, in turn",
     ...lines,
     "  --help                   show this help",
   ].join("\n");
@@ -135,6 +138,7 @@ function parseFlags(argv: string[]) {
   const options: Record<string, { type: "string" | "boolean" }> = {
     host: { type: "string" },
     redis: { type: "string" },
+    balance: { type: "string" },
     "redis-prefix": { type: "string" },
     help: { type: "boolean" },
   };
@@ -172,6 +176,10 @@ function parseFlags(argv: string[]) {
       `--processes ${processes} needs --redis URL: the in-memory broker lives in one process, so several processes share values through Redis`,
     );
   }
+  const balance = (values.balance as string | undefined) ?? "kernel";
+  if (balance !== "kernel" && balance !== "round-robin") {
+    throw new FlagError(`--balance must be kernel or round-robin, got "${balance}"`);
+  }
   const limits: Partial<ServerLimits> = {};
   for (const f of FLAGS) if (f.limit) limits[f.limit] = numbers[f.flag];
   return {
@@ -180,6 +188,7 @@ function parseFlags(argv: string[]) {
     redis,
     redisPrefix: (values["redis-prefix"] as string | undefined) ?? DEFAULT_PREFIX,
     processes,
+    balance: balance as Balance,
     port: numbers.port ?? 8888,
     backlog: numbers.backlog ?? 16384,
     faultWakeCostUs: numbers["fault-wake-cost-us"] ?? 0,
@@ -209,6 +218,7 @@ async function main(): Promise<void> {
     try {
       const url = await startPrimary({
         processes: flags.processes,
+        balance: flags.balance,
         log,
         ownResources: () => {
           const mem = process.memoryUsage();
