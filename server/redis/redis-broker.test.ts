@@ -20,9 +20,7 @@ after(async () => {
   await redis.stop();
 });
 
-const quiet = (line: string) => {
-  if (process.env.DEBUG_RB) console.error(line);
-};
+const quiet = (_line: string) => {};
 
 async function pair(urlA = redis.url) {
   const prefix = `rb${++prefixes}:`;
