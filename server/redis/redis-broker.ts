@@ -38,6 +38,7 @@ import {
 import { ScriptRunner } from "./script-runner.ts";
 import {
   CLEAR_SCRIPT,
+  DEFAULT_PREFIX,
   type Layout,
   layout,
   parseEntry,
@@ -61,7 +62,8 @@ export interface RedisBrokerOptions {
   connectTimeoutMs?: number;
 }
 
-export const DEFAULT_PREFIX = "lpb:";
+export { DEFAULT_PREFIX } from "./scripts.ts";
+
 /** Reconnect after 50 ms, doubling up to 1 s: a restarted Redis is found again within a second. */
 const reconnectDelay = (retries: number) => Math.min(50 * 2 ** retries, 1_000);
 

@@ -14,6 +14,9 @@
 // as the in-memory broker decides it, so both behave alike under an injected clock; Redis's own
 // PEXPIRE, set to the same length, only reclaims the memory.
 
+/** Every key and the channel start with it (--redis-prefix), so several servers can share one Redis. */
+export const DEFAULT_PREFIX = "lpb:";
+
 export const SET_SCRIPT = `
 local v = redis.call('INCR', KEYS[1])
 local now = tonumber(ARGV[3])
