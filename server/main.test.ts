@@ -23,6 +23,24 @@ describe("server/main.ts", () => {
     }
   });
 
+  test("--redis: a malformed URL exits 2, an unreachable Redis exits 1, each naming the fix", () => {
+    const bad = spawnSync(process.execPath, ["--import", "tsx", MAIN, "--redis", "localhost:6379"], {
+      encoding: "utf8",
+    });
+    assert.equal(bad.status, 2, bad.stderr);
+    assert.match(bad.stderr, /--redis must be a URL like redis:\/\/127\.0\.0\.1:6379/);
+    const gone = spawnSync(
+      process.execPath,
+      ["--import", "tsx", MAIN, "--port", "0", "--redis", "redis://127.0.0.1:1"],
+      { encoding: "utf8", timeout: 30_000 },
+    );
+    assert.equal(gone.status, 1, gone.stderr);
+    assert.match(
+      gone.stderr,
+      /cannot reach Redis at redis:\/\/127\.0\.0\.1:1 .*start redis-server there or fix --redis/,
+    );
+  });
+
   test("--help lists every flag with its default", () => {
     const r = spawnSync(process.execPath, ["--import", "tsx", MAIN, "--help"], { encoding: "utf8" });
     assert.equal(r.status, 0);
