@@ -3,7 +3,7 @@
 // One process holds at most ~19,000 sockets here (ulimit -n 20,000), so the fleet is many processes
 // from the start; one worker is just the smallest case.
 
-import { type ChildProcess, fork } from "node:child_process";
+import { fork } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { stopProcess, tsxNodeArgs } from "../child-process.ts";
 import { sumStatus } from "../metrics/aggregate.ts";
@@ -43,6 +43,43 @@ export function defaultWorkerCount(waiters: number, cores = availableParallelism
 
 export class FleetError extends Error {}
 
+/**
+ * How the coordinator reaches one worker: a child process on this host (localLink), or one an agent
+ * hosts on another machine (agents/pool.ts). The fleet cannot tell them apart but for the pid.
+ */
+export interface WorkerLink {
+  /** A process of this host (its CPU is read from /proc); undefined for an agent's worker. */
+  readonly pid: number | undefined;
+  /** The agent hosting it; undefined on this host. */
+  readonly agent: string | undefined;
+  send(message: ToWorker): void;
+  /** Calls `onMessage` with each message of the worker, `onGone` once if it exits or is lost. */
+  listen(onMessage: (m: FromWorker) => void, onGone: (error: Error) => void): void;
+  stop(): Promise<void>;
+}
+
+/** A worker forked here. */
+export function localLink(): WorkerLink {
+  const child = fork(WORKER_MAIN, [], {
+    // LPB_WORKER_NODE_ARGS: extra Node flags for the workers, for profiling them
+    // (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"; NODE_OPTIONS refuses --cpu-prof).
+    execArgv: [...tsxNodeArgs(), ...(process.env.LPB_WORKER_NODE_ARGS ?? "").split(" ").filter(Boolean)],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  return {
+    pid: child.pid,
+    agent: undefined,
+    send: (m) => child.send(m),
+    listen(onMessage, onGone) {
+      child.on("message", onMessage);
+      child.once("exit", (code, signal) =>
+        onGone(new FleetError(`driver worker ${child.pid} exited (${signal ?? `code ${code}`})`)),
+      );
+    },
+    stop: () => stopProcess(child, 2_000),
+  };
+}
+
 class WorkerHandle {
   /** The worst event-loop delay of the worker's latest 100 ms sample. */
   eventLoopMaxMs = 0;
@@ -51,30 +88,32 @@ class WorkerHandle {
   private waiting = new Map<number, { resolve: (m: FromWorker) => void; reject: (e: Error) => void }>();
   private exitError: Error | undefined;
 
-  constructor(readonly child: ChildProcess) {
-    child.on("message", (message: FromWorker) => {
-      switch (message.type) {
-        case "sample":
-          this.eventLoopMaxMs = message.eventLoopDelayMaxMs;
-          return;
-        case "arrivals-done":
-          this.arrivalsDone = true;
-          return;
-        case "fatal":
-          return this.failAll(new FleetError(`driver worker failed: ${message.message}`));
-        default: {
-          const waiter = this.waiting.get(message.id);
-          if (waiter) {
-            this.waiting.delete(message.id);
-            waiter.resolve(message);
+  constructor(readonly link: WorkerLink) {
+    link.listen(
+      (message) => {
+        switch (message.type) {
+          case "sample":
+            this.eventLoopMaxMs = message.eventLoopDelayMaxMs;
+            return;
+          case "arrivals-done":
+            this.arrivalsDone = true;
+            return;
+          case "fatal":
+            return this.failAll(new FleetError(`driver worker failed: ${message.message}`));
+          default: {
+            const waiter = this.waiting.get(message.id);
+            if (waiter) {
+              this.waiting.delete(message.id);
+              waiter.resolve(message);
+            }
           }
         }
-      }
-    });
-    child.once("exit", (code, signal) => {
-      this.exitError = new FleetError(`driver worker ${child.pid} exited (${signal ?? `code ${code}`})`);
-      this.failAll(this.exitError);
-    });
+      },
+      (error) => {
+        this.exitError ??= error;
+        this.failAll(error);
+      },
+    );
   }
 
   private failAll(error: Error): void {
@@ -89,7 +128,11 @@ class WorkerHandle {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting.delete(id);
-        reject(new FleetError(`driver worker ${this.child.pid} did not answer "${call.type}" in time`));
+        const who =
+          this.link.agent === undefined
+            ? `driver worker ${this.link.pid}`
+            : `agent ${this.link.agent}'s driver worker`;
+        reject(new FleetError(`${who} did not answer "${call.type}" in time`));
       }, timeoutMs);
       this.waiting.set(id, {
         resolve: (m) => {
@@ -101,34 +144,29 @@ class WorkerHandle {
           reject(e);
         },
       });
-      this.child.send({ ...call, id } as ToWorker);
+      this.link.send({ ...call, id } as ToWorker);
     });
   }
 
   post(message: ToWorker): void {
-    this.child.send(message);
+    this.link.send(message);
   }
 }
 
 export class Fleet {
   private constructor(private readonly workers: WorkerHandle[]) {}
 
-  /** Fork one worker per plan and wait until each has built its requests. */
-  static async start(plans: WorkerPlan[]): Promise<Fleet> {
-    const workers = plans.map(
-      () =>
-        new WorkerHandle(
-          fork(WORKER_MAIN, [], {
-            // LPB_WORKER_NODE_ARGS: extra Node flags for the workers, for profiling them
-            // (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"; NODE_OPTIONS refuses --cpu-prof).
-            execArgv: [
-              ...tsxNodeArgs(),
-              ...(process.env.LPB_WORKER_NODE_ARGS ?? "").split(" ").filter(Boolean),
-            ],
-            stdio: ["ignore", "inherit", "inherit", "ipc"],
-          }),
-        ),
+  /** Fork one worker per plan here and wait until each has built its requests. */
+  static start(plans: WorkerPlan[]): Promise<Fleet> {
+    return Fleet.on(
+      plans.map(() => localLink()),
+      plans,
     );
+  }
+
+  /** One worker per plan on the given links (here or on agents); each gets its plan. */
+  static async on(links: WorkerLink[], plans: WorkerPlan[]): Promise<Fleet> {
+    const workers = links.map((link) => new WorkerHandle(link));
     const fleet = new Fleet(workers);
     try {
       await Promise.all(workers.map((w, i) => w.call({ type: "plan", plan: plans[i] as WorkerPlan })));
@@ -139,8 +177,14 @@ export class Fleet {
     return fleet;
   }
 
+  /** The workers' processes on this host (an agent's are on another: not readable here). */
   get pids(): number[] {
-    return this.workers.map((w) => w.child.pid as number);
+    return this.workers.flatMap((w) => (w.link.pid === undefined ? [] : [w.link.pid]));
+  }
+
+  /** Each worker's agent, in worker order (undefined: this host). */
+  get agents(): (string | undefined)[] {
+    return this.workers.map((w) => w.link.agent);
   }
 
   /** The worst event-loop delay any worker reported in its latest 100 ms sample, ms. */
@@ -195,6 +239,6 @@ export class Fleet {
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.workers.map((w) => stopProcess(w.child, 2_000)));
+    await Promise.all(this.workers.map((w) => w.link.stop()));
   }
 }

@@ -38,6 +38,12 @@ export interface WorkerPlan {
   sourceAddresses?: string[];
   /** Workers in the fleet: waiter i of this worker is waiter workerIndex + i × workers of the run. */
   workers?: number;
+  /**
+   * On an agent (another machine): nanoseconds to add to this host's hrtime to read the
+   * coordinator's clock (its estimated offset), and for testing, an injected skew of this host's
+   * own clock. Absent: the coordinator's host, one clock.
+   */
+  clock?: { adjustNs: string; skewNs: string };
 }
 
 export interface WorkerStatus {

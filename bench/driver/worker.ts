@@ -55,7 +55,16 @@ class WaiterShare {
   private closing = false;
   private startAtNs = 0n;
 
+  /** This host's hrtime → the coordinator's clock (0 on the coordinator's own host). */
+  private readonly clockShiftNs: bigint;
+
+  /** Now on the coordinator's clock, ns: arrivals are compared with its scheduled send times. */
+  private now(): bigint {
+    return process.hrtime.bigint() + this.clockShiftNs;
+  }
+
   constructor(private readonly plan: WorkerPlan) {
+    this.clockShiftNs = plan.clock ? BigInt(plan.clock.adjustNs) + BigInt(plan.clock.skewNs) : 0n;
     this.adapter = adapterFromProfile(plan.profile);
     this.hostHeader = `${plan.host}:${plan.port}`;
     this.requests = plan.keys.map((key) =>
@@ -79,7 +88,7 @@ class WaiterShare {
     runArrivals(
       offsets,
       {
-        elapsedMs: () => Number(process.hrtime.bigint() - startAtNs) / 1e6,
+        elapsedMs: () => Number(this.now() - startAtNs) / 1e6,
         setTimeout: (fn, ms) => setTimeout(fn, ms),
       },
       (i) => this.open(from + i, startAtNs + BigInt(Math.round((offsets[i] as number) * 1e6))),
@@ -105,7 +114,7 @@ class WaiterShare {
   }
 
   private poll(i: number, socket: Socket): void {
-    this.writtenAt[i] = Number(process.hrtime.bigint() - this.startAtNs);
+    this.writtenAt[i] = Number(this.now() - this.startAtNs);
     socket.write(this.request(i));
   }
 
@@ -129,12 +138,12 @@ class WaiterShare {
     let answered = false;
     socket.once("connect", () => {
       this.status.connected++;
-      this.connectLatency.recordValue(Math.max(1, Number(process.hrtime.bigint() - scheduledNs) / 1000));
+      this.connectLatency.recordValue(Math.max(1, Number(this.now() - scheduledNs) / 1000));
       this.poll(i, socket);
       this.status.written++;
     });
     socket.on("data", (chunk: Buffer) => {
-      const now = process.hrtime.bigint();
+      const now = this.now();
       let responses: ReturnType<ResponseParser["push"]>;
       try {
         responses = parser.push(chunk);
@@ -252,12 +261,12 @@ class WaiterShare {
 
   /** Abort and reopen waiters round-robin, `perSecond` of them a second, for `durationMs`. */
   churn(perSecond: number, durationMs: number, finished: () => void): void {
-    const startNs = process.hrtime.bigint();
+    const startNs = this.now();
     const n = this.sockets.length;
     let done = 0;
     let next = 0;
     const tick = () => {
-      const elapsedMs = Number(process.hrtime.bigint() - startNs) / 1e6;
+      const elapsedMs = Number(this.now() - startNs) / 1e6;
       const due = Math.min(
         Math.floor((elapsedMs * perSecond) / 1000),
         Math.floor((durationMs * perSecond) / 1000),
@@ -270,7 +279,7 @@ class WaiterShare {
         old?.destroy();
         this.answers[i] = 0;
         this.status.churned++;
-        this.open(i, process.hrtime.bigint());
+        this.open(i, this.now());
       }
       if (elapsedMs >= durationMs) finished();
       else setTimeout(tick, 5);
