@@ -43,3 +43,20 @@ export class InterruptedError extends BenchError {
     super(`interrupted by ${signal}`);
   }
 }
+
+/**
+ * Load agents (--agents): too few live at the start (before any load is sent), or one died or
+ * disconnected mid-run: its waiters are lost to the load generator, not notifications the server
+ * missed, and the run is incomplete.
+ */
+export class AgentsError extends BenchError {
+  readonly code = "LPB_ERR_AGENTS";
+  readonly exitCode = ExitCode.loadGenerator;
+  /** The agent lost mid-run, where one was. */
+  constructor(
+    message: string,
+    readonly agent?: string,
+  ) {
+    super(message);
+  }
+}

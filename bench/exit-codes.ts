@@ -6,6 +6,8 @@ export const ExitCode = {
   targetFailed: 3,
   hostLimits: 4,
   interrupted: 5,
+  /** Load agents (--agents): too few at the start, or one lost mid-run (its waiters are the load generator's loss). */
+  loadGenerator: 6,
   /** A bug in the harness itself (an unexpected exception): EX_SOFTWARE, distinct from every verdict. */
   internal: 70,
 } as const;

@@ -33,6 +33,8 @@ export interface PreflightInput {
   /** Where the driver connects (a spawned target: 127.0.0.1). */
   targetHost: string;
   limits: HostLimits;
+  /** The driver runs on this host (false with --agents: each agent brings its own limits and addresses). */
+  driverHere?: boolean;
 }
 
 export interface PreflightReport {
@@ -48,12 +50,13 @@ export function preflight({
   targetProcesses,
   targetHost,
   limits,
+  driverHere = true,
 }: PreflightInput): PreflightReport {
   const problems: string[] = [];
   const warnings: string[] = [];
   const notes: string[] = [];
   const sockets = socketsNeeded(scenario);
-  const perWorker = Math.ceil(sockets / workers);
+  const perWorker = driverHere ? Math.ceil(sockets / workers) : 0;
   if (perWorker > MAX_SOCKETS_PER_WORKER) {
     problems.push(
       `${scenario.name}: ${perWorker} sockets per driver worker, over the ${MAX_SOCKETS_PER_WORKER} a worker may hold; fix: --workers ${Math.ceil(sockets / MAX_SOCKETS_PER_WORKER)} or more`,
@@ -77,18 +80,19 @@ export function preflight({
       );
     }
   }
-  try {
-    const sources = planSources(sockets + FD_HEADROOM, targetHost, limits.ephemeralPorts);
-    if (sources.addresses.length > 0) {
-      const processes =
-        targetProcesses !== undefined && targetProcesses > 1 ? `, ${targetProcesses} target processes` : "";
-      notes.push(
-        `${scenario.name}: ${sockets} connections: ${workers} driver processes, source addresses ${sources.addresses[0]}-${sources.addresses.at(-1)} (${sources.addresses.length}, up to ${sources.perAddress} each)${processes}`,
-      );
+  if (driverHere)
+    try {
+      const sources = planSources(sockets + FD_HEADROOM, targetHost, limits.ephemeralPorts);
+      if (sources.addresses.length > 0) {
+        const processes =
+          targetProcesses !== undefined && targetProcesses > 1 ? `, ${targetProcesses} target processes` : "";
+        notes.push(
+          `${scenario.name}: ${sockets} connections: ${workers} driver processes, source addresses ${sources.addresses[0]}-${sources.addresses.at(-1)} (${sources.addresses.length}, up to ${sources.perAddress} each)${processes}`,
+        );
+      }
+    } catch (error) {
+      problems.push(`${scenario.name}: ${(error as Error).message}`);
     }
-  } catch (error) {
-    problems.push(`${scenario.name}: ${(error as Error).message}`);
-  }
   if (
     limits.somaxconn !== undefined &&
     "arrival" in scenario &&

@@ -29,6 +29,26 @@ export interface ResultHistograms {
   get?: string;
 }
 
+/**
+ * One load agent's part of a run (--agents): beside the merged figures, which are its reports and
+ * every other agent's added (counts summed, HDR histograms added, never percentiles averaged).
+ */
+export interface AgentResult {
+  name: string;
+  workers: number;
+  /** Waiters dealt to it. */
+  waiters: number;
+  delivered: number;
+  errors: number;
+  /** Its own notification latency histogram (encoded; in the .hlog tagged with its name). */
+  latency?: string;
+  latency_p50_ms?: number;
+  latency_p99_ms?: number;
+  /** Added to its clock to read the coordinator's (ms), and the ± bound of that estimate. */
+  clock_offset_ms: number;
+  clock_uncertainty_ms: number;
+}
+
 export interface ResultFlags {
   /**
    * A driver worker was busy for more than half of a phase's wall time, so that phase's figures may
@@ -55,6 +75,8 @@ interface ResultFields {
   repeat: number;
   /** Wall-clock start of this run (epoch ms): where its histograms' interval begins in the .hlog. */
   startedAtMs: number;
+  /** Load from agents: each one's part (absent for a local driver). */
+  agents?: AgentResult[];
   warnings: string[];
   phases: PhaseTiming[];
   metrics: Metric[];

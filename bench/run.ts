@@ -3,22 +3,31 @@
 // elsewhere. Whatever happens, what was measured is returned: a failed result carries its error and
 // every figure recorded before it, so a dying target or Ctrl-C never loses results.
 
+import type { AgentPool, AgentShare } from "./agents/pool.ts";
 import { pinToCpus } from "./child-process.ts";
 import type { CpuPlacement } from "./cli/args.ts";
 import { defaultWorkerCount, Fleet } from "./driver/fleet.ts";
-import type { WorkerPlan, WorkerStatus } from "./driver/messages.ts";
+import type { WorkerPlan, WorkerReport, WorkerStatus } from "./driver/messages.ts";
 import { planSources } from "./driver/source-addresses.ts";
-import { BenchError, TargetError, UsageError } from "./errors.ts";
+import { AgentsError, BenchError, TargetError, UsageError } from "./errors.ts";
 import { ExitCode } from "./exit-codes.ts";
 import { type Aggregate, aggregateReports } from "./metrics/aggregate.ts";
 import { METRICS, type MetricName } from "./metrics/catalog.ts";
 import { readCpu } from "./metrics/cpu.ts";
+import { decodeHistogram } from "./metrics/histograms.ts";
 import { processTree } from "./metrics/proc.ts";
 import { Sampler } from "./metrics/sampler.ts";
 import type { Progress } from "./output/progress.ts";
 import { PhaseRecorder } from "./phases.ts";
 import { type HostLimits, preflight } from "./preflight.ts";
-import type { Metric, ResultFlags, ResultHistograms, RunFailure, ScenarioResult } from "./result.ts";
+import type {
+  AgentResult,
+  Metric,
+  ResultFlags,
+  ResultHistograms,
+  RunFailure,
+  ScenarioResult,
+} from "./result.ts";
 import type { RunnerApi, RunnerOutput } from "./runners/api.ts";
 import { runBurst } from "./runners/burst.ts";
 import { runChurn } from "./runners/churn.ts";
@@ -49,6 +58,8 @@ export interface RunContext {
   hostLimits: HostLimits;
   /** Pin the target and the driver workers to CPUs (--cpus). */
   cpus?: CpuPlacement | undefined;
+  /** Load from agents on other machines (--agents): the driver workers run there. */
+  agents?: AgentPool | undefined;
 }
 
 const DRAIN_DEADLINE_MS = 10_000;
@@ -102,6 +113,10 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
   let drained = false;
   let output: RunnerOutput = {};
   let failure: RunFailure | undefined;
+  /** Load from agents: each agent's part, and the waiters dealt to it. */
+  let agentShares: AgentShare[] | undefined;
+  let agentWaiters: Map<string, number> | undefined;
+  let agentResults: AgentResult[] | undefined;
 
   // Every wait races against Ctrl-C and the target dying; loops that do not wait stop on stopSignal.
   const stop = new AbortController();
@@ -122,7 +137,10 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
   /** Aggregate the workers' reports once and keep them. After a failure, called unguarded: the workers still answer. */
   const takeReports = async (guarded = true): Promise<Aggregate> => {
     const pending = fleet ? fleet.reports() : Promise.resolve([]);
-    const aggregate = aggregateReports(await (guarded ? guard(pending) : pending));
+    const reports = await (guarded ? guard(pending) : pending);
+    const aggregate = aggregateReports(reports);
+    if (fleet && agentShares && !agentResults)
+      agentResults = perAgent(agentShares, agentWaiters, fleet.agents, reports);
     if (!reportsTaken) {
       reportsTaken = true;
       Object.assign(seen.histograms, aggregate.histograms);
@@ -173,7 +191,11 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
   let api: RunnerApi | undefined;
   try {
     phases.begin("preflight");
-    const workers = ctx.workers ?? defaultWorkerCount(socketsNeeded(scenario));
+    const workers =
+      ctx.workers ??
+      (ctx.agents
+        ? await ctx.agents.workerCount(socketsNeeded(scenario))
+        : defaultWorkerCount(socketsNeeded(scenario)));
     seen.warnings.push(
       ...preflight({
         scenario,
@@ -181,6 +203,7 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
         targetProcesses: ctx.targetProcesses(socketsNeeded(scenario)),
         targetHost: ctx.targetHost,
         limits: ctx.hostLimits,
+        driverHere: ctx.agents === undefined,
       }).warnings,
     );
 
@@ -226,6 +249,18 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
       countErrors,
       async startFleet(plans: WorkerPlan[]) {
         if (fleet) throw new Error("one fleet per run");
+        if (ctx.agents) {
+          // On agents: each brings its own source addresses and clock offset (agents/agent.ts).
+          const { links, shares } = await guard(ctx.agents.links(plans.length));
+          agentShares = shares;
+          agentWaiters = new Map();
+          links.forEach((link, i) => {
+            const name = link.agent as string;
+            agentWaiters?.set(name, (agentWaiters.get(name) ?? 0) + (plans[i]?.waiterKeys.length ?? 0));
+          });
+          fleet = await guard(Fleet.on(links, plans));
+          return fleet;
+        }
         // Beyond one source address's ports, sockets are bound to further loopback addresses.
         const sockets = plans.reduce((n, p) => n + p.waiterKeys.length, 0);
         const sources = planSources(sockets, plans[0]?.host ?? ctx.targetHost, ctx.hostLimits.ephemeralPorts);
@@ -267,6 +302,10 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
     phases.begin("stop");
   } catch (error) {
     failure = describeError(error);
+    // An agent lost mid-run: its waiters are the load generator's loss, not the server's misses.
+    const lost = error instanceof AgentsError ? error.agent : undefined;
+    if (lost !== undefined && agentWaiters?.has(lost))
+      metric("load_generator_lost_waiters", agentWaiters.get(lost) as number);
     if (fleet && !reportsTaken && api) {
       // Keep what the workers measured, if they can still say.
       await takeReports(false).catch(() => undefined);
@@ -285,6 +324,7 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
     target: ctx.targetName,
     repeat: ctx.repeat,
     startedAtMs,
+    ...(agentResults ? { agents: agentResults } : {}),
     warnings: seen.warnings,
     phases: timings,
     metrics: seen.metrics,
@@ -307,4 +347,34 @@ function describeError(error: unknown): RunFailure {
     return { code: error.code, message: error.message, exitCode: error.exitCode };
   const e = error as Error;
   return { code: "LPB_ERR_INTERNAL", message: e?.stack ?? String(error), exitCode: ExitCode.internal };
+}
+
+/** Each agent's part of the reports: its workers' reports aggregated as the whole run's are. */
+function perAgent(
+  shares: AgentShare[],
+  waiters: Map<string, number> | undefined,
+  agentOfWorker: (string | undefined)[],
+  reports: WorkerReport[],
+): AgentResult[] {
+  return shares.map((share) => {
+    const own = aggregateReports(reports.filter((_, i) => agentOfWorker[i] === share.name));
+    const latency = own.histograms.latency;
+    const h = latency ? decodeHistogram(latency) : undefined;
+    return {
+      name: share.name,
+      workers: share.workers,
+      waiters: waiters?.get(share.name) ?? 0,
+      delivered: own.counts.delivered,
+      errors: own.counts.errors,
+      ...(latency && h
+        ? {
+            latency,
+            latency_p50_ms: h.getValueAtPercentile(50) / 1000,
+            latency_p99_ms: h.getValueAtPercentile(99) / 1000,
+          }
+        : {}),
+      clock_offset_ms: share.clockOffsetMs,
+      clock_uncertainty_ms: share.clockUncertaintyMs,
+    };
+  });
 }

@@ -4,6 +4,7 @@
 
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { AgentPool } from "./agents/pool.ts";
 import type { CpuPlacement } from "./cli/args.ts";
 import { expectedDurationMs } from "./estimate.ts";
 import { ExitCode } from "./exit-codes.ts";
@@ -54,6 +55,8 @@ export interface SessionOptions {
   hostLimits: HostLimits;
   /** CPU pinning of target and driver (--cpus), recorded in run.json. */
   cpus?: CpuPlacement | undefined;
+  /** Load from agents (--agents): the driver workers run on them. */
+  agents?: AgentPool | undefined;
 }
 
 export interface SessionOutcome {
@@ -144,6 +147,7 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
           repeat,
           hostLimits: o.hostLimits,
           cpus: o.cpus,
+          agents: o.agents,
         });
         results.push(result);
         writeRunFolder(o.dir, runRecord(base, results), results, startedAtMs);

@@ -123,6 +123,10 @@ export interface BenchOptions extends RunFlags, TargetSelection {
   json: boolean;
   /** Every column of the summary table (default: the ones that fit 120 columns). */
   wide: boolean;
+  /** Load from agents coordinated through this Redis (--agents URL); undefined: a local driver. */
+  agents: string | undefined;
+  /** Live agents needed before any load is sent (--min-agents, default 1). */
+  minAgents: number;
 }
 
 export const BENCH_USAGE = `usage: npm run bench -- [scenarios...] [flags]     (or: npx longpoll-bench ...)
@@ -154,6 +158,9 @@ it starts itself.
   -w, --workers N  driver worker processes (default: one per 5,000 waiters, up to the cores, and
                    at least one per 15,000)
   -r, --repeat N   run every scenario N times, all kept in the results (default 1)
+  --agents URL     drive the load from agents (npm run agent -- --redis URL on each load machine)
+                   coordinated through the Redis at URL; histograms merged exactly
+  --min-agents N   live agents needed before any load is sent (default 1)
   --wide           every column in the summary table (default: those that fit 120 columns)
   --json           a JSON summary on stdout instead of the tables (for scripts)
   -q, --quiet      no progress on stderr
@@ -161,7 +168,7 @@ it starts itself.
   -h, --help       show this help
 
 Exit codes: 0 ok, 2 invalid scenario or arguments, 3 target failed, 4 host limits too low,
-5 interrupted, 70 internal error.`;
+5 interrupted, 6 load agents too few or one lost mid-run, 70 internal error.`;
 
 export function parseBenchArgs(argv: string[]): Readonly<BenchOptions> {
   const { values: v, positionals } = parseFlags(argv, {
@@ -176,7 +183,16 @@ export function parseBenchArgs(argv: string[]): Readonly<BenchOptions> {
     set: { type: "string", multiple: true },
     json: { type: "boolean" },
     wide: { type: "boolean" },
+    agents: { type: "string" },
+    "min-agents": { type: "string" },
   });
+  const agents = v.agents as string | undefined;
+  if (agents !== undefined && !/^rediss?:\/\/./.test(agents))
+    throw new UsageError(
+      `--agents takes the coordinating Redis's URL, like redis://127.0.0.1:6379, got "${agents}"`,
+    );
+  if (v["min-agents"] !== undefined && agents === undefined)
+    throw new UsageError("--min-agents goes with --agents URL");
   const overrides = ((v.set as unknown as string[] | undefined) ?? []).map((text) => {
     const o = parseOverride(text);
     if (!o)
@@ -211,6 +227,8 @@ export function parseBenchArgs(argv: string[]): Readonly<BenchOptions> {
     target,
     profile,
     allowRemote: v["allow-remote"] === true,
+    agents,
+    minAgents: positiveInt("min-agents", v["min-agents"] as string | undefined, 1000) ?? 1,
     targets: targets.length > 0 ? targets : target === undefined ? ["reference"] : [],
     repeat: run.repeat ?? 1,
   });

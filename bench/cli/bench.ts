@@ -2,6 +2,7 @@
 
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
+import { AgentPool } from "../agents/pool.ts";
 import { defaultWorkerCount } from "../driver/fleet.ts";
 import { ExitCode } from "../exit-codes.ts";
 import { closingText } from "../output/closing.ts";
@@ -96,6 +97,7 @@ async function main(argv: string[]): Promise<number> {
       preflight({
         scenario,
         workers: options.workers ?? defaultWorkerCount(socketsNeeded(scenario)),
+        driverHere: options.agents === undefined,
         targetProcesses: targetProcesses(target, socketsNeeded(scenario)),
         targetHost: target.host ?? "127.0.0.1",
         limits: hostLimits,
@@ -106,6 +108,14 @@ async function main(argv: string[]): Promise<number> {
   const { runId, dir } = openRunFolder(options.out);
   for (const w of warnings) progress.line(`warning: ${w}`);
   for (const n of new Set(reports.flatMap((r) => r.notes))) progress.line(`preflight: ${n}`);
+  // Load agents: too few is an error before any load is sent (exit 6).
+  const agents = options.agents ? await AgentPool.connect(options.agents, options.minAgents) : undefined;
+  if (agents) {
+    const live = await agents.live();
+    progress.line(
+      `agents: ${live.map((a) => `${a.name} (${a.hostname}, ${a.cores} cores${a.sources.length ? `, sources ${a.sources.join(" ")}` : ""})`).join(", ")}`,
+    );
+  }
   const outcome = await runSession({
     scenarios,
     targets,
@@ -119,7 +129,8 @@ async function main(argv: string[]): Promise<number> {
     signal: interruptOnSignals(progress),
     hostLimits,
     cpus: options.cpus,
-  });
+    agents,
+  }).finally(() => agents?.close());
   progress.done();
   process.stdout.write(
     options.json

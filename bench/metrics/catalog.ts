@@ -92,6 +92,9 @@ export const METRICS = {
   server_cpu_connect_ms: timing("ms", "target CPU time during connect and ready"),
   driver_cpu_connect_ms: info("ms", "driver CPU time during connect and ready"),
   errors: correctness("waiters that failed (reset, refused, error answer)"),
+  load_generator_lost_waiters: correctness(
+    "waiters on a load agent lost mid-run (--agents): the load generator's loss, not notifications the server missed",
+  ),
   timeouts: correctness("waiters answered with a timeout"),
   expected: info("count", "notifications a correct target delivers"),
   delivered: { unit: "count", better: "larger", kind: "count", help: "waiters that received their value" },

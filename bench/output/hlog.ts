@@ -30,6 +30,16 @@ export function hlogText(results: ScenarioResult[], startedAtMs: number): string
       const end = start + r.phases.reduce((s, p) => s + p.duration_ms, 0) / 1000;
       writer.outputIntervalHistogram(h, start, end, 1000);
     }
+    // Load from agents: each agent's own latency histogram, beside the merged one.
+    for (const a of r.agents ?? []) {
+      if (!a.latency) continue;
+      const h = decodeHistogram(a.latency);
+      if (h.totalCount === 0) continue;
+      h.tag = tagSafe(`latency.${r.target}.r${r.repeat}.agent.${a.name}`);
+      const start = Math.max(0, r.startedAtMs - startedAtMs) / 1000;
+      const end = start + r.phases.reduce((s, p) => s + p.duration_ms, 0) / 1000;
+      writer.outputIntervalHistogram(h, start, end, 1000);
+    }
   }
   return text;
 }

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { UsageError } from "../errors.ts";
 import { cpuModel } from "../metrics/proc.ts";
 import type { HostLimits } from "../preflight.ts";
-import { failureOf, isComplete, type RunFailure, type ScenarioResult } from "../result.ts";
+import { type AgentResult, failureOf, isComplete, type RunFailure, type ScenarioResult } from "../result.ts";
 import type { Scenario } from "../scenario.ts";
 import { latencyCsv, summaryCsv, tableCsv, timeseriesCsv } from "./csv.ts";
 import { hlogText } from "./hlog.ts";
@@ -110,6 +110,8 @@ export interface RunRecord {
     phases: ScenarioResult["phases"];
     metrics: Record<string, number>;
     error_reasons: Record<string, number>;
+    /** Load from agents: each one's part (its histogram is in the .hlog, tagged with its name). */
+    agents?: Omit<AgentResult, "latency">[];
   }[];
 }
 
@@ -127,6 +129,7 @@ export function runRecord(base: Omit<RunRecord, "results">, results: ScenarioRes
       phases: r.phases,
       metrics: Object.fromEntries(r.metrics.map((m) => [m.name, m.value])),
       error_reasons: r.errorReasons,
+      ...(r.agents ? { agents: r.agents.map(({ latency: _, ...rest }) => rest) } : {}),
     })),
   };
 }

@@ -1,0 +1,233 @@
+// A load agent (npm run agent -- --redis URL): a long-running process on a load machine that
+// announces itself in Redis, waits for work, runs its share of a waiter fleet with the same driver
+// workers as a local run (forked here; their IPC messages relayed through Redis), and reports back.
+// It measures its clock against Redis for each job, so its workers read the coordinator's clock.
+// It survives a reconnect: node-redis reconnects, and the agent announces itself again.
+
+import { availableParallelism, hostname } from "node:os";
+import { createClient, type RedisClientType } from "redis";
+import { localLink, type WorkerLink } from "../driver/fleet.ts";
+import type { ToWorker } from "../driver/messages.ts";
+import { openFileLimit } from "../metrics/proc.ts";
+import { measureOffset } from "./clock.ts";
+import {
+  AGENT_TTL_MS,
+  type AgentInfo,
+  type AgentKeys,
+  agentKeys,
+  type FromAgent,
+  HEARTBEAT_MS,
+  LIST_TTL_S,
+  type ToAgent,
+} from "./protocol.ts";
+
+export interface AgentOptions {
+  redisUrl: string;
+  name: string;
+  sources: string[];
+  /** For testing clock correction: this agent's clock reads this many ns off (its workers' too). */
+  skewNs: bigint;
+  prefix?: string;
+  log: (line: string) => void;
+}
+
+interface Job {
+  id: string;
+  replyTo: string;
+  workers: WorkerLink[];
+  clock: { adjustNs: string; skewNs: string };
+}
+
+export class Agent {
+  private readonly keys: AgentKeys;
+  private readonly info: AgentInfo;
+  private jobs = new Map<string, Job>();
+  private stopping = false;
+  private heartbeat: NodeJS.Timeout | undefined;
+
+  private constructor(
+    private readonly options: AgentOptions,
+    private readonly cmd: RedisClientType,
+    /** BLPOP blocks its connection: a connection of its own. */
+    private readonly reader: RedisClientType,
+  ) {
+    this.keys = agentKeys(options.prefix);
+    this.info = {
+      name: options.name,
+      hostname: hostname(),
+      pid: process.pid,
+      cores: availableParallelism(),
+      openFiles: openFileLimit(),
+      sources: options.sources,
+    };
+  }
+
+  static async start(options: AgentOptions): Promise<Agent> {
+    const cmd = createClient({
+      url: options.redisUrl,
+      socket: { reconnectStrategy: (n: number) => Math.min(50 * 2 ** n, 1_000), connectTimeout: 2_000 },
+    }) as RedisClientType;
+    const reader = cmd.duplicate() as RedisClientType;
+    const agent = new Agent(options, cmd, reader);
+    let lost = false;
+    for (const c of [cmd, reader]) {
+      c.on("error", (e: Error) => {
+        if (!lost && agent.heartbeat)
+          options.log(`agent ${options.name}: redis connection lost (${e.message})`);
+        lost = true;
+      });
+    }
+    cmd.on("ready", () => {
+      if (lost && agent.heartbeat) {
+        options.log(`agent ${options.name}: redis back; announcing again`);
+        void agent.announce();
+      }
+      lost = false;
+    });
+    await Promise.all([cmd.connect(), reader.connect()]);
+    await agent.announce();
+    agent.heartbeat = setInterval(() => void agent.announce().catch(() => {}), HEARTBEAT_MS);
+    void agent.serve();
+    return agent;
+  }
+
+  get name(): string {
+    return this.info.name;
+  }
+
+  /** Stop serving: end every job (its workers stop), leave the registry. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearInterval(this.heartbeat);
+    await Promise.all([...this.jobs.keys()].map((id) => this.endJob(id)));
+    await this.cmd.del(this.keys.info(this.info.name)).catch(() => {});
+    await this.cmd.sRem(this.keys.registry, this.info.name).catch(() => {});
+    this.reader.destroy();
+    await this.cmd.close().catch(() => {});
+  }
+
+  private async announce(): Promise<void> {
+    await this.cmd.sAdd(this.keys.registry, this.info.name);
+    await this.cmd.set(this.keys.info(this.info.name), JSON.stringify(this.info), { PX: AGENT_TTL_MS });
+  }
+
+  private async serve(): Promise<void> {
+    const inbox = this.keys.inbox(this.info.name);
+    while (!this.stopping) {
+      let popped: { key: string; element: string } | null;
+      try {
+        popped = await this.reader.blPop(inbox, 1);
+      } catch {
+        if (this.stopping) return;
+        await new Promise((r) => setTimeout(r, 200)); // reconnecting
+        continue;
+      }
+      if (popped === null) continue;
+      try {
+        await this.handle(JSON.parse(popped.element) as ToAgent);
+      } catch (error) {
+        this.options.log(`agent ${this.info.name}: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  private send(to: string, message: FromAgent): void {
+    void this.cmd
+      .multi()
+      .rPush(to, JSON.stringify(message))
+      .expire(to, LIST_TTL_S)
+      .exec()
+      .catch(() => {});
+  }
+
+  private async handle(message: ToAgent): Promise<void> {
+    switch (message.t) {
+      case "job":
+        return this.startJob(message);
+      case "to-worker": {
+        const job = this.jobs.get(message.job);
+        const worker = job?.workers[message.worker];
+        if (!job || !worker) return;
+        worker.send(this.localise(job, message.worker, message.msg));
+        return;
+      }
+      case "end-job":
+        return this.endJob(message.job);
+    }
+  }
+
+  private async startJob(m: Extract<ToAgent, { t: "job" }>): Promise<void> {
+    try {
+      const now = () => process.hrtime.bigint() + this.options.skewNs;
+      const own = await measureOffset(() => this.cmd.time() as unknown as Promise<string[]>, now);
+      const adjustNs = own.offsetNs - BigInt(m.coordinatorOffsetNs);
+      const uncertaintyNs = own.uncertaintyNs + BigInt(m.coordinatorUncertaintyNs);
+      const workers = Array.from({ length: m.workers }, () => localLink());
+      const job: Job = {
+        id: m.job,
+        replyTo: m.replyTo,
+        workers,
+        clock: { adjustNs: adjustNs.toString(), skewNs: this.options.skewNs.toString() },
+      };
+      this.jobs.set(m.job, job);
+      workers.forEach((w, i) =>
+        w.listen(
+          (msg) =>
+            this.send(m.replyTo, { t: "from-worker", agent: this.info.name, job: m.job, worker: i, msg }),
+          (error) =>
+            this.send(m.replyTo, {
+              t: "worker-gone",
+              agent: this.info.name,
+              job: m.job,
+              worker: i,
+              message: error.message,
+            }),
+        ),
+      );
+      this.options.log(
+        `agent ${this.info.name}: job ${m.job}: ${m.workers} workers; clock offset to the coordinator ${Number(adjustNs) / 1e6} ms ± ${Number(uncertaintyNs) / 1e6} ms`,
+      );
+      this.send(m.replyTo, {
+        t: "job-ready",
+        agent: this.info.name,
+        job: m.job,
+        adjustNs: adjustNs.toString(),
+        uncertaintyNs: uncertaintyNs.toString(),
+      });
+    } catch (error) {
+      this.send(m.replyTo, {
+        t: "job-failed",
+        agent: this.info.name,
+        job: m.job,
+        message: (error as Error).message,
+      });
+    }
+  }
+
+  /**
+   * A plan reaches its worker with this machine's part filled in: the clock offset to the
+   * coordinator, and this agent's source addresses (each socket its own address and port, counted
+   * over this agent's workers).
+   */
+  private localise(job: Job, index: number, msg: ToWorker): ToWorker {
+    if (msg.type !== "plan") return msg;
+    const sources = this.info.sources;
+    return {
+      ...msg,
+      plan: {
+        ...msg.plan,
+        clock: job.clock,
+        sourceAddresses: sources,
+        workerIndex: index,
+        workers: job.workers.length,
+      },
+    };
+  }
+
+  private async endJob(id: string): Promise<void> {
+    const job = this.jobs.get(id);
+    if (!job) return;
+    this.jobs.delete(id);
+    await Promise.all(job.workers.map((w) => w.stop()));
+  }
+}
