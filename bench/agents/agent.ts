@@ -8,6 +8,7 @@ import { availableParallelism, hostname } from "node:os";
 import { createClient, type RedisClientType } from "redis";
 import { localLink, type WorkerLink } from "../driver/fleet.ts";
 import type { ToWorker } from "../driver/messages.ts";
+import { AgentsError } from "../errors.ts";
 import { openFileLimit } from "../metrics/proc.ts";
 import { measureOffset } from "./clock.ts";
 import {
@@ -84,7 +85,23 @@ export class Agent {
       }
       lost = false;
     });
-    await Promise.all([cmd.connect(), reader.connect()]);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        Promise.all([cmd.connect(), reader.connect()]),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error("no answer within 5 s")), 5_000);
+        }),
+      ]);
+    } catch (error) {
+      cmd.destroy();
+      reader.destroy();
+      throw new AgentsError(
+        `cannot reach Redis at ${options.redisUrl} (${(error as Error).message}); start redis-server there or fix --redis`,
+      );
+    } finally {
+      clearTimeout(timer);
+    }
     await agent.announce();
     agent.heartbeat = setInterval(() => void agent.announce().catch(() => {}), HEARTBEAT_MS);
     void agent.serve();
@@ -170,20 +187,23 @@ export class Agent {
         clock: { adjustNs: adjustNs.toString(), skewNs: this.options.skewNs.toString() },
       };
       this.jobs.set(m.job, job);
-      workers.forEach((w, i) =>
+      workers.forEach((w, i) => {
         w.listen(
           (msg) =>
             this.send(m.replyTo, { t: "from-worker", agent: this.info.name, job: m.job, worker: i, msg }),
-          (error) =>
+          (error) => {
+            // A worker stopped at the job's end is not news; one that died mid-job is.
+            if (!this.jobs.has(m.job)) return;
             this.send(m.replyTo, {
               t: "worker-gone",
               agent: this.info.name,
               job: m.job,
               worker: i,
               message: error.message,
-            }),
-        ),
-      );
+            });
+          },
+        );
+      });
       this.options.log(
         `agent ${this.info.name}: job ${m.job}: ${m.workers} workers; clock offset to the coordinator ${Number(adjustNs) / 1e6} ms ± ${Number(uncertaintyNs) / 1e6} ms`,
       );

@@ -64,7 +64,11 @@ export class AgentPool {
    * Connect, and wait (up to 10 s) until at least `minAgents` agents are live: too few is an error
    * before any load is sent.
    */
-  static async connect(url: string, minAgents: number, prefix?: string): Promise<AgentPool> {
+  static async connect(
+    url: string,
+    minAgents: number,
+    options: { prefix?: string; waitMs?: number } = {},
+  ): Promise<AgentPool> {
     const cmd = createClient({
       url,
       socket: { reconnectStrategy: (n: number) => Math.min(50 * 2 ** n, 1_000), connectTimeout: 2_000 },
@@ -84,8 +88,8 @@ export class AgentPool {
         `--agents: cannot reach Redis at ${url} (${(error as Error).message}); start redis-server there, or fix the URL`,
       );
     }
-    const pool = new AgentPool(url, minAgents, cmd, reader, prefix);
-    const deadline = Date.now() + WAIT_FOR_AGENTS_MS;
+    const pool = new AgentPool(url, minAgents, cmd, reader, options.prefix);
+    const deadline = Date.now() + (options.waitMs ?? WAIT_FOR_AGENTS_MS);
     let live = await pool.live();
     while (live.length < minAgents && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 200));
@@ -291,16 +295,22 @@ export class AgentPool {
 export function dealByCores(count: number, agents: readonly Pick<AgentInfo, "cores">[]): number[] {
   const n = agents.length;
   if (count < n) throw new AgentsError(`${count} workers cannot cover ${n} agents`);
-  const total = agents.reduce((s, a) => s + Math.max(1, a.cores), 0);
-  const spare = count - n;
-  const exact = agents.map((a) => (spare * Math.max(1, a.cores)) / total);
-  const out = exact.map((x) => 1 + Math.floor(x));
-  let left = count - out.reduce((s, x) => s + x, 0);
-  const order = exact.map((x, i) => [x - Math.floor(x), i] as const).sort((a, b) => b[0] - a[0]);
-  for (const [, i] of order) {
-    if (left <= 0) break;
+  const cores = agents.map((a) => Math.max(1, a.cores));
+  const total = cores.reduce((s, c) => s + c, 0);
+  const ideal = cores.map((c) => (count * c) / total);
+  const out = ideal.map((x) => Math.max(1, Math.floor(x)));
+  let sum = out.reduce((s, x) => s + x, 0);
+  while (sum < count) {
+    const i = argMax(ideal.map((x, j) => x - (out[j] as number)));
     out[i] = (out[i] as number) + 1;
-    left--;
+    sum++;
+  }
+  while (sum > count) {
+    const i = argMax(ideal.map((x, j) => ((out[j] as number) > 1 ? (out[j] as number) - x : -Infinity)));
+    out[i] = (out[i] as number) - 1;
+    sum--;
   }
   return out;
 }
+
+const argMax = (xs: number[]): number => xs.reduce((best, x, i) => (x > (xs[best] as number) ? i : best), 0);
