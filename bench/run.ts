@@ -139,8 +139,11 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
     const pending = fleet ? fleet.reports() : Promise.resolve([]);
     const reports = await (guarded ? guard(pending) : pending);
     const aggregate = aggregateReports(reports);
-    if (fleet && agentShares && !agentResults)
+    if (fleet && agentShares && !agentResults) {
       agentResults = perAgent(agentShares, agentWaiters, fleet.agents, reports);
+      const clockWarning = clockUncertaintyWarning(scenario.name, agentResults, aggregate.histograms.latency);
+      if (clockWarning) seen.warnings.push(clockWarning);
+    }
     if (!reportsTaken) {
       reportsTaken = true;
       Object.assign(seen.histograms, aggregate.histograms);
@@ -377,4 +380,20 @@ function perAgent(
       clock_uncertainty_ms: share.clockUncertaintyMs,
     };
   });
+}
+
+/** The share of the merged p50 latency an agent's clock uncertainty may reach before the run says so. */
+export const CLOCK_UNCERTAINTY_SHARE = 0.05;
+
+/** A warning when an agent's clock is known less well than 5% of the latencies it measured. */
+export function clockUncertaintyWarning(
+  scenario: string,
+  agents: readonly AgentResult[],
+  latency: string | undefined,
+): string | undefined {
+  if (!latency) return undefined;
+  const p50Ms = decodeHistogram(latency).getValueAtPercentile(50) / 1000;
+  const loose = agents.filter((a) => a.clock_uncertainty_ms > CLOCK_UNCERTAINTY_SHARE * p50Ms);
+  if (loose.length === 0) return undefined;
+  return `${scenario}: the clock offset of agent(s) ${loose.map((a) => `${a.name} (± ${a.clock_uncertainty_ms.toFixed(3)} ms)`).join(", ")} is uncertain by more than ${CLOCK_UNCERTAINTY_SHARE * 100}% of the p50 latency (${p50Ms.toFixed(3)} ms): latencies measured there may be off by that much`;
 }

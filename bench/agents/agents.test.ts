@@ -7,9 +7,9 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { after, before, describe, test } from "node:test";
-import { decodeHistogram, newHistogram } from "../metrics/histograms.ts";
+import { decodeHistogram, encodeHistogram, newHistogram } from "../metrics/histograms.ts";
 import { failureOf, isComplete } from "../result.ts";
-import { runScenario } from "../run.ts";
+import { clockUncertaintyWarning, runScenario } from "../run.ts";
 import { socketsNeeded } from "../scenario.ts";
 import { RedisServer } from "../targets/redis-server.ts";
 import { spawnReference } from "../targets/reference.ts";
@@ -161,6 +161,29 @@ describe("three agents against the reference server", () => {
       AgentPool.connect(redis.url, 5, { waitMs: 500 }),
       (e: Error & { exitCode?: number }) =>
         e.exitCode === 6 && /live agent\(s\) .*, 5 needed \(--min-agents 5\)/.test(e.message),
+    );
+  });
+});
+
+describe("clock uncertainty against the latencies", () => {
+  test("an agent whose clock is known less well than 5% of the p50 latency is named in a warning", () => {
+    const h = newHistogram();
+    for (let i = 0; i < 100; i++) h.recordValue(10_000); // p50 10 ms (µs values)
+    const latency = encodeHistogram(h);
+    const agent = (name: string, uncertainty: number) => ({
+      name,
+      workers: 1,
+      waiters: 1,
+      delivered: 1,
+      errors: 0,
+      clock_offset_ms: 0,
+      clock_uncertainty_ms: uncertainty,
+    });
+    assert.equal(clockUncertaintyWarning("s", [agent("tight", 0.1)], latency), undefined);
+    const w = clockUncertaintyWarning("s", [agent("tight", 0.1), agent("loose", 0.8)], latency);
+    assert.match(
+      w ?? "",
+      /agent\(s\) loose \(± 0\.800 ms\) is uncertain by more than 5% of the p50 latency \(10\.0\d\d ms\)/,
     );
   });
 });
