@@ -77,6 +77,7 @@ describe("three agents against the reference server", () => {
     for (const [i, name] of ["agent-a", "agent-b", "agent-skewed"].entries())
       agents.set(name, started[i] as ChildProcess);
     pool = await AgentPool.connect(redis.url, 3);
+    // (The tests below run in order: the loss test kills agent-b, so it comes after the others.)
   });
   after(async () => {
     await pool?.close();
@@ -131,6 +132,28 @@ describe("three agents against the reference server", () => {
     );
     for (const a of parts)
       assert.ok(a.clock_uncertainty_ms < 5, `${a.name}: uncertainty ${a.clock_uncertainty_ms} ms`);
+  });
+
+  test("agents and coordinator survive Redis restarting: the agents announce themselves again, the next run completes", async () => {
+    await redis.pause();
+    await new Promise((r) => setTimeout(r, 500));
+    await redis.resume();
+    let live: string[] = [];
+    for (let i = 0; i < 50 && live.length < 3; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      live = (await pool.live().catch(() => [])).map((a) => a.name);
+    }
+    assert.deepEqual(live, ["agent-a", "agent-b", "agent-skewed"]);
+    const r = await runScenario(
+      burstScenario({ name: "after-restart", waiters: 300, keys: 3, sets: { count: 3, window_ms: 0 } }),
+      testContext((s) => spawnReference({ waiters: socketsNeeded(s) }), { agents: pool, workers: undefined }),
+    );
+    assert.ok(isComplete(r), failureOf(r)?.message);
+    assert.equal(metricOf(r, "delivered"), 300);
+    assert.deepEqual(
+      r.agents?.map((a) => a.delivered),
+      [100, 100, 100],
+    );
   });
 
   test("an agent killed mid-run is reported by name; its waiters are the load generator's loss (exit 6)", async () => {
