@@ -111,7 +111,7 @@ describe("compare", () => {
     const random = seededRandom(3);
     for (const [name, centre, missing] of [
       ["a", 100, 0],
-      ["b", 140, 1],
+      ["b", 250, 1],
     ] as const) {
       mkdirSync(join(dir, name));
       const run = syntheticRun({

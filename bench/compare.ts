@@ -19,7 +19,23 @@ export const MIN_REPEATS = 3;
 export interface CompareOptions {
   /** Smallest relative change that counts, e.g. 0.1 for 10%. */
   minEffect: number;
+  /** Per metric, where the A/A study set one above minEffect (see MIN_EFFECTS); absent: minEffect for all. */
+  perMetric?: Readonly<Record<string, number>>;
   confidence: number;
+}
+
+/**
+ * The per-metric minimum effects set by the A/A study (npm run aa-study; README "Comparing runs"):
+ * where unchanged code moved a metric by more than 15% with a confident interval, its minimum
+ * effect is raised above that, so unchanged code draws no verdict.
+ */
+export const MIN_EFFECTS: Readonly<Record<string, number>> = loadMinEffects();
+
+function loadMinEffects(): Record<string, number> {
+  const file = new URL("./stats/min-effects.json", import.meta.url);
+  if (!existsSync(file)) return {};
+  const doc = JSON.parse(readFileSync(file, "utf8")) as { min_effect?: Record<string, number> };
+  return doc.min_effect ?? {};
 }
 
 /**
@@ -137,8 +153,9 @@ export function judge(
   }
   const est = bootstrapRatio(a, b, { confidence: options.confidence });
   let verdict: Verdict = "within noise";
-  if (est.low > 1 && est.ratio > 1 + options.minEffect) verdict = orient(spec?.better, "up");
-  else if (est.high < 1 && est.ratio < 1 - options.minEffect) verdict = orient(spec?.better, "down");
+  const minEffect = Math.max(options.minEffect, options.perMetric?.[metric] ?? 0);
+  if (est.low > 1 && est.ratio > 1 + minEffect) verdict = orient(spec?.better, "up");
+  else if (est.high < 1 && est.ratio < 1 - minEffect) verdict = orient(spec?.better, "down");
   return { ...base, ratio: est.ratio, ci_low: est.low, ci_high: est.high, verdict };
 }
 

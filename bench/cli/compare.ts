@@ -3,7 +3,7 @@
 
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { compareRuns, DEFAULT_COMPARE, loadRun, MIN_REPEATS, unmatched } from "../compare.ts";
+import { compareRuns, DEFAULT_COMPARE, loadRun, MIN_EFFECTS, MIN_REPEATS, unmatched } from "../compare.ts";
 import { UsageError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
 import { compareCsv, compareTable } from "../output/compare-table.ts";
@@ -13,7 +13,8 @@ import { runCommand } from "./entry.ts";
 const USAGE = `usage: npm run compare -- <results A> <results B> [--min-effect 0.15] [--csv FILE] [--fail-on-worse]
 
 Per scenario, target and metric: medians over repeats, B/A, a 95% bootstrap confidence interval
-of the ratio, and a verdict (better / worse / within noise / same). With fewer than ${MIN_REPEATS} repeats
+of the ratio, and a verdict (better / worse / within noise / same). The minimum effect is 15%, more
+for the metrics the A/A study found noisier (bench/stats/min-effects.json); --min-effect sets one for all. With fewer than ${MIN_REPEATS} repeats
 on a side no statistical verdict is given ("too few repeats"). Correctness metrics (missing,
 duplicates, errors, ...) are exact: any increase is worse. Scenarios and targets present on one
 side only are listed. Writes compare.csv into B (or --csv FILE).
@@ -41,7 +42,9 @@ function main(argv: string[]): number {
   }
   const runA = loadRun(dirA);
   const runB = loadRun(dirB);
-  const rows = compareRuns(runA, runB, { ...DEFAULT_COMPARE, minEffect });
+  // --min-effect sets one for every metric; by default, the A/A study's per-metric ones apply.
+  const perMetric = rawEffect === undefined ? MIN_EFFECTS : undefined;
+  const rows = compareRuns(runA, runB, { ...DEFAULT_COMPARE, minEffect, perMetric });
   if (rows.length === 0) throw new UsageError(`${dirA} and ${dirB} share no scenario and target to compare`);
   const { onlyA, onlyB } = unmatched(runA, runB);
   const csvPath = (parsed.values.csv as string | undefined) ?? join(dirB, "compare.csv");
@@ -54,7 +57,7 @@ function main(argv: string[]): number {
     "",
     `A = ${dirA}`,
     `B = ${dirB}`,
-    `${worse} worse, ${better} better, ${rows.length - worse - better - few} within noise or same (min effect ${minEffect * 100}%)${few ? `, ${few} not judged: fewer than ${MIN_REPEATS} repeats on a side` : ""}`,
+    `${worse} worse, ${better} better, ${rows.length - worse - better - few} within noise or same (min effect ${minEffect * 100}%${perMetric && Object.keys(perMetric).length ? ", more for the metrics the A/A study raised" : ""})${few ? `, ${few} not judged: fewer than ${MIN_REPEATS} repeats on a side` : ""}`,
     ...(onlyA.length ? [`only in A (not compared): ${onlyA.join(", ")}`] : []),
     ...(onlyB.length ? [`only in B (not compared): ${onlyB.join(", ")}`] : []),
     `csv: ${csvPath}`,
