@@ -163,14 +163,25 @@ export class AgentPool {
       });
       this.watched.set(agent.name, job);
     });
-    const replies = await Promise.all(answers);
+    let replies: FromAgent[];
+    try {
+      replies = await Promise.all(answers);
+      const failed = replies.find((r) => r.t !== "job-ready");
+      if (failed?.t === "job-failed")
+        throw new AgentsError(`agent ${failed.agent} could not start: ${failed.message}`);
+    } catch (error) {
+      // The agents that did start their workers stop them: no half-started job is left behind.
+      for (const agent of live) {
+        this.watched.delete(agent.name);
+        this.post(agent.name, { t: "end-job", job });
+      }
+      throw error;
+    }
     const shares: AgentShare[] = [];
     const perAgent: WorkerLink[][] = [];
     replies.forEach((reply, i) => {
       const agent = live[i] as AgentInfo;
-      if (reply.t === "job-failed")
-        throw new AgentsError(`agent ${agent.name} could not start: ${reply.message}`);
-      if (reply.t !== "job-ready") throw new AgentsError(`agent ${agent.name}: unexpected answer ${reply.t}`);
+      if (reply.t !== "job-ready") return; // checked above
       shares.push({
         name: agent.name,
         workers: counts[i] as number,
