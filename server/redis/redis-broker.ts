@@ -42,11 +42,12 @@ import {
   type Layout,
   layout,
   parseEntry,
-  parseNotification,
+  parseNotifications,
   RAISE_SCRIPT,
   READ_SCRIPT,
   SET_SCRIPT,
-  setArgs,
+  type SetItem,
+  setCall,
 } from "./scripts.ts";
 
 export interface RedisBrokerOptions {
@@ -69,6 +70,12 @@ const reconnectDelay = (retries: number) => Math.min(50 * 2 ** retries, 1_000);
 
 type Client = RedisClientType;
 
+interface ReadGroup {
+  key: string;
+  since: number;
+  waiters: Waiter[];
+}
+
 export class RedisBroker implements Broker {
   readonly kind = "redis";
   private readonly local: Store;
@@ -83,6 +90,11 @@ export class RedisBroker implements Broker {
   private started = false;
   /** The first error while connecting, for the start-up message. */
   private firstError = "";
+  /** This turn's reads and sets, sent as one script call each when the turn ends (setImmediate). */
+  private readBatch: Map<string, ReadGroup> | undefined;
+  private setBatch:
+    | { item: SetItem; resolve: (r: { version: number }) => void; reject: (e: Error) => void }[]
+    | undefined;
 
   private constructor(
     private readonly cmd: Client,
@@ -144,27 +156,45 @@ export class RedisBroker implements Broker {
     return this.local.handOver(waiter);
   }
 
-  async set(req: SetRequest): Promise<{ version: number }> {
+  /** Joins this turn's batch of sets (one script call, one published message; see scripts.ts). */
+  set(req: SetRequest): Promise<{ version: number }> {
     this.local.noteSet();
-    const ttlMs = Math.max(0, Math.round(req.expiredS * 1000));
-    const args = setArgs(
-      req.value,
-      ttlMs,
+    const item: SetItem = {
+      key: req.key,
+      value: req.value,
+      ttlMs: Math.max(0, Math.round(req.expiredS * 1000)),
+    };
+    return new Promise((resolve, reject) => {
+      if (this.setBatch === undefined) {
+        this.setBatch = [];
+        setImmediate(() => this.flushSets());
+      }
+      this.setBatch.push({ item, resolve, reject });
+    });
+  }
+
+  private flushSets(): void {
+    const batch = this.setBatch ?? [];
+    this.setBatch = undefined;
+    const { keys, args } = setCall(
+      this.keys,
+      batch.map((b) => b.item),
       this.clock.now(),
-      req.key,
       this.options.limits.maxHistory,
-      this.keys.channel,
     );
-    const reply = await this.call(() =>
-      this.scripts.run(
-        SET_SCRIPT,
-        [this.keys.version, this.keys.history(req.key), this.keys.meta(req.key)],
-        args,
-      ),
+    this.call(() => this.scripts.run(SET_SCRIPT, keys, args)).then(
+      (reply) => {
+        const versions = reply as number[];
+        batch.forEach((b, i) => {
+          const version = Number(versions[i]);
+          this.seen(version);
+          b.resolve({ version });
+        });
+      },
+      (error: Error) => {
+        for (const b of batch) b.reject(error);
+      },
     );
-    const version = Number(reply);
-    this.seen(version);
-    return { version };
   }
 
   async clear(req: ClearRequest): Promise<{ cleared: number }> {
@@ -224,24 +254,43 @@ export class RedisBroker implements Broker {
     }
   }
 
-  /** Read the value a group of waiters (one key, one cursor) should get, and settle each. */
+  /**
+   * Read the value a group of waiters (one key, one cursor) should get, and settle each: joins this
+   * turn's batch of reads (one script call; a key and cursor read once however many ask).
+   */
   private read(key: string, since: number, waiters: Waiter[]): void {
     for (const w of waiters) w.reading = true;
-    this.scripts
-      .run(
-        READ_SCRIPT,
-        [this.keys.history(key), this.keys.meta(key)],
-        [String(since), String(this.clock.now())],
-      )
-      .then(
-        (reply) => {
-          const found = this.found(key, reply);
-          for (const w of waiters) this.local.settle(w, found);
-        },
-        () => {
-          for (const w of waiters) this.local.settle(w, undefined, true);
-        },
-      );
+    if (this.readBatch === undefined) {
+      this.readBatch = new Map();
+      setImmediate(() => this.flushReads());
+    }
+    const id = `${since}\u0000${key}`;
+    const group = this.readBatch.get(id);
+    if (group) group.waiters.push(...waiters);
+    else this.readBatch.set(id, { key, since, waiters: [...waiters] });
+  }
+
+  private flushReads(): void {
+    const groups = [...(this.readBatch ?? new Map<string, ReadGroup>()).values()];
+    this.readBatch = undefined;
+    const keys: string[] = [];
+    const args = [String(this.clock.now())];
+    for (const g of groups) {
+      keys.push(this.keys.history(g.key), this.keys.meta(g.key));
+      args.push(String(g.since));
+    }
+    this.scripts.run(READ_SCRIPT, keys, args).then(
+      (reply) => {
+        const results = reply as unknown[];
+        groups.forEach((g, i) => {
+          const found = this.found(g.key, results[i]);
+          for (const w of g.waiters) this.local.settle(w, found);
+        });
+      },
+      () => {
+        for (const g of groups) for (const w of g.waiters) this.local.settle(w, undefined, true);
+      },
+    );
   }
 
   private found(key: string, reply: unknown): Found | undefined {
@@ -252,10 +301,12 @@ export class RedisBroker implements Broker {
   }
 
   private onMessage(message: Buffer): void {
-    const n = parseNotification(message);
-    if (n === undefined) return; // not ours (another writer on the channel)
-    this.seen(n.version);
-    this.local.wake(n);
+    const batch = parseNotifications(message);
+    if (batch === undefined) return; // not ours (another writer on the channel)
+    for (const n of batch) {
+      this.seen(n.version);
+      this.local.wake(n);
+    }
   }
 
   private seen(version: number): void {

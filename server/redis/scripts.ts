@@ -6,7 +6,7 @@
 //   P {K}:h            list    the key's last --history values, oldest first, each "VERSION:VALUE"
 //   P {K}:m            hash    exp: when the live value expires (ms, on the servers' clock);
 //                              compacted: the version of the newest value dropped from the list
-//   P notify           channel "VERSION:KEYBYTES:KEY" + VALUE, published by every /set
+//   P notify           channel: one message per batch of /sets (parseNotifications)
 // {K} is a Redis Cluster hash tag: a key's list and hash live on one shard. Only the version
 // counter is global (see the README, "Several hosts").
 //
@@ -17,60 +17,102 @@
 /** Every key and the channel start with it (--redis-prefix), so several servers can share one Redis. */
 export const DEFAULT_PREFIX = "lpb:";
 
-export const SET_SCRIPT = `
-local v = redis.call('INCR', KEYS[1])
-local now = tonumber(ARGV[3])
-local exp = redis.call('HGET', KEYS[3], 'exp')
-if exp and tonumber(exp) <= now then
-  redis.call('DEL', KEYS[2])
-end
-local n = redis.call('RPUSH', KEYS[2], v .. ':' .. ARGV[1])
-local keep = tonumber(ARGV[5])
-if n > keep then
-  local dropped = redis.call('LINDEX', KEYS[2], n - keep - 1)
-  redis.call('HSET', KEYS[3], 'compacted', string.sub(dropped, 1, string.find(dropped, ':', 1, true) - 1))
-  redis.call('LTRIM', KEYS[2], n - keep, -1)
-end
-local ttl = tonumber(ARGV[2])
-redis.call('HSET', KEYS[3], 'exp', now + ttl)
-redis.call('PEXPIRE', KEYS[2], ttl)
-redis.call('PEXPIRE', KEYS[3], ttl)
-redis.call('PUBLISH', ARGV[6], v .. ':' .. #ARGV[4] .. ':' .. ARGV[4] .. ARGV[1])
-return v
-`;
-/** KEYS: version, history, meta. ARGV: value, ttl ms, now ms, key, max history, channel. */
-export const setArgs = (
-  value: string,
-  ttlMs: number,
-  nowMs: number,
-  key: string,
-  maxHistory: number,
-  channel: string,
-) => [value, String(ttlMs), String(nowMs), key, String(maxHistory), channel];
+// Batching: a process sends every /set, and every /get's read, that arrived in one turn of its event
+// loop as ONE script call (the sets in order; a key and cursor read once however many waiters share
+// them), and a batch of sets is ONE published message. Why: a profile of one server process (2 over
+// Redis) while 5,000 /get arrived put ~875 ms of CPU in node-redis, ~175 µs per read command sent
+// alone. Measured after, side by side with the unbatched server (2 processes, attached, 2 runs each):
+// /set 8–12% less server CPU per request (119 → 105 and 92 → 85 µs); connect CPU for fanout-10k
+// unchanged within noise (1.87/2.35 s before, 2.83/2.30 s after): arriving at 10,000 a second, most
+// turns carry one request, so batches only help under bursts.
 
 /**
- * The value a /get is answered with: without a cursor (since < 0) the live value; with one, the
- * oldest kept value newer than it, and whether values between were dropped (compacted). Nothing
- * (nil) when there is no live value or nothing newer.
+ * Store a batch of values: for each, the next version of the one counter, append to the key's list
+ * (an expired value's list is dropped first), trim to --history noting the compacted version, set
+ * the expiry; then publish the whole batch as one message. Returns the versions, in order.
+ * KEYS: version, then per set its list and hash. ARGV: now ms, max history, channel, then per set
+ * its key, value and ttl ms.
+ */
+export const SET_SCRIPT = `
+local now = tonumber(ARGV[1])
+local keep = tonumber(ARGV[2])
+local versions = {}
+local parts = {}
+for i = 1, (#KEYS - 1) / 2 do
+  local h = KEYS[2 * i]
+  local m = KEYS[2 * i + 1]
+  local key = ARGV[3 * i + 1]
+  local value = ARGV[3 * i + 2]
+  local ttl = tonumber(ARGV[3 * i + 3])
+  local v = redis.call('INCR', KEYS[1])
+  local exp = redis.call('HGET', m, 'exp')
+  if exp and tonumber(exp) <= now then
+    redis.call('DEL', h)
+  end
+  local n = redis.call('RPUSH', h, v .. ':' .. value)
+  if n > keep then
+    local dropped = redis.call('LINDEX', h, n - keep - 1)
+    redis.call('HSET', m, 'compacted', string.sub(dropped, 1, string.find(dropped, ':', 1, true) - 1))
+    redis.call('LTRIM', h, n - keep, -1)
+  end
+  redis.call('HSET', m, 'exp', now + ttl)
+  redis.call('PEXPIRE', h, ttl)
+  redis.call('PEXPIRE', m, ttl)
+  versions[i] = v
+  parts[i] = v .. ':' .. #key .. ':' .. #value .. ':' .. key .. value
+end
+redis.call('PUBLISH', ARGV[3], table.concat(parts))
+return versions
+`;
+
+export interface SetItem {
+  key: string;
+  value: string;
+  ttlMs: number;
+}
+
+/** The keys and arguments of SET_SCRIPT for a batch. */
+export function setCall(keys: Layout, items: readonly SetItem[], nowMs: number, maxHistory: number) {
+  const k = [keys.version];
+  const a = [String(nowMs), String(maxHistory), keys.channel];
+  for (const item of items) {
+    k.push(keys.history(item.key), keys.meta(item.key));
+    a.push(item.key, item.value, String(item.ttlMs));
+  }
+  return { keys: k, args: a };
+}
+
+/**
+ * For each (key, cursor) of a batch: without a cursor (since < 0) the live value; with one, the
+ * oldest kept value newer than it and whether values between were dropped (compacted); false when
+ * there is no live value or nothing newer. KEYS: per read its list and hash. ARGV: now ms, then
+ * per read its cursor.
  */
 export const READ_SCRIPT = `
-local exp = redis.call('HGET', KEYS[2], 'exp')
-if not exp or tonumber(exp) <= tonumber(ARGV[2]) then return false end
-local last = redis.call('LINDEX', KEYS[1], -1)
-if not last then return false end
-local since = tonumber(ARGV[1])
-if since < 0 then return {last, 0} end
-if tonumber(string.sub(last, 1, string.find(last, ':', 1, true) - 1)) <= since then return false end
-local all = redis.call('LRANGE', KEYS[1], 0, -1)
-for i = 1, #all do
-  local e = all[i]
-  if tonumber(string.sub(e, 1, string.find(e, ':', 1, true) - 1)) > since then
-    local c = tonumber(redis.call('HGET', KEYS[2], 'compacted') or '0')
-    if since < c then return {e, 1} end
-    return {e, 0}
+local now = tonumber(ARGV[1])
+local function read(h, m, since)
+  local exp = redis.call('HGET', m, 'exp')
+  if not exp or tonumber(exp) <= now then return false end
+  local last = redis.call('LINDEX', h, -1)
+  if not last then return false end
+  if since < 0 then return {last, 0} end
+  if tonumber(string.sub(last, 1, string.find(last, ':', 1, true) - 1)) <= since then return false end
+  local all = redis.call('LRANGE', h, 0, -1)
+  for i = 1, #all do
+    local e = all[i]
+    if tonumber(string.sub(e, 1, string.find(e, ':', 1, true) - 1)) > since then
+      local c = tonumber(redis.call('HGET', m, 'compacted') or '0')
+      if since < c then return {e, 1} end
+      return {e, 0}
+    end
   end
+  return false
 end
-return false
+local out = {}
+for i = 1, #KEYS / 2 do
+  out[i] = read(KEYS[2 * i - 1], KEYS[2 * i], tonumber(ARGV[1 + i]))
+end
+return out
 `;
 
 /**
@@ -122,23 +164,35 @@ export function layout(prefix: string): Layout {
   };
 }
 
-/** One published notification: "VERSION:KEYBYTES:KEY" then the value, as the set script writes it. */
-export function parseNotification(
+/**
+ * One published message: the notifications of a batch of sets, each "VERSION:KEYBYTES:VALUEBYTES:"
+ * then the key and the value (as SET_SCRIPT writes them). Undefined for a message not in that form.
+ */
+export function parseNotifications(
   message: Buffer,
-): { key: string; value: string; version: number } | undefined {
-  const a = message.indexOf(58); // ':'
-  const b = a < 0 ? -1 : message.indexOf(58, a + 1);
-  if (b < 0) return undefined;
-  const version = Number(message.toString("latin1", 0, a));
-  const keyBytes = Number(message.toString("latin1", a + 1, b));
-  if (!Number.isSafeInteger(version) || !Number.isSafeInteger(keyBytes)) return undefined;
-  const keyEnd = b + 1 + keyBytes;
-  if (keyEnd > message.length) return undefined;
-  return {
-    version,
-    key: message.toString("utf8", b + 1, keyEnd),
-    value: message.toString("utf8", keyEnd),
-  };
+): { key: string; value: string; version: number }[] | undefined {
+  const out: { key: string; value: string; version: number }[] = [];
+  let at = 0;
+  while (at < message.length) {
+    const a = message.indexOf(58, at); // ':'
+    const b = a < 0 ? -1 : message.indexOf(58, a + 1);
+    const c = b < 0 ? -1 : message.indexOf(58, b + 1);
+    if (c < 0) return undefined;
+    const version = Number(message.toString("latin1", at, a));
+    const keyBytes = Number(message.toString("latin1", a + 1, b));
+    const valueBytes = Number(message.toString("latin1", b + 1, c));
+    if (![version, keyBytes, valueBytes].every(Number.isSafeInteger)) return undefined;
+    const keyEnd = c + 1 + keyBytes;
+    const end = keyEnd + valueBytes;
+    if (end > message.length) return undefined;
+    out.push({
+      version,
+      key: message.toString("utf8", c + 1, keyEnd),
+      value: message.toString("utf8", keyEnd, end),
+    });
+    at = end;
+  }
+  return out;
 }
 
 /** A history entry "VERSION:VALUE". */
