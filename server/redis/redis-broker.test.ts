@@ -95,6 +95,26 @@ describe("Redis broker between two processes", () => {
     assert.deepEqual(seen, ["b", "c"]);
   });
 
+  test("sets of one turn go out as one batch: in order, one version each, and a cursor loses none of them", async (t) => {
+    const { a, b, close } = await pair();
+    t.after(close);
+    const waiting = waitOn(a, "batch");
+    await new Promise((r) => setTimeout(r, 50)); // parked and read
+    // Same turn: three sets (two on one key, one on another with a multi-byte key and value).
+    const sets = [
+      b.set({ key: "batch", value: "first", expiredS: 60 }),
+      b.set({ key: "batch", value: "second", expiredS: 60 }),
+      b.set({ key: "ключ", value: "значение ✓", expiredS: 60 }),
+    ];
+    const versions = (await Promise.all(sets)).map((r) => r.version);
+    assert.deepEqual(versions, [versions[0], (versions[0] as number) + 1, (versions[0] as number) + 2]);
+    const first = await within(waiting, 2_000, "woken by the batch");
+    assert.equal(answerOf(first), "first", "the oldest value of the batch, not the newest");
+    const next = await waitOn(a, "batch", versions[0]);
+    assert.equal(answerOf(next), "second");
+    assert.equal(answerOf(await waitOn(a, "ключ", 0)), "значение ✓");
+  });
+
   test("a process cut off from Redis catches up: its cursor misses nothing stored meanwhile", async (t) => {
     const proxy = await CuttableProxy.start(redis.port);
     const { a, b, close } = await pair(proxy.url);
