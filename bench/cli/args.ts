@@ -145,7 +145,8 @@ it starts itself.
   --profile P      the protocol of --target: a built-in profile (seed, nchan) or a profile file
                    (default seed; see README "Benchmark your own server")
   -t, --targets A,B  start and run against each named target in turn (default: reference);
-                   known: reference, node-http, tornado, nchan (see --list); reference@DIR
+                   known: reference, node-http, tornado, nchan, and on several processes
+                   reference-cluster, nchan-workers, nchan-redis (see --list); reference@DIR
                    runs another checkout's server (e.g. the commit before a change); a path
                    ending in .json is a target file (your server: a command or URL + profile)
   --allow-remote   allow a target that is not on loopback (its /proc figures are unavailable)
@@ -193,6 +194,10 @@ export function parseBenchArgs(argv: string[]): Readonly<BenchOptions> {
     );
   if (v["min-agents"] !== undefined && agents === undefined)
     throw new UsageError("--min-agents goes with --agents URL");
+  if (agents !== undefined && typeof v.cpus === "string" && /driver=/.test(v.cpus))
+    throw new UsageError(
+      "--cpus driver=... pins driver workers on this host; with --agents they run on the agents",
+    );
   const overrides = ((v.set as unknown as string[] | undefined) ?? []).map((text) => {
     const o = parseOverride(text);
     if (!o)

@@ -36,9 +36,10 @@ function listing(): string {
   lines.push("suites (--suite NAME):");
   for (const suite of listSuites()) lines.push(`  ${suite.padEnd(12)} ${suiteDescription(suite)}`);
   lines.push("targets (--targets):");
+  const width = Math.max(...LOCAL_TARGETS.map((t) => t.name.length));
   for (const t of LOCAL_TARGETS) {
     const missing = t.missing();
-    lines.push(`  ${t.name.padEnd(12)} ${t.description}${missing ? ` [not installed: ${missing}]` : ""}`);
+    lines.push(`  ${t.name.padEnd(width)} ${t.description}${missing ? ` [not installed: ${missing}]` : ""}`);
   }
   return lines.join("\n");
 }
