@@ -329,6 +329,11 @@ export class Store {
     this.counters.clears++;
   }
 
+  /** Is this waiter still parked here? */
+  isParked(waiter: Waiter): boolean {
+    return waiter.entry.waiters.has(waiter);
+  }
+
   /** The number of parked waiters. */
   parkedCount(): number {
     return this.waiterCount;
