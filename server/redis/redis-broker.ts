@@ -14,6 +14,10 @@
 // resubscribes before it reports ready), every parked waiter is read again, so a cursor misses
 // nothing stored while this process was cut off; the version counter is first raised to the highest
 // version this process has seen, so versions keep growing even if Redis lost its data.
+//
+// Batching (see scripts.ts for the measurements): the /sets of one event-loop turn go to Redis as one
+// script call and come back as one published message; parked /gets' reads wait 1 ms to go together
+// (a key and cursor read once). Both keep the order above: a waiter is parked before its read leaves.
 
 import { createClient, type RedisClientType } from "redis";
 import type { Broker } from "../broker.ts";
@@ -63,7 +67,6 @@ export interface RedisBrokerOptions {
   connectTimeoutMs?: number;
 }
 
-export { DEFAULT_PREFIX } from "./scripts.ts";
 
 /**
  * Reads wait this long to travel together (one script call, one write to Redis): a profile of one
