@@ -67,7 +67,6 @@ export interface RedisBrokerOptions {
   connectTimeoutMs?: number;
 }
 
-
 /**
  * Reads wait this long to travel together (one script call, one write to Redis): a profile of one
  * server process put ~175 µs of CPU into node-redis per read sent alone (~50 µs of it the write
