@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { after, before, describe, test } from "node:test";
 import { decodeHistogram, encodeHistogram, newHistogram } from "../metrics/histograms.ts";
+import { processTree } from "../metrics/proc.ts";
 import { failureOf, isComplete } from "../result.ts";
 import { clockUncertaintyWarning, runScenario } from "../run.ts";
 import { socketsNeeded } from "../scenario.ts";
@@ -165,7 +166,17 @@ describe("three agents against the reference server", () => {
       sets: { count: 3, window_ms: 0 },
     });
     const victim = agents.get("agent-b") as ChildProcess;
-    setTimeout(() => victim.kill("SIGKILL"), 1_500);
+    // Killed once it has forked its worker for this run (and the waiters are arriving), however long
+    // the target took to start.
+    let cleared = false; // the previous run's workers gone first
+    const killer = setInterval(() => {
+      const processes = processTree(victim.pid as number).length;
+      if (processes === 1) cleared = true;
+      else if (cleared) {
+        clearInterval(killer);
+        setTimeout(() => victim.kill("SIGKILL"), 500);
+      }
+    }, 20);
     const r = await runScenario(
       scenario,
       testContext((s) => spawnReference({ waiters: socketsNeeded(s) }), { agents: pool, workers: undefined }),

@@ -44,7 +44,8 @@ export class AgentPool {
   /** This session's outbox: every agent answers here. */
   private readonly session = randomUUID();
   private readonly routes = new Map<string, Route>();
-  private readonly ready = new Map<string, (m: FromAgent) => void>();
+  /** Jobs waiting for an agent's answer, by "agent/job": settled by the answer, or failed if it is lost. */
+  private readonly ready = new Map<string, { answer: (m: FromAgent) => void; lost: (e: Error) => void }>();
   /** Agents with a job running, watched for liveness. */
   private readonly watched = new Map<string, string>();
   private closed = false;
@@ -146,9 +147,15 @@ export class AgentPool {
               reject(new AgentsError(`agent ${agent.name} did not start its ${counts[i]} workers in time`)),
             JOB_READY_TIMEOUT_MS,
           );
-          this.ready.set(`${agent.name}/${job}`, (m) => {
-            clearTimeout(timer);
-            resolve(m);
+          this.ready.set(`${agent.name}/${job}`, {
+            answer: (m) => {
+              clearTimeout(timer);
+              resolve(m);
+            },
+            lost: (e) => {
+              clearTimeout(timer);
+              reject(e);
+            },
           });
         }),
     );
@@ -253,7 +260,7 @@ export class AgentPool {
       switch (m.t) {
         case "job-ready":
         case "job-failed":
-          this.ready.get(`${m.agent}/${m.job}`)?.(m);
+          this.ready.get(`${m.agent}/${m.job}`)?.answer(m);
           this.ready.delete(`${m.agent}/${m.job}`);
           break;
         case "from-worker":
@@ -288,6 +295,16 @@ export class AgentPool {
     for (const [agent, job] of this.watched) {
       if (alive.has(agent)) continue;
       this.watched.delete(agent);
+      // Lost before it answered the job: no need to wait out the start timeout.
+      this.ready
+        .get(`${agent}/${job}`)
+        ?.lost(
+          new AgentsError(
+            `agent ${agent} was lost (no heartbeat for over 2 s) before its workers started`,
+            agent,
+          ),
+        );
+      this.ready.delete(`${agent}/${job}`);
       for (const [id, route] of this.routes) {
         if (!id.startsWith(`${agent}/${job}/`) || route.gone) continue;
         route.gone = true;
