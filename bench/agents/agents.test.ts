@@ -119,7 +119,7 @@ describe("three agents against the reference server", () => {
     for (const p of [50, 90, 99, 100])
       assert.equal(sum.getValueAtPercentile(p), merged.getValueAtPercentile(p), `p${p}`);
     // The skewed agent: its offset found within its stated uncertainty, and its latencies corrected
-    // (uncorrected they would read 300 ms longer than the others').
+    // (uncorrected they would read 300 ms longer than the others'; 150 ms of room for a loaded machine).
     const skewed = parts.find((a) => a.name === "agent-skewed");
     assert.ok(skewed);
     assert.ok(
@@ -128,7 +128,7 @@ describe("three agents against the reference server", () => {
     );
     const others = parts.filter((a) => a !== skewed).map((a) => a.latency_p50_ms as number);
     assert.ok(
-      (skewed.latency_p50_ms as number) < Math.max(...others) + 50,
+      (skewed.latency_p50_ms as number) < Math.max(...others) + 150,
       `corrected p50 ${skewed.latency_p50_ms} ms vs the others' ${others}`,
     );
     for (const a of parts)
