@@ -5,10 +5,9 @@
 // It survives a reconnect: node-redis reconnects, and the agent announces itself again.
 
 import { availableParallelism, hostname } from "node:os";
-import { createClient, type RedisClientType } from "redis";
+import type { RedisClientType } from "redis";
 import { localLink, type WorkerLink } from "../driver/fleet.ts";
 import type { ToWorker } from "../driver/messages.ts";
-import { AgentsError } from "../errors.ts";
 import { openFileLimit } from "../metrics/proc.ts";
 import { measureOffset } from "./clock.ts";
 import {
@@ -18,9 +17,9 @@ import {
   agentKeys,
   type FromAgent,
   HEARTBEAT_MS,
-  LIST_TTL_S,
   type ToAgent,
 } from "./protocol.ts";
+import { connectPair, pushMessage, readMessages } from "./redis-lists.ts";
 
 export interface AgentOptions {
   redisUrl: string;
@@ -64,48 +63,26 @@ export class Agent {
   }
 
   static async start(options: AgentOptions): Promise<Agent> {
-    const cmd = createClient({
-      url: options.redisUrl,
-      socket: { reconnectStrategy: (n: number) => Math.min(50 * 2 ** n, 1_000), connectTimeout: 2_000 },
-    }) as RedisClientType;
-    const reader = cmd.duplicate() as RedisClientType;
-    const agent = new Agent(options, cmd, reader);
+    let agent: Agent | undefined;
     let lost = false;
-    for (const c of [cmd, reader]) {
-      c.on("error", (e: Error) => {
-        if (!lost && agent.heartbeat)
-          options.log(`agent ${options.name}: redis connection lost (${e.message})`);
-        lost = true;
-      });
-    }
+    const { cmd, reader } = await connectPair(options.redisUrl, `agent ${options.name}`, (e) => {
+      if (!lost && agent?.heartbeat)
+        options.log(`agent ${options.name}: redis connection lost (${e.message})`);
+      lost = true;
+    });
+    agent = new Agent(options, cmd, reader);
+    const started = agent;
     cmd.on("ready", () => {
-      if (lost && agent.heartbeat) {
+      if (lost && started.heartbeat) {
         options.log(`agent ${options.name}: redis back; announcing again`);
-        void agent.announce();
+        void started.announce();
       }
       lost = false;
     });
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        Promise.all([cmd.connect(), reader.connect()]),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error("no answer within 5 s")), 5_000);
-        }),
-      ]);
-    } catch (error) {
-      cmd.destroy();
-      reader.destroy();
-      throw new AgentsError(
-        `cannot reach Redis at ${options.redisUrl} (${(error as Error).message}); start redis-server there or fix --redis`,
-      );
-    } finally {
-      clearTimeout(timer);
-    }
-    await agent.announce();
-    agent.heartbeat = setInterval(() => void agent.announce().catch(() => {}), HEARTBEAT_MS);
-    void agent.serve();
-    return agent;
+    await started.announce();
+    started.heartbeat = setInterval(() => void started.announce().catch(() => {}), HEARTBEAT_MS);
+    void started.serve();
+    return started;
   }
 
   get name(): string {
@@ -128,33 +105,20 @@ export class Agent {
     await this.cmd.set(this.keys.info(this.info.name), JSON.stringify(this.info), { PX: AGENT_TTL_MS });
   }
 
-  private async serve(): Promise<void> {
-    const inbox = this.keys.inbox(this.info.name);
-    while (!this.stopping) {
-      let popped: { key: string; element: string } | null;
-      try {
-        popped = await this.reader.blPop(inbox, 1);
-      } catch {
-        if (this.stopping) return;
-        await new Promise((r) => setTimeout(r, 200)); // reconnecting
-        continue;
-      }
-      if (popped === null) continue;
-      try {
-        await this.handle(JSON.parse(popped.element) as ToAgent);
-      } catch (error) {
-        this.options.log(`agent ${this.info.name}: ${(error as Error).message}`);
-      }
-    }
+  private serve(): Promise<void> {
+    return readMessages<ToAgent>(
+      this.reader,
+      this.keys.inbox(this.info.name),
+      () => this.stopping,
+      (message) =>
+        this.handle(message).catch((error: Error) =>
+          this.options.log(`agent ${this.info.name}: ${error.message}`),
+        ),
+    );
   }
 
   private send(to: string, message: FromAgent): void {
-    void this.cmd
-      .multi()
-      .rPush(to, JSON.stringify(message))
-      .expire(to, LIST_TTL_S)
-      .exec()
-      .catch(() => {});
+    pushMessage(this.cmd, to, message);
   }
 
   private async handle(message: ToAgent): Promise<void> {

@@ -5,7 +5,7 @@
 // expires mid-run is lost: its workers' calls fail with an AgentsError naming it (exit 6).
 
 import { randomUUID } from "node:crypto";
-import { createClient, type RedisClientType } from "redis";
+import type { RedisClientType } from "redis";
 import type { WorkerLink } from "../driver/fleet.ts";
 import { MAX_SOCKETS_PER_WORKER } from "../driver/fleet.ts";
 import type { FromWorker, ToWorker } from "../driver/messages.ts";
@@ -17,9 +17,9 @@ import {
   agentKeys,
   type FromAgent,
   HEARTBEAT_MS,
-  LIST_TTL_S,
   type ToAgent,
 } from "./protocol.ts";
+import { connectPair, pushMessage, readMessages } from "./redis-lists.ts";
 
 const JOB_READY_TIMEOUT_MS = 30_000;
 const WAIT_FOR_AGENTS_MS = 10_000;
@@ -70,25 +70,8 @@ export class AgentPool {
     minAgents: number,
     options: { prefix?: string; waitMs?: number } = {},
   ): Promise<AgentPool> {
-    const cmd = createClient({
-      url,
-      socket: { reconnectStrategy: (n: number) => Math.min(50 * 2 ** n, 1_000), connectTimeout: 2_000 },
-    }) as RedisClientType;
-    const reader = cmd.duplicate() as RedisClientType;
-    let firstError = "";
-    for (const c of [cmd, reader]) c.on("error", (e: Error) => (firstError ||= e.message));
-    try {
-      await Promise.race([
-        Promise.all([cmd.connect(), reader.connect()]),
-        new Promise((_, reject) => setTimeout(() => reject(new Error(firstError || "no answer")), 5_000)),
-      ]);
-    } catch (error) {
-      cmd.destroy();
-      reader.destroy();
-      throw new AgentsError(
-        `--agents: cannot reach Redis at ${url} (${(error as Error).message}); start redis-server there, or fix the URL`,
-      );
-    }
+    // Connection errors after the start need no report here: a lost agent is found by its heartbeat.
+    const { cmd, reader } = await connectPair(url, "--agents", () => {});
     const pool = new AgentPool(url, minAgents, cmd, reader, options.prefix);
     const deadline = Date.now() + (options.waitMs ?? WAIT_FOR_AGENTS_MS);
     let live = await pool.live();
@@ -234,53 +217,41 @@ export class AgentPool {
   }
 
   private post(agent: string, message: ToAgent): void {
-    const inbox = this.keys.inbox(agent);
-    void this.cmd
-      .multi()
-      .rPush(inbox, JSON.stringify(message))
-      .expire(inbox, LIST_TTL_S)
-      .exec()
-      .catch(() => {});
+    pushMessage(this.cmd, this.keys.inbox(agent), message);
   }
 
   /** The session's outbox: replies and worker messages from every agent, in each agent's order. */
-  private async read(): Promise<void> {
-    const outbox = this.keys.outbox(this.session);
-    while (!this.closed) {
-      let popped: { key: string; element: string } | null;
-      try {
-        popped = await this.reader.blPop(outbox, 1);
-      } catch {
-        if (this.closed) return;
-        await new Promise((r) => setTimeout(r, 200));
-        continue;
-      }
-      if (popped === null) continue;
-      const m = JSON.parse(popped.element) as FromAgent;
-      switch (m.t) {
-        case "job-ready":
-        case "job-failed":
-          this.ready.get(`${m.agent}/${m.job}`)?.answer(m);
-          this.ready.delete(`${m.agent}/${m.job}`);
-          break;
-        case "from-worker":
-          this.routes.get(`${m.agent}/${m.job}/${m.worker}`)?.onMessage(m.msg);
-          break;
-        case "worker-gone": {
-          const route = this.routes.get(`${m.agent}/${m.job}/${m.worker}`);
-          if (route && !route.gone) {
-            route.gone = true;
-            route.onGone(
-              new AgentsError(
-                `agent ${m.agent}: its driver worker ${m.worker} is gone (${m.message})`,
-                m.agent,
-              ),
-            );
+  private read(): Promise<void> {
+    return readMessages<FromAgent>(
+      this.reader,
+      this.keys.outbox(this.session),
+      () => this.closed,
+      (m) => {
+        switch (m.t) {
+          case "job-ready":
+          case "job-failed":
+            this.ready.get(`${m.agent}/${m.job}`)?.answer(m);
+            this.ready.delete(`${m.agent}/${m.job}`);
+            break;
+          case "from-worker":
+            this.routes.get(`${m.agent}/${m.job}/${m.worker}`)?.onMessage(m.msg);
+            break;
+          case "worker-gone": {
+            const route = this.routes.get(`${m.agent}/${m.job}/${m.worker}`);
+            if (route && !route.gone) {
+              route.gone = true;
+              route.onGone(
+                new AgentsError(
+                  `agent ${m.agent}: its driver worker ${m.worker} is gone (${m.message})`,
+                  m.agent,
+                ),
+              );
+            }
+            break;
           }
-          break;
         }
-      }
-    }
+      },
+    );
   }
 
   /** An agent with a job whose liveness key expired is lost: every one of its workers is gone. */
