@@ -9,41 +9,10 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { tsxNodeArgs } from "./child-process.ts";
 import { compareRuns, DEFAULT_COMPARE, judge, unmatched } from "./compare.ts";
-import type { RunRecord } from "./output/results-folder.ts";
 import { seededRandom } from "./stats/bootstrap.ts";
+import { syntheticRun } from "./testing/synthetic-run.ts";
 
 const COMPARE_CLI = new URL("./cli/compare.ts", import.meta.url).pathname;
-
-/** A run record whose metric values per repeat are given. */
-function syntheticRun(metrics: Record<string, number[]>): RunRecord {
-  const repeats = Math.max(...Object.values(metrics).map((v) => v.length));
-  return {
-    tool: "longpoll-bench",
-    run_id: "synthetic",
-    started_at: "",
-    finished_at: "",
-    complete: true,
-    exit_code: 0,
-    command: [],
-    suite: undefined,
-    environment: {} as RunRecord["environment"],
-    targets: ["reference"],
-    repeat: repeats,
-    scenarios: [],
-    skipped: [],
-    results: Array.from({ length: repeats }, (_, repeat) => ({
-      scenario: "fanout",
-      target: "reference",
-      repeat,
-      complete: true,
-      warnings: [],
-      flags: { driverBound: false, driverBoundPhases: [], barrierApproximate: false },
-      phases: [],
-      metrics: Object.fromEntries(Object.entries(metrics).map(([k, v]) => [k, v[repeat] as number])),
-      error_reasons: {},
-    })),
-  };
-}
 
 /** n draws of a noisy measurement around `centre`: ±15% uniform noise, like this shared machine. */
 function noisy(random: () => number, centre: number, n = 5): number[] {

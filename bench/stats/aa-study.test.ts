@@ -4,37 +4,28 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { RunRecord } from "../output/results-folder.ts";
+import { syntheticRun } from "../testing/synthetic-run.ts";
 import { aaStudy } from "./aa-study.ts";
-
-function run(metrics: Record<string, number[]>): RunRecord {
-  const repeats = Math.max(...Object.values(metrics).map((v) => v.length));
-  return {
-    results: Array.from({ length: repeats }, (_, repeat) => ({
-      scenario: "fanout",
-      target: "reference",
-      repeat,
-      complete: true,
-      warnings: [],
-      flags: { driverBound: false, driverBoundPhases: [], barrierApproximate: false },
-      phases: [],
-      metrics: Object.fromEntries(Object.entries(metrics).map(([k, v]) => [k, v[repeat] as number])),
-      error_reasons: {},
-    })),
-  } as unknown as RunRecord;
-}
 
 test("the study raises the minimum effect only where unchanged code moved more than 15%", () => {
   const steady = [100, 101, 99, 100, 102];
   const pairs = [
     // Pair 1: p50 latency moved +25%, every repeat (a confident shift between two runs of one code).
     [
-      run({ latency_p50_ms: steady, all_parked_ms: steady, missing: [0, 0, 0, 0, 0] }),
-      run({ latency_p50_ms: steady.map((x) => x * 1.25), all_parked_ms: steady, missing: [0, 0, 0, 0, 0] }),
+      syntheticRun({ latency_p50_ms: steady, all_parked_ms: steady, missing: [0, 0, 0, 0, 0] }),
+      syntheticRun({
+        latency_p50_ms: steady.map((x) => x * 1.25),
+        all_parked_ms: steady,
+        missing: [0, 0, 0, 0, 0],
+      }),
     ],
     [
-      run({ latency_p50_ms: steady, all_parked_ms: steady, missing: [0, 0, 0, 0, 0] }),
-      run({ latency_p50_ms: steady, all_parked_ms: steady.map((x) => x * 1.05), missing: [0, 0, 0, 0, 0] }),
+      syntheticRun({ latency_p50_ms: steady, all_parked_ms: steady, missing: [0, 0, 0, 0, 0] }),
+      syntheticRun({
+        latency_p50_ms: steady,
+        all_parked_ms: steady.map((x) => x * 1.05),
+        missing: [0, 0, 0, 0, 0],
+      }),
     ],
   ] as const;
   const byName = Object.fromEntries(aaStudy(pairs).map((m) => [m.metric, m]));
