@@ -99,6 +99,16 @@ export interface StatsDocument extends StoreStats {
   per_process?: StatsDocument[];
 }
 
+/** This process's memory and CPU, as /stats reports them (the cluster's primary adds its own). */
+export function processResources(): Pick<StatsDocument, "memory" | "cpu"> {
+  const mem = process.memoryUsage();
+  const cpu = process.cpuUsage();
+  return {
+    memory: { rss_bytes: mem.rss, heap_used_bytes: mem.heapUsed, heap_total_bytes: mem.heapTotal },
+    cpu: { user_us: cpu.user, system_us: cpu.system },
+  };
+}
+
 export interface LongPollApp {
   /** Serves every request but plain POST /get (those the front serves on raw sockets). */
   app: FastifyInstance;
@@ -259,13 +269,10 @@ export function createApp(options: AppOptions = {}): LongPollApp {
     const collect = (globalThis as { gc?: () => void }).gc;
     if (gc && collect) collect();
     const s = await broker.stats();
-    const mem = process.memoryUsage();
-    const cpu = process.cpuUsage();
     return {
       error_code: 0,
       ...s,
-      memory: { rss_bytes: mem.rss, heap_used_bytes: mem.heapUsed, heap_total_bytes: mem.heapTotal },
-      cpu: { user_us: cpu.user, system_us: cpu.system },
+      ...processResources(),
       limits,
       pid: process.pid,
       uptime_s: process.uptime(),

@@ -6,7 +6,7 @@
 
 import cluster from "node:cluster";
 import { parseArgs } from "node:util";
-import { createApp, DEFAULT_DEADLINES, DEFAULT_LIMITS, type ServerLimits } from "./app.ts";
+import { createApp, DEFAULT_DEADLINES, DEFAULT_LIMITS, processResources, type ServerLimits } from "./app.ts";
 import { type Balance, serveWorker, startPrimary } from "./cluster.ts";
 import type { RedisBroker } from "./redis/redis-broker.ts";
 import { DEFAULT_PREFIX } from "./redis/scripts.ts";
@@ -221,14 +221,7 @@ async function main(): Promise<void> {
         processes: flags.processes,
         balance: flags.balance,
         log,
-        ownResources: () => {
-          const mem = process.memoryUsage();
-          const cpu = process.cpuUsage();
-          return {
-            memory: { rss_bytes: mem.rss, heap_used_bytes: mem.heapUsed, heap_total_bytes: mem.heapTotal },
-            cpu: { user_us: cpu.user, system_us: cpu.system },
-          };
-        },
+        ownResources: processResources,
       });
       process.stdout.write(
         `longpoll-server listening on ${url} pid=${process.pid} processes=${flags.processes} redis=${flags.redis}\n`,

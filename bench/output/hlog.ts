@@ -19,15 +19,15 @@ export function hlogText(results: ScenarioResult[], startedAtMs: number): string
   writer.outputStartTime(startedAtMs);
   writer.outputLegend();
   for (const r of results) {
+    // The interval is the run's own: from its start (after the log's StartTime) for its length.
+    const start = Math.max(0, r.startedAtMs - startedAtMs) / 1000;
+    const end = start + r.phases.reduce((s, p) => s + p.duration_ms, 0) / 1000;
     for (const kind of ["latency", "connect", "lateness", "request", "get"] as const) {
       const encoded = r.histograms[kind];
       if (!encoded) continue;
       const h = decodeHistogram(encoded);
       if (h.totalCount === 0) continue;
       h.tag = tagSafe(`${kind}.${r.target}.r${r.repeat}`);
-      // The interval is the run's own: from its start (after the log's StartTime) for its length.
-      const start = Math.max(0, r.startedAtMs - startedAtMs) / 1000;
-      const end = start + r.phases.reduce((s, p) => s + p.duration_ms, 0) / 1000;
       writer.outputIntervalHistogram(h, start, end, 1000);
     }
     // Load from agents: each agent's own latency histogram, beside the merged one.
@@ -36,8 +36,6 @@ export function hlogText(results: ScenarioResult[], startedAtMs: number): string
       const h = decodeHistogram(a.latency);
       if (h.totalCount === 0) continue;
       h.tag = tagSafe(`latency.${r.target}.r${r.repeat}.agent.${a.name}`);
-      const start = Math.max(0, r.startedAtMs - startedAtMs) / 1000;
-      const end = start + r.phases.reduce((s, p) => s + p.duration_ms, 0) / 1000;
       writer.outputIntervalHistogram(h, start, end, 1000);
     }
   }
