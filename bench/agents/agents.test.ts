@@ -166,13 +166,13 @@ describe("three agents against the reference server", () => {
       sets: { count: 3, window_ms: 0 },
     });
     const victim = agents.get("agent-b") as ChildProcess;
-    // Killed once it has forked its worker for this run (and the waiters are arriving), however long
-    // the target took to start.
-    let cleared = false; // the previous run's workers gone first
+    // Killed once it has forked a worker for this run (and the waiters are arriving), however long
+    // the target took to start: a process under it that was not there before this run is that
+    // worker. (Waiting for its tree to empty first raced: the previous run's worker can exit and
+    // this run's appear between two looks.)
+    const before = new Set(processTree(victim.pid as number));
     const killer = setInterval(() => {
-      const processes = processTree(victim.pid as number).length;
-      if (processes === 1) cleared = true;
-      else if (cleared) {
+      if (processTree(victim.pid as number).some((pid) => !before.has(pid))) {
         clearInterval(killer);
         setTimeout(() => victim.kill("SIGKILL"), 500);
       }
@@ -181,6 +181,7 @@ describe("three agents against the reference server", () => {
       scenario,
       testContext((s) => spawnReference({ waiters: socketsNeeded(s) }), { agents: pool, workers: undefined }),
     );
+    clearInterval(killer);
     const failure = failureOf(r);
     assert.ok(failure, "the run is incomplete");
     assert.equal(failure.exitCode, 6);
