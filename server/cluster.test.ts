@@ -175,6 +175,7 @@ describe("the reference server on several processes over Redis", () => {
     t.after(s.stop);
     const acknowledged: number[] = [];
     let refused = 0;
+    let uncertain = 0; // refused after the command reached Redis: stored or not, the server cannot know
     let running = true;
     // Followers: each re-polls with its cursor, on fresh connections (so on either process).
     const follow = async () => {
@@ -195,8 +196,10 @@ describe("the reference server on several processes over Redis", () => {
       for (let i = 0; running; i++) {
         const r = await s.post("/set", `key=stream&value=v${i}`).catch(() => undefined);
         if (r?.status === 200) acknowledged.push(r.body.version as number);
-        else if (r?.status === 503 && r.body.error === "broker_unavailable") refused++;
-        else assert.fail(`unexpected /set answer: ${JSON.stringify(r)}`);
+        else if (r?.status === 503 && r.body.error === "broker_unavailable") {
+          refused++;
+          if (/may have been carried out/.test(r.body.message as string)) uncertain++;
+        } else assert.fail(`unexpected /set answer: ${JSON.stringify(r)}`);
         await new Promise((res) => setTimeout(res, 15));
       }
     })();
@@ -210,7 +213,25 @@ describe("the reference server on several processes over Redis", () => {
     const seen = await Promise.all(followers);
     assert.ok(refused > 0, "sets during the outage were refused with broker_unavailable");
     assert.ok(acknowledged.length > 20, `sets went on after the restart: ${acknowledged.length}`);
-    for (const list of seen) assert.deepEqual(list, acknowledged, "every acknowledged version, in order");
+    // Every acknowledged version, in order; besides them at most the sets whose outcome the server
+    // could not know (Redis stopping as it ran them: a 503 that says so, and a value stored).
+    for (const list of seen) {
+      const extra = list.filter((v) => !acknowledged.includes(v));
+      assert.deepEqual(
+        list.filter((v) => acknowledged.includes(v)),
+        acknowledged,
+        "every acknowledged version, in order",
+      );
+      assert.ok(
+        extra.length <= uncertain,
+        `${extra.length} unacknowledged versions seen, ${uncertain} uncertain 503s`,
+      );
+      assert.deepEqual(
+        [...list].sort((a, b) => a - b),
+        list,
+        "in order",
+      );
+    }
     assert.match(s.output(), /redis back; reading again/);
   });
 });

@@ -19,7 +19,7 @@
 // script call and come back as one published message; parked /gets' reads wait 1 ms to go together
 // (a key and cursor read once). Both keep the order above: a waiter is parked before its read leaves.
 
-import { createClient, type RedisClientType } from "redis";
+import { ClientClosedError, ClientOfflineError, createClient, type RedisClientType } from "redis";
 import type { Broker } from "../broker.ts";
 import {
   BROKER_UNAVAILABLE_MESSAGE,
@@ -253,14 +253,19 @@ export class RedisBroker implements Broker {
     return this.cmd.isReady && this.sub.isReady;
   }
 
-  /** Run a command; Redis unreachable (or failing) becomes a 503 broker_unavailable. */
+  /**
+   * Run a command; Redis unreachable (or failing) becomes a 503 broker_unavailable. The message says
+   * whether the command reached Redis: one refused while offline was never sent, but one whose
+   * connection dropped before the reply may have been carried out (a /set stored all the same).
+   */
   private async call<T>(fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (error) {
+      const neverSent = error instanceof ClientOfflineError || error instanceof ClientClosedError;
       throw new ProtocolError(
         "broker_unavailable",
-        `${BROKER_UNAVAILABLE_MESSAGE}: ${(error as Error).message}`,
+        `${BROKER_UNAVAILABLE_MESSAGE}: ${(error as Error).message}${neverSent ? " (not sent: nothing was changed)" : " (the connection was lost after the command was sent: it may have been carried out)"}`,
       );
     }
   }
