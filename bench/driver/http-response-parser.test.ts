@@ -98,3 +98,58 @@ test("a never-ending chunked answer: an error past the body cap, in time linear 
     /over the/,
   );
 });
+
+test("the byte path (feed) gives what the text path gives, however the bytes are cut, from a reused buffer", () => {
+  // Every shape: Content-Length with kept and other headers in any case, chunked, 204, UTF-8, keep-alive.
+  const responses = [
+    cl('{"error_code":0,"version":7,"value":"lpb:123"}'),
+    'HTTP/1.1 200 OK\r\nCONTENT-LENGTH:  5 \r\nEtag: "9"\r\nX-Other: y\r\n\r\nhello',
+    "HTTP/1.0 200\r\nContent-Length: 0\r\n\r\n",
+    'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nETag: "10"\r\n\r\n3\r\nabc\r\n0\r\n\r\n',
+    'HTTP/1.1 204 No Content\r\nETag: "11"\r\n\r\n',
+    cl('{"value":"héllo ✓"}', 'ETag: "12"\r\n'),
+    "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 2\r\n\r\nno",
+  ];
+  const text = Buffer.from(responses.join(""), "utf8");
+  const expected = new ResponseParser(["etag"]).push(text.toString("latin1"));
+  assert.equal(expected.length, responses.length);
+  let seed = 7;
+  const random = () => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return seed / 2_147_483_648;
+  };
+  const reused = Buffer.alloc(64);
+  for (let round = 0; round < 300; round++) {
+    const parser = new ResponseParser(["etag"]);
+    const got: { status: number; body: string; headers?: Record<string, string> }[] = [];
+    let at = 0;
+    while (at < text.length) {
+      const n = Math.min(text.length - at, 1 + Math.floor(random() * (round % 3 === 0 ? 64 : 8)));
+      text.copy(reused, 0, at, at + n);
+      parser.feed(reused, 0, n, (status, body, headers) =>
+        got.push(headers ? { status, body, headers } : { status, body }),
+      );
+      reused.fill(0x21); // the next read overwrites the buffer: nothing may point into it
+      at += n;
+    }
+    assert.deepEqual(got, expected, `round ${round}`);
+    assert.equal(parser.pending, false);
+  }
+  // Whole responses in one read take the byte path; the answers are the same as from text.
+  const parser = new ResponseParser(["etag"]);
+  const whole: string[] = [];
+  parser.feed(text, 0, text.length, (status, body) => whole.push(`${status} ${body}`));
+  assert.deepEqual(
+    whole,
+    expected.map((r) => `${r.status} ${r.body}`),
+  );
+});
+
+test("the byte path leaves malformed bytes to the text path, which names the error", () => {
+  const bad = (s: string) => () =>
+    new ResponseParser().feed(Buffer.from(s, "latin1"), 0, Buffer.byteLength(s, "latin1"), () => {});
+  assert.throws(bad("HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\nab"), /bad content-length/);
+  assert.throws(bad("HTTP/1.1 200 OK\r\nno colon here\r\n\r\n"), /bad header line/);
+  assert.throws(bad("HTTP/1.1 2x0 OK\r\nContent-Length: 1\r\n\r\na"), /bad status line/);
+  assert.throws(bad("HTTP/1.1 200 OK\r\nContent-Length: 2000000\r\n\r\n"), /over the/);
+});

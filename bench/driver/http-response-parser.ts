@@ -5,6 +5,12 @@
 // (see the harness issue); this parser does only what a long-poll answer needs.
 // Bounded and linear: a head over 16 KiB or a body over MAX_BODY_BYTES is an error, and a chunked
 // body is decoded once, chunk by chunk as it arrives (never re-decoded from its start).
+//
+// Two paths, one behaviour. The common answer (a whole Content-Length response in one read, nothing
+// buffered before it) is parsed straight from the bytes: no string of the head, no array of lines,
+// no object per header, the body decoded once. Anything else (split, chunked, no body by status,
+// anything malformed) takes the general path over a latin1 string, which also names every error.
+// Why: the worker spent ~7 µs of its ~14 µs per notification here (profile of fanout-10k).
 
 export interface ParsedResponse {
   status: number;
@@ -34,6 +40,17 @@ interface Current {
   size: number;
 }
 
+/** Called for each completed response, in order. */
+export type OnResponse = (status: number, body: string, headers: Record<string, string> | undefined) => void;
+
+const CR = 13;
+const LF = 10;
+const COLON = 58;
+const SPACE = 32;
+const TAB = 9;
+const CONTENT_LENGTH = "content-length";
+const TRANSFER_ENCODING = "transfer-encoding";
+
 export class ResponseParser {
   private buffer = "";
   private current: Current | undefined;
@@ -43,14 +60,101 @@ export class ResponseParser {
 
   /** Feed bytes as they arrive; returns every response completed by them (usually 0 or 1). */
   push(chunk: Buffer | string): ParsedResponse[] {
-    this.buffer += typeof chunk === "string" ? chunk : chunk.toString("latin1");
     const out: ParsedResponse[] = [];
-    for (;;) {
-      const response = this.next();
-      if (!response) break;
-      out.push(response);
-    }
+    const collect: OnResponse = (status, body, headers) =>
+      out.push(headers ? { status, body, headers } : { status, body });
+    if (typeof chunk === "string") this.general(chunk, collect);
+    else this.feed(chunk, 0, chunk.length, collect);
     return out;
+  }
+
+  /**
+   * Feed bytes `buf[start, end)` as they arrive (the bytes may be overwritten once this returns: a
+   * reused read buffer); `on` is called for every response they complete.
+   */
+  feed(buf: Buffer, start: number, end: number, on: OnResponse): void {
+    let pos = start;
+    while (pos < end && this.buffer.length === 0 && this.current === undefined) {
+      const next = this.whole(buf, pos, end, on);
+      if (next < 0) break;
+      pos = next;
+    }
+    if (pos < end) this.general(buf.toString("latin1", pos, end), on);
+  }
+
+  /**
+   * The fast path: one whole Content-Length response at `buf[pos]`, parsed from the bytes; returns
+   * where the next response starts, or −1 (nothing consumed) for anything the general path must do.
+   */
+  private whole(buf: Buffer, pos: number, end: number, on: OnResponse): number {
+    // "HTTP/1.x NNN" and then a space or the line's end.
+    if (
+      end - pos < 16 ||
+      buf[pos] !== 72 || // H
+      buf[pos + 1] !== 84 ||
+      buf[pos + 2] !== 84 ||
+      buf[pos + 3] !== 80 ||
+      buf[pos + 4] !== 47 || // /
+      buf[pos + 5] !== 49 || // 1
+      buf[pos + 6] !== 46 || // .
+      (buf[pos + 7] !== 48 && buf[pos + 7] !== 49) ||
+      buf[pos + 8] !== SPACE ||
+      (buf[pos + 12] !== SPACE && buf[pos + 12] !== CR)
+    )
+      return -1;
+    const d0 = (buf[pos + 9] as number) - 48;
+    const d1 = (buf[pos + 10] as number) - 48;
+    const d2 = (buf[pos + 11] as number) - 48;
+    if (d0 < 0 || d0 > 9 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9) return -1;
+    const status = d0 * 100 + d1 * 10 + d2;
+    if (status < 200 || status === 204 || status === 304) return -1; // no body by status: general path
+    let line = pos + 13;
+    while (line < end && buf[line - 1] !== LF) line++; // past the status line
+    let contentLength = -1;
+    let headers: Record<string, string> | undefined;
+    for (;;) {
+      if (line + 1 >= end) return -1; // the head is not all here
+      if (buf[line] === CR && buf[line + 1] === LF) break; // the empty line: end of the head
+      let colon = -1;
+      let eol = line;
+      while (eol < end && buf[eol] !== CR) {
+        if (colon < 0 && buf[eol] === COLON) colon = eol;
+        eol++;
+      }
+      if (eol + 1 >= end || buf[eol + 1] !== LF || colon <= line) return -1;
+      const nameLength = colon - line;
+      if (nameLength === CONTENT_LENGTH.length && sameName(buf, line, CONTENT_LENGTH)) {
+        if (contentLength >= 0) return -1; // twice: let the general path judge
+        contentLength = digits(buf, colon + 1, eol);
+        if (contentLength < 0 || contentLength > MAX_BODY_BYTES) return -1;
+      } else if (nameLength === TRANSFER_ENCODING.length && sameName(buf, line, TRANSFER_ENCODING)) {
+        return -1; // chunked (or another coding): the general path
+      } else if (this.keep.length > 0) {
+        const name = buf.toString("latin1", line, colon).trim().toLowerCase();
+        if (this.keep.includes(name)) {
+          headers ??= {};
+          headers[name] = buf.toString("latin1", colon + 1, eol).trim();
+        }
+      }
+      line = eol + 2;
+      if (line - pos > MAX_HEAD_BYTES) return -1;
+    }
+    if (contentLength < 0) return -1;
+    const bodyStart = line + 2;
+    const bodyEnd = bodyStart + contentLength;
+    if (bodyEnd > end) return -1; // the body is not all here
+    on(status, buf.toString("utf8", bodyStart, bodyEnd), headers);
+    return bodyEnd;
+  }
+
+  /** The general path: text in latin1 (so offsets are byte offsets), responses as they complete. */
+  private general(text: string, on: OnResponse): void {
+    this.buffer += text;
+    for (;;) {
+      const r = this.next();
+      if (!r) break;
+      on(r.status, r.body, r.headers);
+    }
   }
 
   /** True when bytes of an unfinished response are buffered. */
@@ -173,4 +277,28 @@ export class ResponseParser {
       c.pos = dataStart + size + CRLF.length;
     }
   }
+}
+
+/** Whether the header name at `buf[at]` is `lower` (same length already checked), in any case. */
+function sameName(buf: Buffer, at: number, lower: string): boolean {
+  for (let k = 0; k < lower.length; k++) {
+    let b = buf[at + k] as number;
+    if (b >= 65 && b <= 90) b += 32;
+    if (b !== lower.charCodeAt(k)) return false;
+  }
+  return true;
+}
+
+/** The decimal number in `buf[from, to)` between optional spaces and tabs; −1 if it is not one. */
+function digits(buf: Buffer, from: number, to: number): number {
+  while (from < to && (buf[from] === SPACE || buf[from] === TAB)) from++;
+  while (to > from && (buf[to - 1] === SPACE || buf[to - 1] === TAB)) to--;
+  if (from === to || to - from > 15) return -1;
+  let n = 0;
+  for (let k = from; k < to; k++) {
+    const d = (buf[k] as number) - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
 }

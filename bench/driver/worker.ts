@@ -11,7 +11,7 @@ import { messageKey, parseSetValue } from "../set-value.ts";
 import type { Classified, ProtocolAdapter } from "../targets/adapter.ts";
 import { adapterFromProfile } from "../targets/profile-adapter.ts";
 import { runArrivals } from "./arrival-schedule.ts";
-import { ResponseParser } from "./http-response-parser.ts";
+import { HttpParseError, type OnResponse, ResponseParser } from "./http-response-parser.ts";
 import {
   emptyStatus,
   type FromWorker,
@@ -23,6 +23,12 @@ import {
 import { sourceOf } from "./source-addresses.ts";
 
 const SAMPLE_INTERVAL_MS = 100;
+/**
+ * One read buffer for every socket of this worker (net's `onread`): the kernel's bytes land here and
+ * are parsed at once, synchronously, so reads never overlap. Why: the stream path allocated a Buffer
+ * per read and went through Readable's push, emit and read-more ticks for every notification.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 /** A timeout answer this much before its deadline counts as early (timers have ms granularity). */
 const EARLY_TOLERANCE_MS = 5;
 
@@ -52,6 +58,8 @@ class WaiterShare {
   private readonly errorReasons: Record<string, number> = {};
   private readonly status: WorkerStatus = emptyStatus();
   private lastDeliveryNs: bigint | undefined;
+  /** When the read being parsed arrived (every response it completes arrived then). */
+  private readAt = 0n;
   private closing = false;
   private startAtNs = 0n;
 
@@ -119,44 +127,49 @@ class WaiterShare {
   }
 
   private open(i: number, scheduledNs: bigint): void {
+    const parser = new ResponseParser(this.adapter.cursorHeaders);
+    let failed = false;
+    let answered = false;
+    const onResponse: OnResponse = (status, body, headers) => {
+      answered = true;
+      this.answer(i, socket, status, body, headers, this.readAt);
+    };
+    const onread = {
+      buffer: READ_BUFFER,
+      callback: (bytes: number, buf: Uint8Array): boolean => {
+        this.readAt = this.now();
+        try {
+          parser.feed(buf as Buffer, 0, bytes, onResponse);
+        } catch (error) {
+          if (!(error instanceof HttpParseError)) throw error;
+          failed = true;
+          this.fail(`bad HTTP response: ${error.message}`);
+          socket.destroy();
+          return false;
+        }
+        return true;
+      },
+    };
     const sources = this.plan.sourceAddresses;
     // A reopened waiter (churn) lets the kernel choose: its first address and port may be in TIME_WAIT.
     const socket =
       sources === undefined || sources.length === 0 || this.everOpened[i] === 1
-        ? connect({ host: this.plan.host, port: this.plan.port, noDelay: true })
+        ? connect({ host: this.plan.host, port: this.plan.port, noDelay: true, onread })
         : connect({
             host: this.plan.host,
             port: this.plan.port,
             noDelay: true,
+            onread,
             ...sourceOf(sources, this.plan.workerIndex + i * (this.plan.workers ?? 1)),
           });
     this.sockets[i] = socket;
     this.everOpened[i] = 1;
     this.status.opened++;
-    const parser = new ResponseParser(this.adapter.cursorHeaders);
-    let failed = false;
-    let answered = false;
     socket.once("connect", () => {
       this.status.connected++;
       this.connectLatency.recordValue(Math.max(1, Number(this.now() - scheduledNs) / 1000));
       this.poll(i, socket);
       this.status.written++;
-    });
-    socket.on("data", (chunk: Buffer) => {
-      const now = this.now();
-      let responses: ReturnType<ResponseParser["push"]>;
-      try {
-        responses = parser.push(chunk);
-      } catch (error) {
-        failed = true;
-        this.fail(`bad HTTP response: ${(error as Error).message}`);
-        socket.destroy();
-        return;
-      }
-      for (const response of responses) {
-        answered = true;
-        this.answer(i, socket, response.status, response.body, response.headers, now);
-      }
     });
     socket.on("error", (error: NodeJS.ErrnoException) => {
       if (this.closing || socket !== this.sockets[i]) return;
