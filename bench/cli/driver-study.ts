@@ -1,0 +1,132 @@
+// npm run driver-study -- [--repeat 3] [--waiters 10000] [--targets reference,nchan,node-http] [--out DIR]
+// Is the driver the bottleneck? One command for both of the README's tables, pinned (target on CPU 0,
+// load on CPU 1), repeats interleaved so that the machine's drift falls on both sides alike:
+//   each repeat: the harness (fanout-10k, one driver worker, every named target), then the plain
+//   raw-socket client against a freshly started reference server.
+// Writes DIR/harness-N/ (ordinary results folders), DIR/plain-client.json and DIR/driver-study.md.
+
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { join } from "node:path";
+import { pinToCpus, tsxNodeArgs } from "../child-process.ts";
+import { loadRun } from "../compare.ts";
+import { HostLimitError, UsageError } from "../errors.ts";
+import { ExitCode } from "../exit-codes.ts";
+import { processTree } from "../metrics/proc.ts";
+import { fromHarness, fromPlainClient, type PlainClientRun, renderTables } from "../stats/driver-study.ts";
+import { spawnReference } from "../targets/reference.ts";
+import { parseFlags, positiveInt } from "./args.ts";
+import { runCommand } from "./entry.ts";
+
+const BENCH = new URL("./bench.ts", import.meta.url).pathname;
+const PLAIN_CLIENT = new URL("../yardstick/plain-client.ts", import.meta.url).pathname;
+const TARGET_CPU = "0";
+const LOAD_CPU = "1";
+
+const USAGE = `usage: npm run driver-study -- [--repeat 3] [--waiters 10000] [--targets reference,nchan,node-http] [--out DIR]
+
+Is the driver the bottleneck? Measures, pinned (target on CPU 0, load on CPU 1), this harness's
+driver (one worker) beside a plain raw-socket client, both against the reference server, and the
+named targets as the harness measures them; prints both tables and writes DIR/driver-study.md.
+Needs taskset and at least 2 CPUs; nchan needs bash scripts/install-peers.sh (or leave it out of
+--targets).`;
+
+/** One run of the plain client against a reference server started for it, pinned apart. */
+async function plainClientRun(waiters: number): Promise<PlainClientRun> {
+  const target = await spawnReference({ waiters });
+  try {
+    if (target.pid !== undefined) pinToCpus(processTree(target.pid), TARGET_CPU);
+    const child = spawn(
+      "taskset",
+      [
+        "-c",
+        LOAD_CPU,
+        process.execPath,
+        ...tsxNodeArgs(),
+        PLAIN_CLIENT,
+        "--url",
+        target.url.origin,
+        "--waiters",
+        String(waiters),
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    let out = "";
+    child.stdout.on("data", (c: Buffer) => {
+      out += c.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    if (code !== 0) throw new UsageError(`driver-study: the plain client failed (exit ${code})`);
+    return JSON.parse(out.trim().split("\n").at(-1) ?? "") as PlainClientRun;
+  } finally {
+    await target.stop();
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values: v } = parseFlags(argv, {
+    repeat: { type: "string" },
+    waiters: { type: "string" },
+    targets: { type: "string" },
+    out: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (v.help === true) {
+    process.stdout.write(`${USAGE}\n`);
+    return ExitCode.ok;
+  }
+  const repeat = positiveInt("repeat", v.repeat, 20) ?? 3;
+  const waiters = positiveInt("waiters", v.waiters, 15_000) ?? 10_000;
+  const targets = (v.targets as string | undefined) ?? "reference,nchan,node-http";
+  if (!targets.split(",").includes("reference"))
+    throw new UsageError("--targets must include reference: the load-side table measures against it");
+  if (availableParallelism() < 2)
+    throw new HostLimitError(
+      "driver-study pins the target and the load to separate CPUs: it needs 2 or more",
+    );
+  if (spawnSync("taskset", ["-V"]).status !== 0)
+    throw new HostLimitError("driver-study needs taskset (Debian: apt-get install -y util-linux)");
+  const dir = (v.out as string | undefined) ?? join("results", `driver-study-${Date.now()}`);
+  mkdirSync(dir, { recursive: true });
+
+  const harnessDirs: string[] = [];
+  const plain: PlainClientRun[] = [];
+  for (let k = 1; k <= repeat; k++) {
+    process.stderr.write(`driver-study: repeat ${k} of ${repeat}: the harness (${targets})\n`);
+    const out = join(dir, `harness-${k}`);
+    const r = spawnSync(
+      process.execPath,
+      [
+        ...tsxNodeArgs(),
+        BENCH,
+        "fanout-10k",
+        "--set",
+        `waiters=${waiters}`,
+        "--targets",
+        targets,
+        "--cpus",
+        `target=${TARGET_CPU},driver=${LOAD_CPU}`,
+        "--workers",
+        "1",
+        "--out",
+        out,
+        "--quiet",
+      ],
+      { stdio: ["ignore", "ignore", "inherit"] },
+    );
+    if (r.status !== 0)
+      throw new UsageError(`driver-study: the harness run failed (exit ${r.status}); see ${out}`);
+    harnessDirs.push(out);
+    process.stderr.write(`driver-study: repeat ${k} of ${repeat}: the plain client\n`);
+    plain.push(await plainClientRun(waiters));
+  }
+  writeFileSync(join(dir, "plain-client.json"), `${JSON.stringify(plain, null, 2)}\n`);
+  const harness = fromHarness(harnessDirs.map(loadRun));
+  const tables = renderTables([harness.load, fromPlainClient(plain)], harness.servers, waiters);
+  writeFileSync(join(dir, "driver-study.md"), `${tables}\n`);
+  process.stdout.write(`${tables}\n\nwritten: ${join(dir, "driver-study.md")}\n`);
+  return ExitCode.ok;
+}
+
+await runCommand("npm run driver-study", main);
