@@ -43,11 +43,10 @@ interface Current {
 /** Called for each completed response, in order. */
 export type OnResponse = (status: number, body: string, headers: Record<string, string> | undefined) => void;
 
-const CR = 13;
-const LF = 10;
-const COLON = 58;
-const SPACE = 32;
-const TAB = 9;
+const HEADER_END_BYTES = Buffer.from(HEADER_END, "latin1");
+/** A status line and header lines that each have a name and a colon (the general path's rules). */
+const SIMPLE_HEAD = /^HTTP\/1\.[01] \d{3}(?: [^\r\n]*)?(?:\r\n[^\r\n:]*[^\s:][^\r\n:]*:[^\r\n]*)*$/;
+const DIGITS = /^\d{1,15}$/;
 const CONTENT_LENGTH = "content-length";
 const TRANSFER_ENCODING = "transfer-encoding";
 
@@ -85,66 +84,55 @@ export class ResponseParser {
   /**
    * The fast path: one whole Content-Length response at `buf[pos]`, parsed from the bytes; returns
    * where the next response starts, or −1 (nothing consumed) for anything the general path must do.
+   * Built of native calls (indexOf, latin1 and UTF-8 decoding, one regular expression) rather than
+   * byte loops: a fan-out's first thousands of answers run before V8 has optimised this code, and
+   * an interpreted loop over a 150-byte head cost ~8 µs a response here (~0.5 µs optimised).
    */
   private whole(buf: Buffer, pos: number, end: number, on: OnResponse): number {
-    // "HTTP/1.x NNN" and then a space or the line's end.
-    if (
-      end - pos < 16 ||
-      buf[pos] !== 72 || // H
-      buf[pos + 1] !== 84 ||
-      buf[pos + 2] !== 84 ||
-      buf[pos + 3] !== 80 ||
-      buf[pos + 4] !== 47 || // /
-      buf[pos + 5] !== 49 || // 1
-      buf[pos + 6] !== 46 || // .
-      (buf[pos + 7] !== 48 && buf[pos + 7] !== 49) ||
-      buf[pos + 8] !== SPACE ||
-      (buf[pos + 12] !== SPACE && buf[pos + 12] !== CR)
-    )
-      return -1;
-    const d0 = (buf[pos + 9] as number) - 48;
-    const d1 = (buf[pos + 10] as number) - 48;
-    const d2 = (buf[pos + 11] as number) - 48;
-    if (d0 < 0 || d0 > 9 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9) return -1;
-    const status = d0 * 100 + d1 * 10 + d2;
-    if (status < 200 || status === 204 || status === 304) return -1; // no body by status: general path
-    let line = pos + 13;
-    while (line < end && buf[line - 1] !== LF) line++; // past the status line
-    let contentLength = -1;
-    let headers: Record<string, string> | undefined;
-    for (;;) {
-      if (line + 1 >= end) return -1; // the head is not all here
-      if (buf[line] === CR && buf[line + 1] === LF) break; // the empty line: end of the head
-      let colon = -1;
-      let eol = line;
-      while (eol < end && buf[eol] !== CR) {
-        if (colon < 0 && buf[eol] === COLON) colon = eol;
-        eol++;
-      }
-      if (eol + 1 >= end || buf[eol + 1] !== LF || colon <= line) return -1;
-      const nameLength = colon - line;
-      if (nameLength === CONTENT_LENGTH.length && sameName(buf, line, CONTENT_LENGTH)) {
-        if (contentLength >= 0) return -1; // twice: let the general path judge
-        contentLength = digits(buf, colon + 1, eol);
-        if (contentLength < 0 || contentLength > MAX_BODY_BYTES) return -1;
-      } else if (nameLength === TRANSFER_ENCODING.length && sameName(buf, line, TRANSFER_ENCODING)) {
-        return -1; // chunked (or another coding): the general path
-      } else if (this.keep.length > 0) {
-        const name = buf.toString("latin1", line, colon).trim().toLowerCase();
-        if (this.keep.includes(name)) {
-          headers ??= {};
-          headers[name] = buf.toString("latin1", colon + 1, eol).trim();
-        }
-      }
-      line = eol + 2;
-      if (line - pos > MAX_HEAD_BYTES) return -1;
-    }
-    if (contentLength < 0) return -1;
-    const bodyStart = line + 2;
+    // The first match; past `end` it lies in stale bytes of a reused buffer: the head is not all here.
+    const headEnd = buf.indexOf(HEADER_END_BYTES, pos);
+    if (headEnd < 0 || headEnd + 4 > end || headEnd - pos > MAX_HEAD_BYTES) return -1;
+    const head = buf.toString("latin1", pos, headEnd);
+    if (!SIMPLE_HEAD.test(head)) return -1; // malformed, or a folded line: the general path judges
+    const status = Number(head.slice(9, 12));
+    if (status < 200 || status === 204 || status === 304) return -1; // no body by status
+    const lower = head.toLowerCase();
+    if (lower.includes("\r\ntransfer-encoding:")) return -1; // chunked (or another coding)
+    const at = lower.indexOf("\r\ncontent-length:");
+    if (at < 0 || lower.includes("\r\ncontent-length:", at + 1)) return -1; // none, or twice
+    const valueStart = at + 17;
+    const lineEnd = lower.indexOf("\r\n", valueStart);
+    const text = (lineEnd < 0 ? lower.slice(valueStart) : lower.slice(valueStart, lineEnd)).trim();
+    if (!DIGITS.test(text)) return -1;
+    const contentLength = Number(text);
+    if (contentLength > MAX_BODY_BYTES) return -1;
+    const bodyStart = headEnd + 4;
     const bodyEnd = bodyStart + contentLength;
     if (bodyEnd > end) return -1; // the body is not all here
-    on(status, buf.toString("utf8", bodyStart, bodyEnd), headers);
+    on(
+      status,
+      buf.toString("utf8", bodyStart, bodyEnd),
+      this.keep.length > 0 ? this.kept(head, lower) : undefined,
+    );
     return bodyEnd;
+  }
+
+  /** The headers asked for, from a head known to be well formed (its lower-case copy to search). */
+  private kept(head: string, lower: string): Record<string, string> | undefined {
+    let headers: Record<string, string> | undefined;
+    let from = 0;
+    for (;;) {
+      const lineStart = lower.indexOf("\r\n", from);
+      if (lineStart < 0) return headers;
+      const colon = lower.indexOf(":", lineStart);
+      const lineEnd = lower.indexOf("\r\n", lineStart + 2);
+      const name = lower.slice(lineStart + 2, colon).trim();
+      if (this.keep.includes(name) && name !== CONTENT_LENGTH && name !== TRANSFER_ENCODING) {
+        headers ??= {};
+        headers[name] = (lineEnd < 0 ? head.slice(colon + 1) : head.slice(colon + 1, lineEnd)).trim();
+      }
+      from = lineStart + 2;
+    }
   }
 
   /** The general path: text in latin1 (so offsets are byte offsets), responses as they complete. */
@@ -277,28 +265,4 @@ export class ResponseParser {
       c.pos = dataStart + size + CRLF.length;
     }
   }
-}
-
-/** Whether the header name at `buf[at]` is `lower` (same length already checked), in any case. */
-function sameName(buf: Buffer, at: number, lower: string): boolean {
-  for (let k = 0; k < lower.length; k++) {
-    let b = buf[at + k] as number;
-    if (b >= 65 && b <= 90) b += 32;
-    if (b !== lower.charCodeAt(k)) return false;
-  }
-  return true;
-}
-
-/** The decimal number in `buf[from, to)` between optional spaces and tabs; −1 if it is not one. */
-function digits(buf: Buffer, from: number, to: number): number {
-  while (from < to && (buf[from] === SPACE || buf[from] === TAB)) from++;
-  while (to > from && (buf[to - 1] === SPACE || buf[to - 1] === TAB)) to--;
-  if (from === to || to - from > 15) return -1;
-  let n = 0;
-  for (let k = from; k < to; k++) {
-    const d = (buf[k] as number) - 48;
-    if (d < 0 || d > 9) return -1;
-    n = n * 10 + d;
-  }
-  return n;
 }

@@ -109,6 +109,8 @@ export type WorkerCall =
   /** Abort and reopen waiters round-robin at this rate until durationMs has passed; replies when done. */
   | { type: "churn"; perSecond: number; durationMs: number }
   | { type: "status" }
+  /** Collect garbage now, before a measured phase (see Fleet.settle). */
+  | { type: "settle" }
   | { type: "report" }
   | { type: "close" };
 
@@ -122,6 +124,7 @@ export interface WorkerReplies {
   plan: { type: "ready" };
   churn: { type: "churn-done" };
   status: { type: "status"; status: WorkerStatus };
+  settle: { type: "settled" };
   report: { type: "report"; report: WorkerReport };
   close: { type: "closed" };
 }

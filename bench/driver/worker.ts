@@ -7,7 +7,7 @@
 import { connect, type Socket } from "node:net";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { encodeHistogram, newHistogram } from "../metrics/histograms.ts";
-import { messageKey, parseSetValue } from "../set-value.ts";
+import { formatSetValue, messageKey, parseSetValue } from "../set-value.ts";
 import type { Classified, ProtocolAdapter } from "../targets/adapter.ts";
 import { adapterFromProfile } from "../targets/profile-adapter.ts";
 import { runArrivals } from "./arrival-schedule.ts";
@@ -29,6 +29,8 @@ const SAMPLE_INTERVAL_MS = 100;
  * per read and went through Readable's push, emit and read-more ticks for every notification.
  */
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+/** Made-up answers per shape the worker parses before any load (see WaiterShare.warmUp). */
+const WARM_UP_ANSWERS = 10_000;
 /** A timeout answer this much before its deadline counts as early (timers have ms granularity). */
 const EARLY_TOLERANCE_MS = 5;
 
@@ -85,6 +87,32 @@ class WaiterShare {
     this.lastSeq = new Int32Array(n).fill(-1);
     this.cursors = new Array(n);
     this.writtenAt = new Float64Array(n);
+    this.warmUp();
+  }
+
+  /**
+   * Run the answer path (parse, classify, value, histogram) on made-up answers, into throwaway
+   * objects, before any load: a fan-out's answers otherwise meet code V8 has not optimised yet.
+   * Measured on fanout-10k, one worker, pinned, 4 interleaved runs each (with the garbage
+   * collected before the fan-out, see Fleet.settle): 6.6–8.7 µs of CPU per notification with it, 9.4–14.1 without.
+   * Both answer shapes are tried (a JSON document and a bare value): classify keeps what fits.
+   */
+  private warmUp(): void {
+    const value = formatSetValue(process.hrtime.bigint());
+    const histogram = newHistogram();
+    const parser = new ResponseParser(this.adapter.cursorHeaders);
+    const record: OnResponse = (status, body, headers) => {
+      const c = this.adapter.classify(status, body, headers);
+      const v = c.kind === "value" ? parseSetValue(c.value) : undefined;
+      if (v) histogram.recordValue(Math.max(1, Number(process.hrtime.bigint() - v.scheduledNs) / 1000));
+    };
+    for (const body of [`{"error_code":0,"version":1,"value":"${value}"}`, value]) {
+      const bytes = Buffer.from(
+        `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: keep-alive\r\n\r\n${body}`,
+        "latin1",
+      );
+      for (let k = 0; k < WARM_UP_ANSWERS; k++) parser.feed(bytes, 0, bytes.length, record);
+    }
   }
 
   /** Open waiters [from, to) at their offsets, counted from the batch's first offset. */
@@ -360,6 +388,10 @@ process.on("message", (message: ToWorker) => {
       }
       case "status":
         if (share) send({ type: "status", id: message.id, status: share.snapshot() });
+        return;
+      case "settle":
+        (globalThis as { gc?: () => void }).gc?.();
+        send({ type: "settled", id: message.id });
         return;
       case "report":
         if (share) send({ type: "report", id: message.id, report: share.report() });

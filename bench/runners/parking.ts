@@ -125,6 +125,8 @@ export async function connectAndPark(api: RunnerApi, fleet: Fleet, o: ParkOption
     if (status.errors >= o.total) await failEveryWaiter(api, "every waiter failed");
   }
   const listenAfter = listenCounters();
+  const atReady = await guard(api.readMemory());
+  await guard(fleet.settle()); // the driver's connect-phase garbage is collected in the connect phase
   return {
     startAtNs,
     parked,
@@ -132,7 +134,7 @@ export async function connectAndPark(api: RunnerApi, fleet: Fleet, o: ParkOption
     parkedAtWindowEnd: o.arrival.type === "all-at-once" ? undefined : await guard(atWindowEnd),
     status,
     before,
-    atReady: await guard(api.readMemory()),
+    atReady,
     cpuBefore,
     cpuReady: await api.readCpu(),
     wallMs: phases.elapsed() - wallStart,
