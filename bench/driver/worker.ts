@@ -93,8 +93,9 @@ class WaiterShare {
   /**
    * Run the answer path (parse, classify, value, histogram) on made-up answers, into throwaway
    * objects, before any load: a fan-out's answers otherwise meet code V8 has not optimised yet.
-   * Measured on fanout-10k, one worker, pinned, 4 interleaved runs each (with the garbage
-   * collected before the fan-out, see Fleet.settle): 6.6–8.7 µs of CPU per notification with it, 8.8–14.1 without (medians 7.9 and 9.5).
+   * Measured on fanout-10k, one worker, pinned, 4 interleaved runs each (garbage collected before
+   * the fan-out, see Fleet.settle): 6.6–8.7 µs of CPU per notification with it, 8.8–14.1 without
+   * (medians 7.9 and 9.5). Unoptimised, the parse alone cost ~2–9 µs an answer (node --no-opt).
    * Both answer shapes are tried (a JSON document and a bare value): classify keeps what fits.
    */
   private warmUp(): void {
