@@ -1,7 +1,17 @@
 // The phase clock of one scenario run: which phase is current, when each began and how long it took.
 // Time is injected so the phase machine is tested exactly.
 
-export const PHASES = ["preflight", "start", "connect", "ready", "fire", "collect", "drain", "stop"] as const;
+export const PHASES = [
+  "preflight",
+  "start",
+  "warmup",
+  "connect",
+  "ready",
+  "fire",
+  "collect",
+  "drain",
+  "stop",
+] as const;
 export type Phase = (typeof PHASES)[number];
 
 export interface PhaseTiming {

@@ -39,6 +39,7 @@ import { runStream } from "./runners/stream.ts";
 import { runTimeoutStorm } from "./runners/timeout-storm.ts";
 import { type Scenario, socketsNeeded } from "./scenario.ts";
 import type { Target, TargetStats } from "./targets/target.ts";
+import { warmUpTarget } from "./warmup.ts";
 
 export interface RunContext {
   /** The target's name, as the user chose it (the result's target from the start). */
@@ -60,6 +61,8 @@ export interface RunContext {
   cpus?: CpuPlacement | undefined;
   /** Load from agents on other machines (--agents): the driver workers run there. */
   agents?: AgentPool | undefined;
+  /** Waiters that warm the target up before the measured phases (--warmup); none when 0 or absent. */
+  warmup?: number | undefined;
 }
 
 const DRAIN_DEADLINE_MS = 10_000;
@@ -229,6 +232,13 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
       elapsedMs: () => phases.elapsed(),
     });
     sampler.start();
+    if (ctx.warmup) {
+      phases.begin("warmup");
+      const w = await guard(warmUpTarget(started, ctx.warmup, stop.signal));
+      metric("warmup_answered", w.answered);
+      if (w.shortfall)
+        seen.warnings.push(`${scenario.name}: warm-up fell short (${w.shortfall}); the run went on`);
+    }
 
     api = {
       scenario,

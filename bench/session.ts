@@ -57,6 +57,8 @@ export interface SessionOptions {
   cpus?: CpuPlacement | undefined;
   /** Load from agents (--agents): the driver workers run on them. */
   agents?: AgentPool | undefined;
+  /** Warm-up waiters before each run's measured phases (--warmup), recorded in run.json. */
+  warmup?: number | undefined;
 }
 
 export interface SessionOutcome {
@@ -96,6 +98,7 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
     targets: o.targets.map((t) => t.name),
     target_profiles: Object.fromEntries(o.targets.map((t) => [t.name, t.profile])),
     cpus: o.cpus ?? null,
+    warmup: o.warmup ?? 0,
     repeat: o.repeat,
     scenarios: o.scenarios,
     skipped,
@@ -148,6 +151,7 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
           hostLimits: o.hostLimits,
           cpus: o.cpus,
           agents: o.agents,
+          warmup: o.warmup,
         });
         results.push(result);
         writeRunFolder(o.dir, runRecord(base, results), results, startedAtMs);

@@ -18,6 +18,8 @@ test("flags parse into typed options", () => {
   assert.equal(o.workers, 2);
   assert.equal(o.repeat, 3);
   assert.equal(o.target, "http://127.0.0.1:9");
+  assert.equal(o.warmup, 0, "measured cold unless asked");
+  assert.equal(parseBenchArgs(["--warmup", "2000"]).warmup, 2000);
   assert.ok(Object.isFrozen(o));
 });
 
@@ -27,6 +29,8 @@ test("bad flags are usage errors naming the flag", () => {
     [["--repeat", "x"], /--repeat/],
     [["--profile", "nchan"], /--profile is the protocol of --target URL/],
     [["--bogus"], /bogus/],
+    [["--warmup", "20000"], /--warmup/],
+    [["--warmup", "-1"], /--warmup/],
     [["a.json", "--suite", "default"], /not both/],
   ];
   for (const [argv, message] of cases) {

@@ -5,6 +5,7 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { UsageError } from "../errors.ts";
 import { type FieldOverride, parseOverride } from "../scenario.ts";
+import { MAX_WARMUP_WAITERS } from "../warmup.ts";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
@@ -127,6 +128,8 @@ export interface BenchOptions extends RunFlags, TargetSelection {
   agents: string | undefined;
   /** Live agents needed before any load is sent (--min-agents, default 1). */
   minAgents: number;
+  /** Waiters that warm each target up before its measured phases (--warmup); 0: none. */
+  warmup: number;
 }
 
 export const BENCH_USAGE = `usage: npm run bench -- [scenarios...] [flags]     (or: npx longpoll-bench ...)
@@ -156,6 +159,9 @@ it starts itself.
   --cpus target=0,driver=1
                    pin the target (its whole process tree) and the driver workers to these CPUs
                    (taskset lists); recorded in run.json. Default: not pinned
+  --warmup N       before each run's measured phases, N waiters park on a key of their own, one
+                   set wakes them, they leave: the target's code is warm (a JIT server's first
+                   thousands of requests run unoptimised). Default 0: measured cold
   -w, --workers N  driver worker processes (default: one per 5,000 waiters, up to the cores, and
                    at least one per 15,000)
   -r, --repeat N   run every scenario N times, all kept in the results (default 1)
@@ -186,6 +192,7 @@ export function parseBenchArgs(argv: string[]): Readonly<BenchOptions> {
     wide: { type: "boolean" },
     agents: { type: "string" },
     "min-agents": { type: "string" },
+    warmup: { type: "string" },
   });
   const agents = v.agents as string | undefined;
   if (agents !== undefined && !/^rediss?:\/\/./.test(agents))
@@ -234,6 +241,8 @@ export function parseBenchArgs(argv: string[]): Readonly<BenchOptions> {
     allowRemote: v["allow-remote"] === true,
     agents,
     minAgents: positiveInt("min-agents", v["min-agents"] as string | undefined, 1000) ?? 1,
+    warmup:
+      v.warmup === "0" ? 0 : (positiveInt("warmup", v.warmup as string | undefined, MAX_WARMUP_WAITERS) ?? 0),
     targets: targets.length > 0 ? targets : target === undefined ? ["reference"] : [],
     repeat: run.repeat ?? 1,
   });

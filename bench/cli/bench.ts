@@ -131,6 +131,7 @@ async function main(argv: string[]): Promise<number> {
     hostLimits,
     cpus: options.cpus,
     agents,
+    warmup: options.warmup,
   }).finally(() => agents?.close());
   progress.done();
   process.stdout.write(

@@ -1,4 +1,4 @@
-// npm run driver-study -- [--repeat 3] [--waiters 10000] [--targets reference,nchan,node-http] [--out DIR]
+// npm run driver-study -- [--repeat 3] [--waiters 10000] [--targets reference,nchan,node-http] [--warmup N] [--out DIR]
 // Is the driver the bottleneck? One command for both of the README's tables, pinned (target on CPU 0,
 // load on CPU 1), repeats interleaved so that the machine's drift falls on both sides alike:
 //   each repeat: the harness (fanout-10k, one driver worker, every named target), then the plain
@@ -16,6 +16,7 @@ import { ExitCode } from "../exit-codes.ts";
 import { processTree } from "../metrics/proc.ts";
 import { fromHarness, fromPlainClient, type PlainClientRun, renderTables } from "../stats/driver-study.ts";
 import { spawnReference } from "../targets/reference.ts";
+import { MAX_WARMUP_WAITERS, warmUpTarget } from "../warmup.ts";
 import { parseFlags, positiveInt } from "./args.ts";
 import { runCommand } from "./entry.ts";
 
@@ -24,19 +25,24 @@ const PLAIN_CLIENT = new URL("../yardstick/plain-client.ts", import.meta.url).pa
 const TARGET_CPU = "0";
 const LOAD_CPU = "1";
 
-const USAGE = `usage: npm run driver-study -- [--repeat 3] [--waiters 10000] [--targets reference,nchan,node-http] [--out DIR]
+const USAGE = `usage: npm run driver-study -- [--repeat 3] [--waiters 10000] [--targets reference,nchan,node-http] [--warmup N] [--out DIR]
 
 Is the driver the bottleneck? Measures, pinned (target on CPU 0, load on CPU 1), this harness's
 driver (one worker) beside a plain raw-socket client, both against the reference server, and the
 named targets as the harness measures them; prints both tables and writes DIR/driver-study.md.
-Needs taskset and at least 2 CPUs; nchan needs bash scripts/install-peers.sh (or leave it out of
---targets).`;
+With --warmup N every target (the plain client's too) first serves N waiters of its own key, as
+npm run bench -- --warmup N does. Needs taskset and at least 2 CPUs; nchan needs
+bash scripts/install-peers.sh (or leave it out of --targets).`;
 
 /** One run of the plain client against a reference server started for it, pinned apart. */
-async function plainClientRun(waiters: number): Promise<PlainClientRun> {
-  const target = await spawnReference({ waiters });
+async function plainClientRun(waiters: number, warmup: number): Promise<PlainClientRun> {
+  const target = await spawnReference({ waiters: Math.max(waiters, warmup) });
   try {
     if (target.pid !== undefined) pinToCpus(processTree(target.pid), TARGET_CPU);
+    if (warmup > 0) {
+      const w = await warmUpTarget(target, warmup);
+      if (w.shortfall) process.stderr.write(`driver-study: warm-up fell short: ${w.shortfall}\n`);
+    }
     const child = spawn(
       "taskset",
       [
@@ -69,6 +75,7 @@ async function main(argv: string[]): Promise<number> {
     repeat: { type: "string" },
     waiters: { type: "string" },
     targets: { type: "string" },
+    warmup: { type: "string" },
     out: { type: "string" },
     help: { type: "boolean", short: "h" },
   });
@@ -79,6 +86,7 @@ async function main(argv: string[]): Promise<number> {
   const repeat = positiveInt("repeat", v.repeat, 20) ?? 3;
   const waiters = positiveInt("waiters", v.waiters, 15_000) ?? 10_000;
   const targets = (v.targets as string | undefined) ?? "reference,nchan,node-http";
+  const warmup = v.warmup === "0" ? 0 : (positiveInt("warmup", v.warmup, MAX_WARMUP_WAITERS) ?? 0);
   if (!targets.split(",").includes("reference"))
     throw new UsageError("--targets must include reference: the load-side table measures against it");
   if (availableParallelism() < 2)
@@ -109,6 +117,8 @@ async function main(argv: string[]): Promise<number> {
         `target=${TARGET_CPU},driver=${LOAD_CPU}`,
         "--workers",
         "1",
+        "--warmup",
+        String(warmup),
         "--out",
         out,
         "--quiet",
@@ -119,11 +129,11 @@ async function main(argv: string[]): Promise<number> {
       throw new UsageError(`driver-study: the harness run failed (exit ${r.status}); see ${out}`);
     harnessDirs.push(out);
     process.stderr.write(`driver-study: repeat ${k} of ${repeat}: the plain client\n`);
-    plain.push(await plainClientRun(waiters));
+    plain.push(await plainClientRun(waiters, warmup));
   }
   writeFileSync(join(dir, "plain-client.json"), `${JSON.stringify(plain, null, 2)}\n`);
   const harness = fromHarness(harnessDirs.map(loadRun));
-  const tables = renderTables([harness.load, fromPlainClient(plain)], harness.servers, waiters);
+  const tables = renderTables([harness.load, fromPlainClient(plain)], harness.servers, waiters, warmup);
   writeFileSync(join(dir, "driver-study.md"), `${tables}\n`);
   process.stdout.write(`${tables}\n\nwritten: ${join(dir, "driver-study.md")}\n`);
   return ExitCode.ok;

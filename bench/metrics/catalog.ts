@@ -176,6 +176,8 @@ export const METRICS = {
   memory_fit_r2_heap: info("ratio", "r² of the heap fit"),
   phase_preflight_ms: info("ms", "phase duration"),
   phase_start_ms: info("ms", "phase duration"),
+  phase_warmup_ms: info("ms", "phase duration"),
+  warmup_answered: info("count", "warm-up waiters answered before the measured phases (--warmup)"),
   phase_connect_ms: info("ms", "phase duration"),
   phase_ready_ms: info("ms", "phase duration"),
   phase_fire_ms: info("ms", "phase duration"),

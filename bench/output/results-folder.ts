@@ -93,6 +93,8 @@ export interface RunRecord {
   target_profiles?: Record<string, unknown>;
   /** CPU pinning (--cpus): taskset lists for the target and the driver; null when not pinned. */
   cpus?: { target?: string; driver?: string } | null;
+  /** Waiters that warmed each target up before its measured phases (--warmup); 0: none. */
+  warmup?: number;
   repeat: number;
   scenarios: Scenario[];
   /** Scenario × target pairs not run, and why (a protocol that cannot run that type). */

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { tsxNodeArgs } from "../child-process.ts";
+import { loadRun } from "../compare.ts";
 import { spawnReference } from "../targets/reference.ts";
 import { syntheticRun } from "../testing/synthetic-run.ts";
 import { fromHarness, fromPlainClient, type PlainClientRun, range, renderTables } from "./driver-study.ts";
@@ -120,6 +121,8 @@ test("npm run driver-study end to end, small: both tables written from real runs
       "1",
       "--targets",
       "reference",
+      "--warmup",
+      "200",
       "--out",
       join(dir, "s"),
     ]);
@@ -129,6 +132,8 @@ test("npm run driver-study end to end, small: both tables written from real runs
     assert.match(md, /\| plain raw-socket client \S+ \| 1 \| \d[\d.,]* \| \d[\d.,]* \| \d/);
     assert.match(md, /\| reference \| 1 \| \d/);
     assert.match(md, /driver ÷ plain client: \d+\.\d\d× CPU per notification/);
+    assert.match(md, /every target warmed up by 200 waiters first/);
+    assert.equal(loadRun(join(dir, "s", "harness-1")).warmup, 200, "the harness's run.json says so");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -104,9 +104,9 @@ export function median(xs: number[]): number | undefined {
   return s.length % 2 ? s[m] : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
 
-export function renderTables(load: LoadRow[], servers: ServerRow[], waiters: number): string {
+export function renderTables(load: LoadRow[], servers: ServerRow[], waiters: number, warmup = 0): string {
   const lines = [
-    `Load side: ${waiters.toLocaleString("en-US")} waiters within 1 s on one key, one /set, against the reference server; target on CPU 0, load on CPU 1.`,
+    `Load side: ${waiters.toLocaleString("en-US")} waiters within 1 s on one key, one /set, against the reference server; target on CPU 0, load on CPU 1; ${warmup > 0 ? `every target warmed up by ${warmup.toLocaleString("en-US")} waiters first` : "targets measured cold (no warm-up)"}.`,
     "",
     "| client | runs | CPU per notification (µs) | CPU per connection (µs) | time to last delivery (ms) |",
     "|---|---|---|---|---|",
