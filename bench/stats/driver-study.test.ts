@@ -2,14 +2,13 @@
 // against the reference server (a few hundred waiters: behaviour, not speed).
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { tsxNodeArgs } from "../child-process.ts";
 import { loadRun } from "../compare.ts";
 import { spawnReference } from "../targets/reference.ts";
+import { runCli } from "../testing/run-cli.ts";
 import { syntheticRun } from "../testing/synthetic-run.ts";
 import { fromHarness, fromPlainClient, type PlainClientRun, range, renderTables } from "./driver-study.ts";
 
@@ -61,16 +60,14 @@ test("the tables: ranges over repeats, failed runs left out, the driver ÷ plain
 test("the plain client against the reference server: every waiter answered, its CPU figures measured", async (t) => {
   const target = await spawnReference({ waiters: 300 });
   t.after(() => target.stop());
-  const child = spawn(
-    process.execPath,
-    [...tsxNodeArgs(), PLAIN_CLIENT, "--url", target.url.origin, "--waiters", "300", "--window-ms", "200"],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
-  let out = "";
-  child.stdout.on("data", (c: Buffer) => {
-    out += c.toString();
-  });
-  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  const { code, stdout: out } = await runCli(PLAIN_CLIENT, [
+    "--url",
+    target.url.origin,
+    "--waiters",
+    "300",
+    "--window-ms",
+    "200",
+  ]);
   assert.equal(code, 0);
   const r = JSON.parse(out) as PlainClientRun;
   assert.equal(r.answered, 300);
@@ -81,14 +78,7 @@ test("the plain client against the reference server: every waiter answered, its 
 });
 
 test("the plain client refuses to start without --url, naming it", async () => {
-  const child = spawn(process.execPath, [...tsxNodeArgs(), PLAIN_CLIENT], {
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  let err = "";
-  child.stderr.on("data", (c: Buffer) => {
-    err += c.toString();
-  });
-  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  const { code, stderr: err } = await runCli(PLAIN_CLIENT, []);
   assert.equal(code, 2);
   assert.match(err, /--url http:\/\/HOST:PORT is required/);
 });
@@ -96,24 +86,10 @@ test("the plain client refuses to start without --url, naming it", async () => {
 test("npm run driver-study end to end, small: both tables written from real runs; a bad --targets is refused", async () => {
   const dir = mkdtempSync(join(tmpdir(), "lpb-driver-study-"));
   try {
-    const run = (args: string[]) =>
-      new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-        const child = spawn(process.execPath, [...tsxNodeArgs(), STUDY, ...args], {
-          stdio: ["ignore", "pipe", "pipe"],
-        });
-        let out = "";
-        let err = "";
-        child.stdout.on("data", (c: Buffer) => {
-          out += c.toString();
-        });
-        child.stderr.on("data", (c: Buffer) => {
-          err += c.toString();
-        });
-        child.once("exit", (code) => resolve({ code, out, err }));
-      });
+    const run = (args: string[]) => runCli(STUDY, args);
     const bad = await run(["--targets", "nchan"]);
     assert.equal(bad.code, 2);
-    assert.match(bad.err, /--targets must include reference/);
+    assert.match(bad.stderr, /--targets must include reference/);
     const ok = await run([
       "--waiters",
       "400",
@@ -126,7 +102,7 @@ test("npm run driver-study end to end, small: both tables written from real runs
       "--out",
       join(dir, "s"),
     ]);
-    assert.equal(ok.code, 0, ok.err);
+    assert.equal(ok.code, 0, ok.stderr);
     const md = readFileSync(join(dir, "s", "driver-study.md"), "utf8");
     assert.match(md, /\| this harness's driver \(1 worker\) \| 1 \| \d[\d.,]* \| \d[\d.,]* \| \d/);
     assert.match(md, /\| plain raw-socket client \S+ \| 1 \| \d[\d.,]* \| \d[\d.,]* \| \d/);
