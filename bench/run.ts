@@ -248,6 +248,7 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
       workers,
       runTag: ctx.runTag,
       repeat: ctx.repeat,
+      warmedUpBy: ctx.warmup ?? 0,
       guard,
       stopSignal: stop.signal,
       sleep,

@@ -25,6 +25,8 @@ export interface RunnerApi<S extends Scenario = Scenario> {
   readonly workers: number;
   readonly runTag: string;
   readonly repeat: number;
+  /** Waiters that warmed the target up before this run (--warmup); 0: it was measured cold. */
+  readonly warmedUpBy: number;
   /** Race a wait against Ctrl-C and the target dying. */
   guard<T>(p: Promise<T>): Promise<T>;
   /** Aborted on Ctrl-C or when the target dies: long loops (the setter) stop at once. */

@@ -174,7 +174,14 @@ export function recordParked(api: RunnerApi, p: Parked, waiters: number): void {
         `${api.scenario.name}: ${what} per waiter not measured: it went from ${before} to ${after} bytes while ${waiters} waiters parked (a GC, or other load on the target); the memory-sweep scenario measures it with a fit`,
       );
   };
-  perWaiter("target_rss_per_waiter_bytes", "RSS", p.before.rssBytes, p.atReady.rssBytes);
+  // After a warm-up the target's RSS still holds what its warm-up waiters used (V8 and the allocator
+  // keep freed pages), and the run's waiters reuse it: the RSS delta would understate a waiter's
+  // cost. Live heap (collected at the warm-up's end) stays a figure.
+  if (api.warmedUpBy > 0 && p.before.rssBytes !== undefined)
+    api.warn(
+      `${api.scenario.name}: RSS per waiter not measured after --warmup ${api.warmedUpBy}: the target's RSS holds the memory its warm-up waiters used, which these waiters reuse; heap per waiter is measured, and the memory-sweep scenario fits both`,
+    );
+  else perWaiter("target_rss_per_waiter_bytes", "RSS", p.before.rssBytes, p.atReady.rssBytes);
   perWaiter("target_heap_per_waiter_bytes", "heap", p.before.heapUsedBytes, p.atReady.heapUsedBytes);
   const cpu = cpuDelta(p.cpuBefore, p.cpuReady);
   if (cpu.targetMs !== undefined) m("server_cpu_connect_ms", cpu.targetMs);
