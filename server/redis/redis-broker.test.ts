@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { type AddressInfo, createServer, connect as netConnect, type Server, type Socket } from "node:net";
 import { after, before, describe, test } from "node:test";
+import { createClient } from "redis";
 import { RedisServer } from "../../bench/targets/redis-server.ts";
 import { DEFAULT_LIMITS } from "../app.ts";
 import type { Outcome, Waiter } from "../store.ts";
@@ -113,6 +114,36 @@ describe("Redis broker between two processes", () => {
     const next = await waitOn(a, "batch", versions[0]);
     assert.equal(answerOf(next), "second");
     assert.equal(answerOf(await waitOn(a, "ключ", 0)), "значение ✓");
+  });
+
+  test("sets that come while a call of sets is in flight go together in the next call (group commit)", async (t) => {
+    const { b, close } = await pair();
+    const admin = createClient({ url: redis.url });
+    await admin.connect();
+    t.after(async () => {
+      await close();
+      await admin.close();
+    });
+    await admin.configResetStat();
+    // 20 turns of 5 sets: the first turn's call is in flight (a round trip to Redis) while the
+    // next turns queue behind it; one call per turn would make 20.
+    const sets: Promise<{ version: number }>[] = [];
+    for (let turn = 0; turn < 20; turn++) {
+      for (let k = 0; k < 5; k++) sets.push(b.set({ key: `gc${k}`, value: `${turn}.${k}`, expiredS: 60 }));
+      await new Promise((r) => setImmediate(r));
+    }
+    const versions = (await Promise.all(sets)).map((r) => r.version);
+    const first = versions[0] as number;
+    assert.deepEqual(
+      versions,
+      versions.map((_, i) => first + i),
+      "one version each, in the order the sets were made",
+    );
+    const stats = await admin.info("commandstats");
+    const calls = (name: string) => Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+    const scriptCalls = calls("evalsha") + calls("eval");
+    assert.ok(scriptCalls >= 2 && scriptCalls <= 5, `${scriptCalls} script calls for 20 turns of sets`);
+    assert.equal(answerOf(await waitOn(b, "gc4", first + 94)), "19.4", "the last set stored");
   });
 
   test("a process cut off from Redis catches up: its cursor misses nothing stored meanwhile", async (t) => {
