@@ -152,4 +152,8 @@ test("the byte path leaves malformed bytes to the text path, which names the err
   assert.throws(bad("HTTP/1.1 200 OK\r\nno colon here\r\n\r\n"), /bad header line/);
   assert.throws(bad("HTTP/1.1 2x0 OK\r\nContent-Length: 1\r\n\r\na"), /bad status line/);
   assert.throws(bad("HTTP/1.1 200 OK\r\nContent-Length: 2000000\r\n\r\n"), /over the/);
+  // A long line without a colon: judged in linear time (a backtracking pattern took seconds).
+  const started = performance.now();
+  assert.throws(bad(`HTTP/1.1 200 OK\r\n${"a".repeat(15_000)}\r\n\r\n`), /bad header line/);
+  assert.ok(performance.now() - started < 500, `${(performance.now() - started).toFixed(0)} ms`);
 });

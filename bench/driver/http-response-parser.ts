@@ -7,10 +7,11 @@
 // body is decoded once, chunk by chunk as it arrives (never re-decoded from its start).
 //
 // Two paths, one behaviour. The common answer (a whole Content-Length response in one read, nothing
-// buffered before it) is parsed straight from the bytes: no string of the head, no array of lines,
-// no object per header, the body decoded once. Anything else (split, chunked, no body by status,
-// anything malformed) takes the general path over a latin1 string, which also names every error.
-// Why: the worker spent ~7 µs of its ~14 µs per notification here (profile of fanout-10k).
+// buffered before it) is parsed straight from the read's bytes with a few native calls: one string
+// of the head, no array of lines, no object per header, the body decoded once. Anything else
+// (split, chunked, no body by status, anything malformed) takes the general path over a latin1
+// string, which also names every error. Why: a profile of a worker during a 10,000-waiter fan-out
+// put about half of its CPU per notification in the general path's parsing.
 
 export interface ParsedResponse {
   status: number;
@@ -45,7 +46,8 @@ export type OnResponse = (status: number, body: string, headers: Record<string, 
 
 const HEADER_END_BYTES = Buffer.from(HEADER_END, "latin1");
 /** A status line and header lines that each have a name and a colon (the general path's rules). */
-const SIMPLE_HEAD = /^HTTP\/1\.[01] \d{3}(?: [^\r\n]*)?(?:\r\n[^\r\n:]*[^\s:][^\r\n:]*:[^\r\n]*)*$/;
+/** (Linear: each line's name is one run of non-colon characters, so nothing can backtrack.) */
+const SIMPLE_HEAD = /^HTTP\/1\.[01] \d{3}(?: [^\r\n]*)?(?:\r\n[^\r\n:]+:[^\r\n]*)*$/;
 const DIGITS = /^\d{1,15}$/;
 const CONTENT_LENGTH = "content-length";
 const TRANSFER_ENCODING = "transfer-encoding";
