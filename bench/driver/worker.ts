@@ -62,6 +62,20 @@ class WaiterShare {
   private lastDeliveryNs: bigint | undefined;
   /** When the read being parsed arrived (every response it completes arrived then). */
   private readAt = 0n;
+  /** The waiter whose read is being parsed, and its socket (for onResponse). */
+  private reading = 0;
+  private readingSocket: Socket | undefined;
+  /** Per waiter: its response parser, FAILED / ANSWERED bits, and when it was due to connect (ns after startAtNs). */
+  private readonly parsers: (ResponseParser | undefined)[];
+  private readonly flags: Uint8Array;
+  private readonly scheduledAt: Float64Array;
+  /** Every socket reads into READ_BUFFER through the shared callback (net's onread, `this` the socket). */
+  private readonly onread = { buffer: READ_BUFFER, callback: onRead };
+  private readonly onResponse: OnResponse = (status, body, headers) => {
+    const i = this.reading;
+    this.flags[i] = (this.flags[i] as number) | ANSWERED;
+    this.answer(i, this.readingSocket as Socket, status, body, headers, this.readAt);
+  };
   private closing = false;
   private startAtNs = 0n;
 
@@ -87,6 +101,9 @@ class WaiterShare {
     this.lastSeq = new Int32Array(n).fill(-1);
     this.cursors = new Array(n);
     this.writtenAt = new Float64Array(n);
+    this.parsers = new Array(n);
+    this.flags = new Uint8Array(n);
+    this.scheduledAt = new Float64Array(n);
     this.warmUp();
   }
 
@@ -156,60 +173,71 @@ class WaiterShare {
   }
 
   private open(i: number, scheduledNs: bigint): void {
-    const parser = new ResponseParser(this.adapter.cursorHeaders);
-    let failed = false;
-    let answered = false;
-    const onResponse: OnResponse = (status, body, headers) => {
-      answered = true;
-      this.answer(i, socket, status, body, headers, this.readAt);
-    };
-    const onread = {
-      buffer: READ_BUFFER,
-      callback: (bytes: number, buf: Uint8Array): boolean => {
-        this.readAt = this.now();
-        try {
-          parser.feed(buf as Buffer, 0, bytes, onResponse);
-        } catch (error) {
-          if (!(error instanceof HttpParseError)) throw error;
-          failed = true;
-          this.fail(`bad HTTP response: ${error.message}`);
-          socket.destroy();
-          return false;
-        }
-        return true;
-      },
-    };
+    this.parsers[i] = new ResponseParser(this.adapter.cursorHeaders);
+    this.flags[i] = 0;
+    this.scheduledAt[i] = Number(scheduledNs - this.startAtNs);
     const sources = this.plan.sourceAddresses;
     // A reopened waiter (churn) lets the kernel choose: its first address and port may be in TIME_WAIT.
-    const socket =
+    const socket = (
       sources === undefined || sources.length === 0 || this.everOpened[i] === 1
-        ? connect({ host: this.plan.host, port: this.plan.port, noDelay: true, onread })
+        ? connect({ host: this.plan.host, port: this.plan.port, noDelay: true, onread: this.onread })
         : connect({
             host: this.plan.host,
             port: this.plan.port,
             noDelay: true,
-            onread,
+            onread: this.onread,
             ...sourceOf(sources, this.plan.workerIndex + i * (this.plan.workers ?? 1)),
-          });
+          })
+    ) as WaiterSocket;
+    socket[kWaiter] = i;
+    socket[kShare] = this;
     this.sockets[i] = socket;
     this.everOpened[i] = 1;
     this.status.opened++;
-    socket.once("connect", () => {
-      this.status.connected++;
-      this.connectLatency.recordValue(Math.max(1, Number(this.now() - scheduledNs) / 1000));
-      this.poll(i, socket);
-      this.status.written++;
-    });
-    socket.on("error", (error: NodeJS.ErrnoException) => {
-      if (this.closing || socket !== this.sockets[i]) return;
-      failed = true;
-      this.fail(error.code ?? error.message);
-    });
-    socket.once("close", () => {
-      if (socket !== this.sockets[i]) return; // replaced by churn
-      this.sockets[i] = undefined;
-      if (!this.closing && !failed && !answered) this.fail("closed before answer");
-    });
+    socket.on("connect", onConnect);
+    socket.on("error", onError);
+    socket.on("close", onClose);
+  }
+
+  // A socket's events, as methods the shared listeners below call (`this` is the share): a waiter
+  // costs its socket, a parser and a few array slots, and no closures.
+
+  connected(i: number, socket: Socket): void {
+    this.status.connected++;
+    const connectedAt = Number(this.now() - this.startAtNs);
+    this.connectLatency.recordValue(Math.max(1, (connectedAt - (this.scheduledAt[i] as number)) / 1000));
+    this.poll(i, socket);
+    this.status.written++;
+  }
+
+  /** A read of `bytes` into the shared buffer; false stops reading (a malformed answer closed it). */
+  read(i: number, socket: Socket, bytes: number): boolean {
+    if (socket !== this.sockets[i]) return false; // replaced by churn: its parser is the new socket's
+    this.readAt = this.now();
+    this.reading = i;
+    this.readingSocket = socket;
+    try {
+      (this.parsers[i] as ResponseParser).feed(READ_BUFFER, 0, bytes, this.onResponse);
+    } catch (error) {
+      if (!(error instanceof HttpParseError)) throw error;
+      this.flags[i] = (this.flags[i] as number) | FAILED;
+      this.fail(`bad HTTP response: ${error.message}`);
+      socket.destroy();
+      return false;
+    }
+    return true;
+  }
+
+  errored(i: number, socket: Socket, error: NodeJS.ErrnoException): void {
+    if (this.closing || socket !== this.sockets[i]) return;
+    this.flags[i] = (this.flags[i] as number) | FAILED;
+    this.fail(error.code ?? error.message);
+  }
+
+  closed(i: number, socket: Socket): void {
+    if (socket !== this.sockets[i]) return; // replaced by churn
+    this.sockets[i] = undefined;
+    if (!this.closing && this.flags[i] === 0) this.fail("closed before answer");
   }
 
   private answer(
@@ -372,6 +400,26 @@ function settle(): void {
   const gc = (globalThis as { gc?: (options?: { type: "minor" | "major" }) => void }).gc;
   gc?.({ type: "minor" });
   gc?.({ type: "minor" });
+}
+
+const kWaiter = Symbol("waiter index");
+const kShare = Symbol("waiter share");
+type WaiterSocket = Socket & { [kWaiter]: number; [kShare]: WaiterShare };
+const FAILED = 1;
+const ANSWERED = 2;
+
+// The listeners every socket shares (`this` is the socket; it knows its waiter and share).
+function onConnect(this: WaiterSocket): void {
+  this[kShare].connected(this[kWaiter], this);
+}
+function onRead(this: WaiterSocket, bytes: number): boolean {
+  return this[kShare].read(this[kWaiter], this, bytes);
+}
+function onError(this: WaiterSocket, error: NodeJS.ErrnoException): void {
+  this[kShare].errored(this[kWaiter], this, error);
+}
+function onClose(this: WaiterSocket): void {
+  this[kShare].closed(this[kWaiter], this);
 }
 
 let share: WaiterShare | undefined;
