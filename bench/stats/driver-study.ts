@@ -5,6 +5,7 @@
 // Each cell is the range over the repeats (min–max), so the spread is in plain view.
 
 import type { RunRecord } from "../output/results-folder.ts";
+import { median } from "./bootstrap.ts";
 
 /** One run of the plain client (its JSON line). */
 export interface PlainClientRun {
@@ -97,13 +98,6 @@ export function range(xs: number[], digits = 1): string {
   return lo === hi ? f(lo) : `${f(lo)}–${f(hi)}`;
 }
 
-export function median(xs: number[]): number | undefined {
-  if (xs.length === 0) return undefined;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : ((s[m - 1] as number) + (s[m] as number)) / 2;
-}
-
 export function renderTables(load: LoadRow[], servers: ServerRow[], waiters: number, warmup = 0): string {
   const lines = [
     `Load side: ${waiters.toLocaleString("en-US")} waiters within 1 s on one key, one /set, against the reference server; target on CPU 0, load on CPU 1; ${warmup > 0 ? `every target warmed up by ${warmup.toLocaleString("en-US")} waiters first` : "targets measured cold (no warm-up)"}.`,
@@ -130,7 +124,8 @@ export function renderTables(load: LoadRow[], servers: ServerRow[], waiters: num
   const p = median(plain?.cpuPerNotificationUs ?? []);
   const hc = median(harness?.cpuPerConnectionUs ?? []);
   const pc = median(plain?.cpuPerConnectionUs ?? []);
-  if (h !== undefined && p !== undefined && hc !== undefined && pc !== undefined)
+  if ([h, p, hc, pc].every(Number.isFinite))
+    // median() of nothing is NaN
     lines.push(
       "",
       `Medians, driver ÷ plain client: ${(h / p).toFixed(2)}× CPU per notification, ${(hc / pc).toFixed(2)}× CPU per connection.`,
