@@ -62,9 +62,8 @@ class WaiterShare {
   private lastDeliveryNs: bigint | undefined;
   /** When the read being parsed arrived (every response it completes arrived then). */
   private readAt = 0n;
-  /** The waiter whose read is being parsed, and its socket (for onResponse). */
+  /** The waiter whose read is being parsed (for onResponse; its socket is sockets[reading]). */
   private reading = 0;
-  private readingSocket: Socket | undefined;
   /** Per waiter: its response parser, FAILED / ANSWERED bits, and when it was due to connect (ns after startAtNs). */
   private readonly parsers: (ResponseParser | undefined)[];
   private readonly flags: Uint8Array;
@@ -74,7 +73,7 @@ class WaiterShare {
   private readonly onResponse: OnResponse = (status, body, headers) => {
     const i = this.reading;
     this.flags[i] = (this.flags[i] as number) | ANSWERED;
-    this.answer(i, this.readingSocket as Socket, status, body, headers, this.readAt);
+    this.answer(i, this.sockets[i] as Socket, status, body, headers, this.readAt);
   };
   private closing = false;
   private startAtNs = 0n;
@@ -215,7 +214,6 @@ class WaiterShare {
     if (socket !== this.sockets[i]) return false; // replaced by churn: its parser is the new socket's
     this.readAt = this.now();
     this.reading = i;
-    this.readingSocket = socket;
     try {
       (this.parsers[i] as ResponseParser).feed(READ_BUFFER, 0, bytes, this.onResponse);
     } catch (error) {
