@@ -386,18 +386,11 @@ export class RedisBroker implements Broker {
       this.lost = true; // lost again: the next recovery retries
       return;
     }
-    // One read per key and cursor, however many waiters share them.
-    const groups = new Map<string, { key: string; since: number; waiters: Waiter[] }>();
-    for (const w of this.local.parkedWaiters()) {
-      const id = `${w.since}\u0000${w.entry.key}`;
-      const g = groups.get(id);
-      if (g) g.waiters.push(w);
-      else groups.set(id, { key: w.entry.key, since: w.since, waiters: [w] });
-    }
+    // read() joins them into one batch, one read per key and cursor however many waiters share them.
     let count = 0;
-    for (const g of groups.values()) {
-      count += g.waiters.length;
-      this.read(g.key, g.since, g.waiters);
+    for (const w of this.local.parkedWaiters()) {
+      this.read(w.entry.key, w.since, [w]);
+      count++;
     }
     log(`longpoll-server: redis back; reading again for ${count} parked waiters`);
   }
