@@ -5,7 +5,6 @@
 // DIR/aa-study.json and bench/stats/min-effects.json (what compare uses). --analyze DIR redoes the
 // analysis of runs already in DIR (DIR/run-1, DIR/run-2, ...).
 
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadRun } from "../compare.ts";
@@ -13,9 +12,9 @@ import { UsageError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
 import { aaStudy } from "../stats/aa-study.ts";
 import { parseFlags, positiveInt } from "./args.ts";
+import { benchInto } from "./bench-child.ts";
 import { runCommand } from "./entry.ts";
 
-const BENCH = new URL("./bench.ts", import.meta.url).pathname;
 const MIN_EFFECTS_FILE = new URL("../stats/min-effects.json", import.meta.url).pathname;
 
 const USAGE = `usage: npm run aa-study -- [--pairs 10] [--repeat 5] [--scenario fanout-1k] [--out DIR] [--analyze DIR]
@@ -46,23 +45,7 @@ function main(argv: string[]): number {
     mkdirSync(dir, { recursive: true });
     for (let i = 1; i <= 2 * pairs; i++) {
       process.stderr.write(`aa-study: run ${i} of ${2 * pairs}\n`);
-      const r = spawnSync(
-        process.execPath,
-        [
-          "--import",
-          "tsx",
-          BENCH,
-          scenario,
-          "--repeat",
-          String(repeat),
-          "--out",
-          join(dir, `run-${i}`),
-          "--quiet",
-        ],
-        { stdio: ["ignore", "ignore", "inherit"] },
-      );
-      if (r.status !== 0)
-        throw new UsageError(`aa-study: run ${i} failed (exit ${r.status}); see ${join(dir, `run-${i}`)}`);
+      benchInto(join(dir, `run-${i}`), [scenario, "--repeat", String(repeat)], `aa-study: run ${i}`);
     }
   }
   const runs = readdirSync(dir)

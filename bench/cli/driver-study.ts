@@ -18,9 +18,9 @@ import { fromHarness, fromPlainClient, type PlainClientRun, renderTables } from 
 import { spawnReference } from "../targets/reference.ts";
 import { MAX_WARMUP_WAITERS, warmUpTarget } from "../warmup.ts";
 import { parseFlags, positiveInt } from "./args.ts";
+import { benchInto } from "./bench-child.ts";
 import { runCommand } from "./entry.ts";
 
-const BENCH = new URL("./bench.ts", import.meta.url).pathname;
 const PLAIN_CLIENT = new URL("../yardstick/plain-client.ts", import.meta.url).pathname;
 const TARGET_CPU = "0";
 const LOAD_CPU = "1";
@@ -103,11 +103,9 @@ async function main(argv: string[]): Promise<number> {
   for (let k = 1; k <= repeat; k++) {
     process.stderr.write(`driver-study: repeat ${k} of ${repeat}: the harness (${targets})\n`);
     const out = join(dir, `harness-${k}`);
-    const r = spawnSync(
-      process.execPath,
+    benchInto(
+      out,
       [
-        ...tsxNodeArgs(),
-        BENCH,
         "fanout-10k",
         "--set",
         `waiters=${waiters}`,
@@ -119,14 +117,9 @@ async function main(argv: string[]): Promise<number> {
         "1",
         "--warmup",
         String(warmup),
-        "--out",
-        out,
-        "--quiet",
       ],
-      { stdio: ["ignore", "ignore", "inherit"] },
+      "driver-study: the harness run",
     );
-    if (r.status !== 0)
-      throw new UsageError(`driver-study: the harness run failed (exit ${r.status}); see ${out}`);
     harnessDirs.push(out);
     process.stderr.write(`driver-study: repeat ${k} of ${repeat}: the plain client\n`);
     plain.push(await plainClientRun(waiters, warmup));
