@@ -41,6 +41,18 @@ const SOCKETS_PER_PROCESS = 12_500;
 export const processesFor = (sockets: number): number =>
   Math.max(2, Math.ceil(sockets / SOCKETS_PER_PROCESS));
 
+/**
+ * Who deals a reference-cluster's connections (its --balance): with few connections the primary, in
+ * turn; with many the kernel. Why: the kernel's dealing is lumpy when a few connections arrive at
+ * once (set-throughput's 50 over 2 processes split 8/42, 46/4, 15/35, 40/10 in four runs here, so one
+ * process did most of the work and the rate depended on luck: 11,948–15,837 /set a second against
+ * 14,949–17,030 dealt in turn, 3 interleaved runs each), while the primary's passing costs ~210 µs
+ * of CPU per connection (README, "--processes"): 0.2 s at this bound, 21 s at 100,000 waiters.
+ */
+const ROUND_ROBIN_UP_TO_SOCKETS = 1_000;
+export const balanceFor = (sockets: number): "kernel" | "round-robin" =>
+  sockets <= ROUND_ROBIN_UP_TO_SOCKETS ? "round-robin" : "kernel";
+
 const bothMissing =
   (...checks: (() => string | undefined)[]) =>
   () => {
@@ -62,7 +74,7 @@ export const LOCAL_TARGETS: LocalTarget[] = [
   {
     name: "reference-cluster",
     description:
-      "the reference server on several processes (node:cluster, one per 12,500 waiters, at least 2) over a redis-server the harness starts; RSS and CPU include Redis",
+      "the reference server on several processes (node:cluster, one per 12,500 waiters, at least 2; connections dealt in turn up to 1,000, by the kernel above) over a redis-server the harness starts; RSS and CPU include Redis",
     profile: seedProfile,
     missing: redisMissing,
     processes: processesFor,
@@ -72,7 +84,7 @@ export const LOCAL_TARGETS: LocalTarget[] = [
           name: "reference-cluster",
           waiters: o.waiters,
           extraArgs: o.referenceArgs,
-          cluster: { processes: processesFor(o.waiters), redisUrl },
+          cluster: { processes: processesFor(o.waiters), redisUrl, balance: balanceFor(o.waiters) },
         }),
       ),
   },

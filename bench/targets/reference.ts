@@ -16,7 +16,7 @@ export interface ReferenceOptions {
   /** Extra server flags, e.g. fault injection for the gate's own tests. */
   extraArgs?: string[];
   /** Several processes over Redis (reference-cluster): --processes N --redis URL. */
-  cluster?: { processes: number; redisUrl: string };
+  cluster?: { processes: number; redisUrl: string; balance?: "kernel" | "round-robin" };
 }
 
 export function spawnReference(options: ReferenceOptions): Promise<Target> {
@@ -38,7 +38,13 @@ export function spawnReference(options: ReferenceOptions): Promise<Target> {
       "--max-waiters-per-key",
       room,
       ...(options.cluster
-        ? ["--processes", String(options.cluster.processes), "--redis", options.cluster.redisUrl]
+        ? [
+            "--processes",
+            String(options.cluster.processes),
+            "--redis",
+            options.cluster.redisUrl,
+            ...(options.cluster.balance ? ["--balance", options.cluster.balance] : []),
+          ]
         : []),
       ...(options.extraArgs ?? []),
     ],

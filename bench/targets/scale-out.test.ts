@@ -15,7 +15,7 @@ import { metricOf, testContext } from "../testing/run-context.ts";
 import { burstScenario } from "../testing/scenario-file.ts";
 import { attachTarget } from "./attach.ts";
 import { seedProfile } from "./builtin-profiles.ts";
-import { localTarget } from "./local-targets.ts";
+import { balanceFor, localTarget } from "./local-targets.ts";
 
 const commandOf = (pid: number): string => {
   try {
@@ -32,6 +32,7 @@ describe("scale-out", () => {
     assert.equal(local.missing(), undefined, "redis-server is installed (scripts/install-peers.sh)");
     assert.equal(local.processes?.(100_000), 8, "one process per 12,500 waiters");
     assert.equal(local.processes?.(600), 2, "at least two");
+    assert.equal(balanceFor(100_000), "kernel", "many connections: the kernel deals them (no primary cost)");
 
     const target = await local.start({ waiters: 600, referenceArgs: [] });
     let stopped = false;
@@ -39,6 +40,7 @@ describe("scale-out", () => {
       if (!stopped) await target.stop();
     });
     const pid = target.pid as number;
+    assert.match(commandOf(pid), /--balance\0round-robin/, "600 connections: dealt in turn by the primary");
     const tree = processTree(pid);
     assert.ok(tree.length >= 3, `the primary and its 2 workers: ${tree.length} processes`);
     const own = readProcessTree(pid)?.rssBytes ?? 0;

@@ -9,7 +9,8 @@ import { after, before, describe, test } from "node:test";
 import { createClient } from "redis";
 import { RedisServer } from "../../bench/targets/redis-server.ts";
 import { DEFAULT_LIMITS } from "../app.ts";
-import type { Outcome, Waiter } from "../store.ts";
+import { type Outcome, Store, type Waiter } from "../store.ts";
+import { FakeClock } from "../testing/fake-clock.ts";
 import { RedisBroker } from "./redis-broker.ts";
 
 let redis: RedisServer;
@@ -114,6 +115,49 @@ describe("Redis broker between two processes", () => {
     const next = await waitOn(a, "batch", versions[0]);
     assert.equal(answerOf(next), "second");
     assert.equal(answerOf(await waitOn(a, "ключ", 0)), "значение ✓");
+  });
+
+  test("a batch with a key set many times (expiring at once between, trimmed within) ends as the memory broker does", async (t) => {
+    // One batch, so the set script's per-key pass (one RPUSH for a key's sets) carries all of it;
+    // the memory Store applies the same sets one by one. Both read back at every cursor, alike.
+    const clock = new FakeClock();
+    const limits = { ...DEFAULT_LIMITS, maxHistory: 4 };
+    const prefix = `rb${++prefixes}:`;
+    const b = await RedisBroker.connect({ url: redis.url, prefix, limits, clock, log: quiet });
+    t.after(() => b.close());
+    const memory = new Store(limits, clock);
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const sets = Array.from({ length: 120 }, (_, i) => ({
+      key: `hot${Math.floor(random() * 3)}`,
+      value: `s${i}`,
+      expiredS: random() < 0.1 ? 0 : 60, // 0: expires at once, so the key's next set starts a new list
+    }));
+    const versions = (await Promise.all(sets.map((s) => b.set(s)))).map((r) => r.version);
+    for (const s of sets) memory.set(s);
+    const base = (versions[0] as number) - 1;
+    const show = (o: Outcome, offset: number) =>
+      o.kind === "value"
+        ? `${o.notification.value}@${o.notification.version - offset}${o.compacted ? "+c" : ""}`
+        : o.kind;
+    const fromMemory = (key: string, since?: number) =>
+      new Promise<Outcome>((resolve) => {
+        const r = memory.get({ key, timeoutS: 0, since }, resolve);
+        if (!("entry" in (r as Waiter))) resolve(r as Outcome);
+      });
+    for (const key of ["hot0", "hot1", "hot2"]) {
+      const cursors = [undefined, ...Array.from({ length: 122 }, (_, c) => c)];
+      const fromRedis = await Promise.all(
+        cursors.map((c) =>
+          waitOn(b, key, c === undefined ? undefined : c + base, 0).then((o) => show(o, base)),
+        ),
+      );
+      const expected = await Promise.all(cursors.map((c) => fromMemory(key, c).then((o) => show(o, 0))));
+      assert.deepEqual(fromRedis, expected, `every cursor of ${key}`);
+    }
   });
 
   test("sets that come while a call of sets is in flight go together in the next call (group commit)", async (t) => {
