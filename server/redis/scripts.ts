@@ -78,9 +78,13 @@ end
 for k = 1, d do
   local h = KEYS[2 * k]
   local m = KEYS[2 * k + 1]
-  local exp = redis.call('HGET', m, 'exp')
-  if reset[k] or (exp and tonumber(exp) <= now) then
-    redis.call('DEL', h)
+  if reset[k] then
+    redis.call('DEL', h, m) -- as the ttl-0 set's own PEXPIRE 0 would have removed both
+  else
+    local exp = redis.call('HGET', m, 'exp')
+    if exp and tonumber(exp) <= now then
+      redis.call('DEL', h)
+    end
   end
   local p = pending[k]
   local count = 0
