@@ -11,6 +11,7 @@ import type { AddressInfo } from "node:net";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Broker } from "./broker.ts";
 import { createFront, type Front } from "./front/front.ts";
+import { exposedGc, startIdleCollector } from "./idle-gc.ts";
 import {
   type ErrorName,
   mergeParams,
@@ -333,6 +334,8 @@ export function createApp(options: AppOptions = {}): LongPollApp {
 
   const sweep = setInterval(() => broker.sweepExpired(), SWEEP_INTERVAL_MS);
   sweep.unref();
+  // Young garbage collected in the quiet after parks, not inside the next wake (idle-gc.ts).
+  const idleCollector = startIdleCollector(() => broker.parkedCount(), exposedGc());
 
   const front = createFront({
     broker,
@@ -363,6 +366,7 @@ export function createApp(options: AppOptions = {}): LongPollApp {
     if (closing) return;
     closing = true;
     clearInterval(sweep);
+    idleCollector.stop();
     front.close(); // stop accepting; close idle fast-path connections
     broker.shutdown(); // every parked waiter, on either path, gets shutting_down
     await app.close();
