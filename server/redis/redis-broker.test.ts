@@ -9,6 +9,7 @@ import { after, before, describe, test } from "node:test";
 import { createClient } from "redis";
 import { RedisServer } from "../../bench/targets/redis-server.ts";
 import { DEFAULT_LIMITS } from "../app.ts";
+import type { Broker } from "../broker.ts";
 import { type Outcome, Store, type Waiter } from "../store.ts";
 import { FakeClock } from "../testing/fake-clock.ts";
 import { RedisBroker } from "./redis-broker.ts";
@@ -32,8 +33,8 @@ async function pair(urlA = redis.url) {
   return { a, b, close: () => Promise.all([a.close(), b.close()]) };
 }
 
-/** Park a /get on a broker; resolves with its outcome. */
-function waitOn(broker: RedisBroker, key: string, since?: number, timeoutS = 10) {
+/** Park a /get on a broker (Redis, or the memory Store); resolves with its outcome. */
+function waitOn(broker: Pick<Broker, "get">, key: string, since?: number, timeoutS = 10) {
   return new Promise<Outcome>((resolve) => {
     const r = broker.get({ key, timeoutS, since }, (outcome) => resolve(outcome));
     if (!("entry" in (r as Waiter))) resolve(r as Outcome);
@@ -152,11 +153,6 @@ describe("Redis broker between two processes", () => {
       o.kind === "value"
         ? `${o.notification.value}@${o.notification.version - offset}${o.compacted ? "+c" : ""}`
         : o.kind;
-    const fromMemory = (key: string, since?: number) =>
-      new Promise<Outcome>((resolve) => {
-        const r = memory.get({ key, timeoutS: 0, since }, resolve);
-        if (!("entry" in (r as Waiter))) resolve(r as Outcome);
-      });
     for (const key of ["hot0", "hot1", "hot2"]) {
       const cursors = [undefined, ...Array.from({ length: 122 }, (_, c) => c)];
       const fromRedis = await Promise.all(
@@ -164,7 +160,9 @@ describe("Redis broker between two processes", () => {
           waitOn(b, key, c === undefined ? undefined : c + base, 0).then((o) => show(o, base)),
         ),
       );
-      const expected = await Promise.all(cursors.map((c) => fromMemory(key, c).then((o) => show(o, 0))));
+      const expected = await Promise.all(
+        cursors.map((c) => waitOn(memory, key, c, 0).then((o) => show(o, 0))),
+      );
       assert.deepEqual(fromRedis, expected, `every cursor of ${key}`);
     }
   });
