@@ -1,7 +1,7 @@
 // Helpers for the child processes the harness starts (targets and driver workers alike): how to run
 // a TypeScript entry point under tsx, and how to stop a child (SIGTERM, then SIGKILL).
 
-import { type ChildProcess, execFileSync } from "node:child_process";
+import { type ChildProcess, execFileSync, spawnSync } from "node:child_process";
 
 /** Node flags that run a .ts entry point (tsx's loader), for fork and spawn alike. */
 export function tsxNodeArgs(): string[] {
@@ -38,6 +38,33 @@ export function pinToCpus(pids: readonly number[], cpus: string): void {
       throw new Error(
         `taskset could not pin pid ${pid} to CPUs ${cpus}: ${stderr || (error as Error).message}`,
       );
+    }
+  }
+}
+
+/**
+ * Linux scheduling policies for the driver workers (--driver-sched). "batch" (SCHED_BATCH): a worker
+ * woken by an answer does not preempt the process that is running, it runs when a CPU is free or at
+ * the scheduler's next tick; "normal" (SCHED_OTHER) is every process's default.
+ */
+export const SCHED_POLICIES = ["batch", "normal"] as const;
+export type SchedPolicy = (typeof SCHED_POLICIES)[number];
+
+/** Can this host set a process's scheduling policy (Linux with util-linux's chrt)? */
+export function canSetSchedPolicy(): boolean {
+  return process.platform === "linux" && spawnSync("chrt", ["--version"]).status === 0;
+}
+
+/** Set the scheduling policy of processes (every thread: -a) with chrt. Throws with chrt's message. */
+export function setSchedPolicy(pids: readonly number[], policy: SchedPolicy): void {
+  for (const pid of pids) {
+    try {
+      execFileSync("chrt", ["-a", policy === "batch" ? "-b" : "-o", "-p", "0", String(pid)], {
+        stdio: ["ignore", "ignore", "pipe"],
+      });
+    } catch (error) {
+      const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim();
+      throw new Error(`chrt could not set pid ${pid} to ${policy}: ${stderr || (error as Error).message}`);
     }
   }
 }

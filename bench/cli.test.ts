@@ -42,6 +42,7 @@ describe("bench CLI", () => {
     assert.equal(run.complete, true);
     assert.equal(run.exit_code, 0);
     assert.equal(run.results[0].metrics.delivered, 100);
+    assert.equal(run.driver_sched, "batch", "the driver runs as batch by default (chrt is on Linux)");
     // Never overwritten: the same folder again is refused.
     const again = await bench([file, "--out", out]);
     assert.equal(again.code, 2);

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { tsxNodeArgs } from "./child-process.ts";
-import { compareRuns, DEFAULT_COMPARE, judge, unmatched } from "./compare.ts";
+import { compareRuns, conditionNotes, DEFAULT_COMPARE, judge, unmatched } from "./compare.ts";
 import { seededRandom } from "./stats/bootstrap.ts";
 import { syntheticRun } from "./testing/synthetic-run.ts";
 
@@ -132,5 +132,14 @@ describe("compare", () => {
     assert.equal(row?.ratio, 200 / 100.5);
     const other = { ...b, results: [...b.results, { ...b.results[0], scenario: "extra" }] } as typeof b;
     assert.deepEqual(unmatched(a, other), { onlyA: [], onlyB: ["extra @reference"] });
+  });
+
+  test("runs made with the driver under different scheduling policies are said to differ", () => {
+    const old = syntheticRun({ time_to_last_delivery_ms: [100] }); // recorded before the policy: normal
+    assert.equal(old.driver_sched, undefined);
+    assert.deepEqual(conditionNotes(old, { ...old, driver_sched: "normal" }), []);
+    const [note] = conditionNotes(old, { ...old, driver_sched: "batch" });
+    assert.match(note ?? "", /A's driver ran as normal, B's as batch/);
+    assert.match(conditionNotes({ ...old, driver_sched: null }, old)[0] ?? "", /on agents/);
   });
 });

@@ -173,6 +173,21 @@ export function unmatched(a: RunRecord, b: RunRecord): { onlyA: string[]; onlyB:
   return { onlyA: [...pa].filter((p) => !pb.has(p)), onlyB: [...pb].filter((p) => !pa.has(p)) };
 }
 
+/**
+ * How the two runs were made differently, where that alone moves figures: the driver's scheduling
+ * policy (a fan-out took up to ~1.5× as long with the driver as normal than as batch on 2 shared
+ * cores; README "The driver's scheduling policy"). Empty when alike.
+ */
+export function conditionNotes(a: RunRecord, b: RunRecord): string[] {
+  // Runs recorded before the policy was ran as normal; null: the workers ran on agents.
+  const sched = (run: RunRecord) =>
+    run.driver_sched === undefined ? "normal" : (run.driver_sched ?? "on agents (not set here)");
+  if (sched(a) === sched(b)) return [];
+  return [
+    `note: A's driver ran as ${sched(a)}, B's as ${sched(b)} (--driver-sched): figures may differ for that alone`,
+  ];
+}
+
 /** Every metric that both runs measured for the same scenario and target (info metrics left out). */
 export function compareRuns(
   a: RunRecord,

@@ -259,6 +259,12 @@ describe("baseline:update", () => {
     const bad = await run(BASELINE, ["--last", "0", "--baseline", baseline]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--last must be a whole number/);
+    // Runs made with the driver under different policies do not pool (a run without the field ran as normal).
+    const [a, b] = runs as [string, string];
+    writeFileSync(join(b, "run.json"), JSON.stringify({ ...fakeRun("b", 11), driver_sched: "batch" }));
+    const mixed = await run(BASELINE, [a, b, "--baseline", baseline]);
+    assert.equal(mixed.code, 2);
+    assert.match(mixed.stderr, /different scheduling policies .*: normal, .*: batch\); pool runs made alike/);
   });
 });
 
@@ -288,6 +294,11 @@ describe("gate end to end", () => {
     const pass = await run(GATE, [scenario, "--baseline", baseline, "--quiet", "--out", join(dir, "pass")]);
     assert.equal(pass.code, 0, `${pass.stdout}\n${pass.stderr}`);
     assert.match(pass.stdout, /gate passed/);
+    // Like with like: the baseline was made with the driver as batch (bench's default), and so is the gate's run.
+    const policyOf = (d: string) =>
+      (JSON.parse(readFileSync(join(d, "run.json"), "utf8")) as RunRecord).driver_sched;
+    assert.equal(policyOf(baseline), "batch");
+    assert.equal(policyOf(join(dir, "pass")), "batch");
     const bench = JSON.parse(readFileSync(join(dir, "pass", "benchmark.json"), "utf8")) as {
       name: string;
       unit: string;

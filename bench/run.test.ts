@@ -199,6 +199,64 @@ describe("faults", () => {
   });
 });
 
+/** This test process's driver workers now (its children whose command line names the worker). */
+function driverWorkerPids(): number[] {
+  const parentOf = (pid: number) =>
+    Number(readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ")[1]);
+  return readdirSync("/proc")
+    .filter((n) => /^\d+$/.test(n))
+    .map(Number)
+    .filter((pid) => {
+      try {
+        return (
+          parentOf(pid) === process.pid &&
+          readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("driver/worker.ts")
+        );
+      } catch {
+        return false;
+      }
+    });
+}
+
+describe("the driver's scheduling policy (--driver-sched)", () => {
+  // Linux's policy numbers in /proc/PID/task/TID/sched: 0 SCHED_OTHER (normal), 3 SCHED_BATCH.
+  const policiesOf = (pid: number): string[] =>
+    readdirSync(`/proc/${pid}/task`).map(
+      (tid) =>
+        /^policy\s*:\s*(\d+)/m.exec(readFileSync(`/proc/${pid}/task/${tid}/sched`, "utf8"))?.[1] ?? "?",
+    );
+  const policiesAtFire = async (driverSched: "batch" | "normal" | undefined) => {
+    const seen: string[] = [];
+    const result = await runScenario(
+      scenario({ waiters: 40, keys: 1, sets: { count: 1, window_ms: 0 } }),
+      context((sc) => spawnReference({ waiters: socketsNeeded(sc) }), {
+        workers: 2,
+        driverSched,
+        progress: {
+          runStart() {},
+          phase(_s, p) {
+            if (p === "fire") for (const pid of driverWorkerPids()) seen.push(...policiesOf(pid));
+          },
+          detail() {},
+          line() {},
+          done() {},
+        },
+      }),
+    );
+    assert.equal(failureOf(result), undefined, failureOf(result)?.message);
+    assert.equal(metric(result, "delivered"), 40);
+    return seen;
+  };
+
+  test("batch: every thread of every worker runs SCHED_BATCH; normal and absent leave them SCHED_OTHER", async () => {
+    const batch = await policiesAtFire("batch");
+    assert.ok(batch.length >= 2, "two workers' threads seen");
+    assert.deepEqual([...new Set(batch)], ["3"]);
+    assert.deepEqual([...new Set(await policiesAtFire("normal"))], ["0"]);
+    assert.deepEqual([...new Set(await policiesAtFire(undefined))], ["0"]);
+  });
+});
+
 describe("pinned cores (--cpus)", () => {
   test("the target's threads and the driver workers run on the CPUs given; a CPU that is not here is exit 2", async () => {
     let targetPid: number | undefined;
@@ -221,17 +279,7 @@ describe("pinned cores (--cpus)", () => {
             phase(_s, p) {
               if (p === "fire" && targetPid !== undefined) {
                 allowed.target = cpusOf(targetPid);
-                const workers = readdirSync("/proc")
-                  .filter((n) => /^\d+$/.test(n))
-                  .map(Number)
-                  .filter((pid) => {
-                    try {
-                      return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("driver/worker.ts");
-                    } catch {
-                      return false;
-                    }
-                  });
-                allowed.driver = workers.map(cpusOf).join(",");
+                allowed.driver = driverWorkerPids().map(cpusOf).join(",");
               }
             },
             detail() {},

@@ -4,7 +4,7 @@
 // every figure recorded before it, so a dying target or Ctrl-C never loses results.
 
 import type { AgentPool, AgentShare } from "./agents/pool.ts";
-import { pinToCpus } from "./child-process.ts";
+import { pinToCpus, type SchedPolicy, setSchedPolicy } from "./child-process.ts";
 import type { CpuPlacement } from "./cli/args.ts";
 import { defaultWorkerCount, Fleet } from "./driver/fleet.ts";
 import type { WorkerPlan, WorkerReport, WorkerStatus } from "./driver/messages.ts";
@@ -59,6 +59,8 @@ export interface RunContext {
   hostLimits: HostLimits;
   /** Pin the target and the driver workers to CPUs (--cpus). */
   cpus?: CpuPlacement | undefined;
+  /** The scheduling policy of the driver workers on this host (--driver-sched); absent: normal. */
+  driverSched?: SchedPolicy | undefined;
   /** Load from agents on other machines (--agents): the driver workers run there. */
   agents?: AgentPool | undefined;
   /** Waiters that warm the target up before the measured phases (--warmup); none when 0 or absent. */
@@ -288,6 +290,14 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
             pinToCpus(fleet.pids, ctx.cpus.driver);
           } catch (error) {
             throw new UsageError(`--cpus: ${(error as Error).message}`);
+          }
+        }
+        // Before any load: the workers are forked but have not opened a socket yet.
+        if (ctx.driverSched === "batch") {
+          try {
+            setSchedPolicy(fleet.pids, "batch");
+          } catch (error) {
+            throw new UsageError(`--driver-sched: ${(error as Error).message}`);
           }
         }
         return fleet;

@@ -5,7 +5,9 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AgentPool } from "./agents/pool.ts";
+import { canSetSchedPolicy, type SchedPolicy } from "./child-process.ts";
 import type { CpuPlacement } from "./cli/args.ts";
+import { DEFAULT_DRIVER_SCHED } from "./driver/fleet.ts";
 import { expectedDurationMs } from "./estimate.ts";
 import { ExitCode } from "./exit-codes.ts";
 import type { Progress } from "./output/progress.ts";
@@ -59,6 +61,8 @@ export interface SessionOptions {
   agents?: AgentPool | undefined;
   /** Warm-up waiters before each run's measured phases (--warmup), recorded in run.json. */
   warmup?: number | undefined;
+  /** The driver workers' scheduling policy (--driver-sched); default batch where chrt can set it. */
+  driverSched?: SchedPolicy | undefined;
 }
 
 export interface SessionOutcome {
@@ -82,9 +86,25 @@ function writeReport(dir: string, progress: Progress): string | undefined {
   }
 }
 
+/**
+ * The policy the driver workers of this host run under: the one asked for (default batch), but
+ * normal where it cannot be set (no chrt, not Linux); null when the workers run on agents.
+ */
+function driverSchedFor(o: SessionOptions): SchedPolicy | null {
+  if (o.agents !== undefined) return null;
+  const wanted = o.driverSched ?? DEFAULT_DRIVER_SCHED;
+  if (wanted === "normal" || canSetSchedPolicy()) return wanted;
+  if (o.driverSched !== undefined)
+    o.progress.line(
+      "warning: --driver-sched batch needs Linux and chrt (util-linux); the driver runs as normal",
+    );
+  return "normal";
+}
+
 export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
   const startedAtMs = Date.now();
   const skipped: string[] = [];
+  const driverSched = driverSchedFor(o);
   const base: Omit<RunRecord, "results"> = {
     tool: "longpoll-bench",
     run_id: o.runId,
@@ -98,6 +118,7 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
     targets: o.targets.map((t) => t.name),
     target_profiles: Object.fromEntries(o.targets.map((t) => [t.name, t.profile])),
     cpus: o.cpus ?? null,
+    driver_sched: driverSched,
     warmup: o.warmup ?? 0,
     repeat: o.repeat,
     scenarios: o.scenarios,
@@ -150,6 +171,7 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
           repeat,
           hostLimits: o.hostLimits,
           cpus: o.cpus,
+          driverSched: driverSched ?? undefined,
           agents: o.agents,
           warmup: o.warmup,
         });

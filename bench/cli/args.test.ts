@@ -20,6 +20,9 @@ test("flags parse into typed options", () => {
   assert.equal(o.target, "http://127.0.0.1:9");
   assert.equal(o.warmup, 0, "measured cold unless asked");
   assert.equal(parseBenchArgs(["--warmup", "2000"]).warmup, 2000);
+  assert.equal(o.driverSched, undefined, "the session's default (batch) unless asked");
+  assert.equal(parseBenchArgs(["--driver-sched", "normal"]).driverSched, "normal");
+  assert.equal(parseBenchArgs(["--driver-sched", "batch"]).driverSched, "batch");
   assert.ok(Object.isFrozen(o));
 });
 
@@ -32,6 +35,8 @@ test("bad flags are usage errors naming the flag", () => {
     [["--warmup", "20000"], /--warmup/],
     [["--warmup", "-1"], /--warmup/],
     [["a.json", "--suite", "default"], /not both/],
+    [["--driver-sched", "idle"], /--driver-sched takes batch or normal/],
+    [["--agents", "redis://127.0.0.1:6379", "--driver-sched", "batch"], /--driver-sched .* with --agents/],
   ];
   for (const [argv, message] of cases) {
     assert.throws(

@@ -3,6 +3,7 @@
 // the gate share. Knows nothing of running.
 
 import { type ParseArgsConfig, parseArgs } from "node:util";
+import { SCHED_POLICIES, type SchedPolicy } from "../child-process.ts";
 import { UsageError } from "../errors.ts";
 import { type FieldOverride, parseOverride } from "../scenario.ts";
 import { MAX_WARMUP_WAITERS } from "../warmup.ts";
@@ -50,6 +51,7 @@ export const RUN_FLAGS = {
   workers: { type: "string", short: "w" },
   repeat: { type: "string", short: "r" },
   cpus: { type: "string" },
+  "driver-sched": { type: "string" },
 } as const satisfies Options;
 
 /** Where the target and the driver run: CPU lists for taskset (e.g. target=0,driver=1). */
@@ -85,6 +87,8 @@ export interface RunFlags {
   repeat: number | undefined;
   /** Pinning of the target and the driver workers to CPUs (--cpus); none by default. */
   cpus: CpuPlacement | undefined;
+  /** The driver workers' scheduling policy (--driver-sched); undefined: the command's default. */
+  driverSched: SchedPolicy | undefined;
 }
 
 export function readRunFlags(v: Record<string, string | boolean | string[] | undefined>): RunFlags {
@@ -96,7 +100,17 @@ export function readRunFlags(v: Record<string, string | boolean | string[] | und
     workers: positiveInt("workers", v.workers, 64),
     repeat: positiveInt("repeat", v.repeat, 100),
     cpus: parseCpus(v.cpus as string | undefined),
+    driverSched: parseDriverSched(v["driver-sched"] as string | undefined),
   };
+}
+
+/** `--driver-sched batch|normal`. */
+export function parseDriverSched(raw: string | undefined): SchedPolicy | undefined {
+  if (raw === undefined) return undefined;
+  if ((SCHED_POLICIES as readonly string[]).includes(raw)) return raw as SchedPolicy;
+  throw new UsageError(
+    `--driver-sched takes ${SCHED_POLICIES.join(" or ")} (the driver workers' Linux scheduling policy), got "${raw}"`,
+  );
 }
 
 /** Which targets a run uses: one attached URL (with its profile), or named ones and target files. */
@@ -159,6 +173,11 @@ it starts itself.
   --cpus target=0,driver=1
                    pin the target (its whole process tree) and the driver workers to these CPUs
                    (taskset lists); recorded in run.json. Default: not pinned
+  --driver-sched batch|normal
+                   the driver workers' Linux scheduling policy (chrt). batch (default): a worker
+                   woken by an answer does not preempt the target on a shared CPU, it reads when a
+                   CPU is free (see README "The driver's scheduling policy"); normal: as any process.
+                   Recorded in run.json; normal where chrt is missing
   --warmup N       before each run's measured phases, N waiters park on a key of their own, one
                    set wakes them, they leave: the target's code is warm (a JIT server's first
                    thousands of requests run unoptimised). Default 0: measured cold
@@ -204,6 +223,10 @@ export function parseBenchArgs(argv: string[]): Readonly<BenchOptions> {
   if (agents !== undefined && typeof v.cpus === "string" && /driver=/.test(v.cpus))
     throw new UsageError(
       "--cpus driver=... pins driver workers on this host; with --agents they run on the agents",
+    );
+  if (agents !== undefined && v["driver-sched"] !== undefined)
+    throw new UsageError(
+      "--driver-sched sets the policy of driver workers on this host; with --agents they run on the agents",
     );
   const overrides = ((v.set as unknown as string[] | undefined) ?? []).map((text) => {
     const o = parseOverride(text);

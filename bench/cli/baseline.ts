@@ -66,6 +66,13 @@ function main(argv: string[]): number {
   const itself = runDirs.find((dir) => resolve(dir) === resolve(baselineDir));
   if (itself) throw new UsageError(`${itself} is the baseline folder itself; name the runs to promote`);
   const runs = runDirs.map((dir) => checkedRun(dir, thresholds));
+  // Pooled repeats must be alike: the driver's policy alone moves figures (README "How a run works").
+  const policies = new Set(runs.map((r) => r.driver_sched ?? "normal"));
+  if (policies.size > 1) {
+    throw new UsageError(
+      `the runs were made with the driver under different scheduling policies (${runs.map((r, i) => `${runDirs[i]}: ${r.driver_sched ?? "normal"}`).join(", ")}); pool runs made alike (--driver-sched)`,
+    );
+  }
   // A pooled baseline holds many runs' spread; one run in its place is a step back, made on purpose only.
   const current = existsSync(join(baselineDir, "run.json")) ? loadRun(baselineDir) : undefined;
   if (runs.length === 1 && current?.pooled_from && values.force !== true) {

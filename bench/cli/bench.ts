@@ -130,6 +130,7 @@ async function main(argv: string[]): Promise<number> {
     signal: interruptOnSignals(progress),
     hostLimits,
     cpus: options.cpus,
+    driverSched: options.driverSched,
     agents,
     warmup: options.warmup,
   }).finally(() => agents?.close());

@@ -3,7 +3,15 @@
 
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { compareRuns, DEFAULT_COMPARE, loadRun, MIN_EFFECTS, MIN_REPEATS, unmatched } from "../compare.ts";
+import {
+  compareRuns,
+  conditionNotes,
+  DEFAULT_COMPARE,
+  loadRun,
+  MIN_EFFECTS,
+  MIN_REPEATS,
+  unmatched,
+} from "../compare.ts";
 import { UsageError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
 import { compareCsv, compareTable } from "../output/compare-table.ts";
@@ -60,6 +68,7 @@ function main(argv: string[]): number {
     `${worse} worse, ${better} better, ${rows.length - worse - better - few} within noise or same (min effect ${minEffect * 100}%${perMetric && Object.keys(perMetric).length ? ", more for the metrics the A/A study raised" : ""})${few ? `, ${few} not judged: fewer than ${MIN_REPEATS} repeats on a side` : ""}`,
     ...(onlyA.length ? [`only in A (not compared): ${onlyA.join(", ")}`] : []),
     ...(onlyB.length ? [`only in B (not compared): ${onlyB.join(", ")}`] : []),
+    ...conditionNotes(runA, runB),
     `csv: ${csvPath}`,
   ];
   process.stdout.write(`${lines.join("\n")}\n`);

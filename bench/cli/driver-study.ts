@@ -115,6 +115,9 @@ async function main(argv: string[]): Promise<number> {
         `target=${TARGET_CPU},driver=${LOAD_CPU}`,
         "--workers",
         "1",
+        // The plain client runs as any process does: the driver too, so the two are held alike.
+        "--driver-sched",
+        "normal",
         "--warmup",
         String(warmup),
       ],

@@ -39,6 +39,8 @@ const USAGE = `usage: npm run bench:ci -- [scenario files...] [flags]
   --reference-args="..."  extra reference-server flags (e.g. --reference-args="--fault-wake-cost-us 50":
                           fault injection, for testing the gate only)
   --workers N             driver worker processes
+  --driver-sched P        the driver workers' scheduling policy, batch or normal (default: the
+                          baseline's, as recorded in its run.json; normal where it is not)
   --quiet                 no progress on stderr
 
 Exit codes: 0 pass, 1 confirmed regression, 2 bad thresholds or arguments, 3 target failed,
@@ -55,6 +57,10 @@ async function main(argv: string[]): Promise<number> {
   const given = loadThresholds(join(baselineDir, "thresholds.json"));
   const baseline = loadBaseline(baselineDir);
   const repeat = flags.repeat ?? given.repeat;
+  // Like with like: the driver runs under the policy the baseline was recorded with (runs recorded
+  // before the policy was: normal), unless --driver-sched says otherwise.
+  const baselineSched = baseline.driver_sched ?? "normal";
+  const driverSched = flags.driverSched ?? baselineSched;
   const files = positionals.length > 0 ? positionals : suiteFiles(given.suite);
   const scenarios = loadScenarios(files);
   const progress = createProgress(process.stderr, flags.quiet);
@@ -78,6 +84,10 @@ async function main(argv: string[]): Promise<number> {
   const thresholds = { ...given, reference_target: judged.name, calibration_target: calibration.name };
   const hostLimits = readHostLimits();
   const signal = interruptOnSignals(progress);
+  if (driverSched !== baselineSched)
+    progress.line(
+      `warning: the driver runs as ${driverSched}, the baseline was recorded with ${baselineSched}: figures may differ for that alone`,
+    );
   const { runId, dir } = openRunFolder(flags.out);
   const session = (dirFor: string, which: typeof scenarios) =>
     runSession({
@@ -93,6 +103,7 @@ async function main(argv: string[]): Promise<number> {
       signal,
       hostLimits,
       cpus: flags.cpus,
+      driverSched,
     });
 
   const first = await session(dir, scenarios);

@@ -93,6 +93,11 @@ export interface RunRecord {
   target_profiles?: Record<string, unknown>;
   /** CPU pinning (--cpus): taskset lists for the target and the driver; null when not pinned. */
   cpus?: { target?: string; driver?: string } | null;
+  /**
+   * The driver workers' scheduling policy (--driver-sched); null when they ran on agents. Absent in
+   * runs made before it was recorded: those ran as normal.
+   */
+  driver_sched?: "batch" | "normal" | null;
   /** Waiters that warmed each target up before its measured phases (--warmup); 0: none. */
   warmup?: number;
   repeat: number;
