@@ -1,5 +1,6 @@
 // Helpers for the child processes the harness starts (targets and driver workers alike): how to run
-// a TypeScript entry point under tsx, and how to stop a child (SIGTERM, then SIGKILL).
+// a TypeScript entry point under tsx, how to stop a child (SIGTERM, then SIGKILL), and where and how
+// it is scheduled (CPU pinning with taskset, the scheduling policy with chrt).
 
 import { type ChildProcess, execFileSync, spawnSync } from "node:child_process";
 

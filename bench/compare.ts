@@ -175,8 +175,8 @@ export function unmatched(a: RunRecord, b: RunRecord): { onlyA: string[]; onlyB:
 
 /**
  * How the two runs were made differently, where that alone moves figures: the driver's scheduling
- * policy (a fan-out took up to ~1.5× as long with the driver as normal than as batch on 2 shared
- * cores; README "The driver's scheduling policy"). Empty when alike.
+ * policy (the reference cluster's 100k fan-out took 1.5× as long with the driver as normal as with
+ * it as batch here, medians of 3; README "How a run works"). Empty when alike.
  */
 export function conditionNotes(a: RunRecord, b: RunRecord): string[] {
   // Runs recorded before the policy was ran as normal; null: the workers ran on agents.

@@ -176,7 +176,7 @@ it starts itself.
   --driver-sched batch|normal
                    the driver workers' Linux scheduling policy (chrt). batch (default): a worker
                    woken by an answer does not preempt the target on a shared CPU, it reads when a
-                   CPU is free (see README "The driver's scheduling policy"); normal: as any process.
+                   CPU is free (README "How a run works"); normal: as any process.
                    Recorded in run.json; normal where chrt is missing
   --warmup N       before each run's measured phases, N waiters park on a key of their own, one
                    set wakes them, they leave: the target's code is warm (a JIT server's first
