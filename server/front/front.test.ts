@@ -11,7 +11,7 @@ import { ResponseCache } from "../responses.ts";
 import { Store } from "../store.ts";
 import { FakeClock } from "../testing/fake-clock.ts";
 import { postForm, type RawAnswer, RawClient } from "../testing/raw-client.ts";
-import { createFront } from "./front.ts";
+import { createFront, writeDirect } from "./front.ts";
 
 async function start(limits: Partial<ServerLimits> = {}) {
   const server: LongPollApp = createApp({ limits, clock: new FakeClock() });
@@ -257,5 +257,94 @@ describe("the front's hand-off at shutdown", () => {
     await s.server.shutdown();
     await c.closed;
     assert.equal(s.server.front.handedOff(), 0);
+  });
+});
+
+describe("writeDirect: an answer written on the descriptor at once", () => {
+  /** A connected pair on loopback: the server side's socket, and the client's received bytes. */
+  async function pair() {
+    const { createServer: createNetServer, connect } = await import("node:net");
+    const server = createNetServer();
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const accepted = new Promise<import("node:net").Socket>((r) => server.once("connection", r));
+    const client = connect((server.address() as AddressInfo).port, "127.0.0.1");
+    client.pause(); // reads nothing until told: the server side's send buffer can fill
+    const socket = await accepted;
+    const received: Buffer[] = [];
+    const readAll = (bytes: number) =>
+      new Promise<Buffer>((resolve) => {
+        let got = 0;
+        client.on("data", (b: Buffer) => {
+          received.push(b);
+          got += b.length;
+          if (got >= bytes) resolve(Buffer.concat(received));
+        });
+        client.resume();
+      });
+    const close = () => {
+      client.destroy();
+      socket.destroy();
+      server.close();
+    };
+    return { socket, readAll, close };
+  }
+
+  test("an idle socket: every byte written at once; with bytes held by the stream, none", {
+    timeout: 10_000,
+  }, async (t) => {
+    const { socket, readAll, close } = await pair();
+    t.after(close);
+    const bytes = Buffer.from("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nhi");
+    assert.equal(writeDirect(socket, bytes), bytes.length);
+    assert.equal(socket.writableLength, 0, "nothing went through the stream");
+    // Bytes held by the stream (corked here) come first: nothing is written ahead of them.
+    socket.cork();
+    socket.write("held");
+    assert.equal(writeDirect(socket, Buffer.from("ahead")), 0);
+    socket.write("after");
+    socket.uncork();
+    const all = Buffer.concat([bytes, Buffer.from("heldafter")]);
+    assert.deepEqual(await readAll(all.length), all);
+  });
+
+  test("a full send buffer: the rest goes through the stream, later answers queue behind it, order kept", {
+    timeout: 10_000,
+  }, async (t) => {
+    const { socket, readAll, close } = await pair();
+    t.after(close);
+    const chunks: Buffer[] = [];
+    let direct = 0;
+    let streamed = false;
+    // Numbered 64 KiB chunks until the peer's unread data fills the kernel's buffers.
+    for (let i = 0; i < 2_000 && !streamed; i++) {
+      const chunk = Buffer.alloc(64 * 1024, i % 251);
+      chunks.push(chunk);
+      const done = writeDirect(socket, chunk);
+      direct += done;
+      if (done < chunk.length) {
+        socket.write(done === 0 ? chunk : chunk.subarray(done)); // as the front does
+        streamed = true;
+      }
+    }
+    assert.ok(streamed, "the send buffer filled");
+    assert.ok(direct > 0, "some went on the descriptor first");
+    // With bytes queued on the stream, a later answer is not written ahead of them.
+    const last = Buffer.from("the last answer");
+    chunks.push(last);
+    assert.equal(writeDirect(socket, last), 0);
+    socket.write(last);
+    const expected = Buffer.concat(chunks);
+    const got = await readAll(expected.length);
+    assert.equal(got.length, expected.length);
+    assert.ok(got.equals(expected), "the peer read every byte in the order written");
+  });
+
+  test("a peer that is gone: nothing written here", { timeout: 10_000 }, async (t) => {
+    const { socket, close } = await pair();
+    t.after(close);
+    const closed = new Promise((r) => socket.once("close", r));
+    socket.destroy();
+    await closed;
+    assert.equal(writeDirect(socket, Buffer.from("late")), 0);
   });
 });
