@@ -31,13 +31,18 @@ export async function stopProcess(
  * Children forked later inherit it. Throws with taskset's own message when the list is not valid here.
  */
 export function pinToCpus(pids: readonly number[], cpus: string): void {
+  forEachPid(pids, "taskset", ["-a", "-p", "-c", cpus], `pin pid %p to CPUs ${cpus}`);
+}
+
+/** Run a util-linux tool that takes the pid last, once per pid; its own message in the error. */
+function forEachPid(pids: readonly number[], tool: string, args: string[], what: string): void {
   for (const pid of pids) {
     try {
-      execFileSync("taskset", ["-a", "-p", "-c", cpus, String(pid)], { stdio: ["ignore", "ignore", "pipe"] });
+      execFileSync(tool, [...args, String(pid)], { stdio: ["ignore", "ignore", "pipe"] });
     } catch (error) {
       const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim();
       throw new Error(
-        `taskset could not pin pid ${pid} to CPUs ${cpus}: ${stderr || (error as Error).message}`,
+        `${tool} could not ${what.replace("%p", String(pid))}: ${stderr || (error as Error).message}`,
       );
     }
   }
@@ -58,14 +63,5 @@ export function canSetSchedPolicy(): boolean {
 
 /** Set the scheduling policy of processes (every thread: -a) with chrt. Throws with chrt's message. */
 export function setSchedPolicy(pids: readonly number[], policy: SchedPolicy): void {
-  for (const pid of pids) {
-    try {
-      execFileSync("chrt", ["-a", policy === "batch" ? "-b" : "-o", "-p", "0", String(pid)], {
-        stdio: ["ignore", "ignore", "pipe"],
-      });
-    } catch (error) {
-      const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim();
-      throw new Error(`chrt could not set pid ${pid} to ${policy}: ${stderr || (error as Error).message}`);
-    }
-  }
+  forEachPid(pids, "chrt", ["-a", policy === "batch" ? "-b" : "-o", "-p", "0"], `set pid %p to ${policy}`);
 }

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { UsageError } from "./errors.ts";
 import { metricSpec } from "./metrics/catalog.ts";
-import type { RunRecord } from "./output/results-folder.ts";
+import { driverSchedOf, type RunRecord } from "./output/results-folder.ts";
 import { bootstrapRatio, median } from "./stats/bootstrap.ts";
 
 export type Verdict = "better" | "worse" | "within noise" | "same" | "too few repeats";
@@ -180,8 +180,7 @@ export function unmatched(a: RunRecord, b: RunRecord): { onlyA: string[]; onlyB:
  */
 export function conditionNotes(a: RunRecord, b: RunRecord): string[] {
   // Runs recorded before the policy was ran as normal; null: the workers ran on agents.
-  const sched = (run: RunRecord) =>
-    run.driver_sched === undefined ? "normal" : (run.driver_sched ?? "on agents (not set here)");
+  const sched = (run: RunRecord) => driverSchedOf(run) ?? "on agents (not set here)";
   if (sched(a) === sched(b)) return [];
   return [
     `note: A's driver ran as ${sched(a)}, B's as ${sched(b)} (--driver-sched): figures may differ for that alone`,

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { tsxNodeArgs } from "./child-process.ts";
 import { decodeHistogram } from "./metrics/histograms.ts";
+import { processTree } from "./metrics/proc.ts";
 import { LATENCY_COLUMNS, SUMMARY_COLUMNS, TIMESERIES_COLUMNS } from "./output/csv.ts";
 import { environment, runRecord, writeRunFolder } from "./output/results-folder.ts";
 import { readHostLimits } from "./preflight.ts";
@@ -199,23 +200,15 @@ describe("faults", () => {
   });
 });
 
-/** This test process's driver workers now (its children whose command line names the worker). */
+/** This test process's driver workers now (its descendants whose command line names the worker). */
 function driverWorkerPids(): number[] {
-  const parentOf = (pid: number) =>
-    Number(readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ")[1]);
-  return readdirSync("/proc")
-    .filter((n) => /^\d+$/.test(n))
-    .map(Number)
-    .filter((pid) => {
-      try {
-        return (
-          parentOf(pid) === process.pid &&
-          readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("driver/worker.ts")
-        );
-      } catch {
-        return false;
-      }
-    });
+  return processTree(process.pid).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("driver/worker.ts");
+    } catch {
+      return false;
+    }
+  });
 }
 
 describe("the driver's scheduling policy (--driver-sched)", () => {

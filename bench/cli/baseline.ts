@@ -12,7 +12,7 @@ import { loadRun } from "../compare.ts";
 import { UsageError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
 import { BASELINE_DIR, loadThresholds, poolRuns, type Thresholds } from "../gate.ts";
-import { RESULTS_ROOT, type RunRecord } from "../output/results-folder.ts";
+import { driverSchedOf, RESULTS_ROOT, type RunRecord } from "../output/results-folder.ts";
 import { parseFlags, positiveInt } from "./args.ts";
 import { runCommand } from "./entry.ts";
 
@@ -67,10 +67,10 @@ function main(argv: string[]): number {
   if (itself) throw new UsageError(`${itself} is the baseline folder itself; name the runs to promote`);
   const runs = runDirs.map((dir) => checkedRun(dir, thresholds));
   // Pooled repeats must be alike: the driver's policy alone moves figures (README "How a run works").
-  const policies = new Set(runs.map((r) => r.driver_sched ?? "normal"));
-  if (policies.size > 1) {
+  const policies = runs.map((r) => driverSchedOf(r) ?? "normal");
+  if (new Set(policies).size > 1) {
     throw new UsageError(
-      `the runs were made with the driver under different scheduling policies (${runs.map((r, i) => `${runDirs[i]}: ${r.driver_sched ?? "normal"}`).join(", ")}); pool runs made alike (--driver-sched)`,
+      `the runs were made with the driver under different scheduling policies (${policies.map((p, i) => `${runDirs[i]}: ${p}`).join(", ")}); pool runs made alike (--driver-sched)`,
     );
   }
   // A pooled baseline holds many runs' spread; one run in its place is a step back, made on purpose only.

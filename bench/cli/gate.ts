@@ -21,7 +21,7 @@ import { closingText, displayPath } from "../output/closing.ts";
 import { fmtRatio, gateCsv, gateTable } from "../output/gate-table.ts";
 import { createProgress } from "../output/progress.ts";
 import { reportHtml } from "../output/report.ts";
-import { createRunFolder, openRunFolder } from "../output/results-folder.ts";
+import { createRunFolder, driverSchedOf, openRunFolder } from "../output/results-folder.ts";
 import { readHostLimits } from "../preflight.ts";
 import { loadRunFolder } from "../report/load.ts";
 import { loadScenarios, suiteFiles } from "../scenario.ts";
@@ -59,7 +59,7 @@ async function main(argv: string[]): Promise<number> {
   const repeat = flags.repeat ?? given.repeat;
   // Like with like: the driver runs under the policy the baseline was recorded with (runs recorded
   // before the policy was: normal), unless --driver-sched says otherwise.
-  const baselineSched = baseline.driver_sched ?? "normal";
+  const baselineSched = driverSchedOf(baseline) ?? "normal";
   const driverSched = flags.driverSched ?? baselineSched;
   const files = positionals.length > 0 ? positionals : suiteFiles(given.suite);
   const scenarios = loadScenarios(files);

@@ -77,6 +77,11 @@ export function environment(hostLimits: HostLimits): Environment {
   };
 }
 
+/** A run's driver policy: as recorded, normal when absent (made before it was); null: on agents. */
+export function driverSchedOf(run: Pick<RunRecord, "driver_sched">): "batch" | "normal" | null {
+  return run.driver_sched === undefined ? "normal" : run.driver_sched;
+}
+
 export interface RunRecord {
   tool: "longpoll-bench";
   run_id: string;

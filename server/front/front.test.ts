@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, connect, createServer as createNetServer, type Socket } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { request } from "undici";
 import { createApp, DEFAULT_LIMITS, type LongPollApp, type ServerLimits } from "../app.ts";
@@ -263,10 +263,9 @@ describe("the front's hand-off at shutdown", () => {
 describe("writeDirect: an answer written on the descriptor at once", () => {
   /** A connected pair on loopback: the server side's socket, and the client's received bytes. */
   async function pair() {
-    const { createServer: createNetServer, connect } = await import("node:net");
     const server = createNetServer();
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    const accepted = new Promise<import("node:net").Socket>((r) => server.once("connection", r));
+    const accepted = new Promise<Socket>((r) => server.once("connection", r));
     const client = connect((server.address() as AddressInfo).port, "127.0.0.1");
     client.pause(); // reads nothing until told: the server side's send buffer can fill
     const socket = await accepted;
