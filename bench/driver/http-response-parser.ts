@@ -3,8 +3,11 @@
 // socket (keep-alive), and any response may be split across TCP segments at any byte.
 // Why not undici: with 10,000 waiters the client's per-request CPU stretched the measured fan-out
 // (see the harness issue); this parser does only what a long-poll answer needs.
-// Bounded and linear: a head over 16 KiB or a body over MAX_BODY_BYTES is an error, and a chunked
-// body is decoded once, chunk by chunk as it arrives (never re-decoded from its start).
+// Bounded and linear for any cutting of any answer: a head over 16 KiB or a body over MAX_BODY_BYTES
+// is an error; a chunked body is decoded once, chunk by chunk as it arrives, and the bytes of the
+// chunks already decoded are dropped from the buffer, so no read searches (or, in V8, flattens and
+// copies) what earlier reads brought. A chunk whose data is still arriving is waited for by length
+// alone, without looking at its bytes.
 //
 // Two paths, one behaviour. The common answer (a whole Content-Length response in one read, nothing
 // buffered before it) is parsed straight from the read's bytes with a few native calls: one string
@@ -35,8 +38,11 @@ interface Current {
   bodyStart: number;
   contentLength: number | undefined;
   chunked: boolean;
-  /** Chunked: where the next chunk-size line starts, and the chunks decoded so far. */
+  /** Chunked: where the next chunk-size line (or the awaited chunk's data) starts in the buffer. */
   pos: number;
+  /** Chunked: the size of the chunk whose data is awaited (its size line read), or −1. */
+  awaiting: number;
+  /** Chunked: the chunks decoded so far, and their bytes. */
   parts: string[];
   size: number;
 }
@@ -54,6 +60,8 @@ const TRANSFER_ENCODING = "transfer-encoding";
 
 export class ResponseParser {
   private buffer = "";
+  /** Where the search for the end of the next head resumes (the buffer before it holds none). */
+  private headSearchedTo = 0;
   private current: Current | undefined;
 
   /** `keep`: lower-case names of headers to return (a cursor in headers); none by default, no object per answer. */
@@ -139,6 +147,8 @@ export class ResponseParser {
 
   /** The general path: text in latin1 (so offsets are byte offsets), responses as they complete. */
   private general(text: string, on: OnResponse): void {
+    // A head not yet complete was searched up to its last 3 bytes (a CRLFCRLF may straddle reads).
+    this.headSearchedTo = Math.max(0, this.buffer.length - 3);
     this.buffer += text;
     for (;;) {
       const r = this.next();
@@ -150,6 +160,11 @@ export class ResponseParser {
   /** True when bytes of an unfinished response are buffered. */
   get pending(): boolean {
     return this.buffer.length > 0;
+  }
+
+  /** Bytes held that no completed part of a response has consumed (what the parser's memory grows with). */
+  get bufferedBytes(): number {
+    return this.buffer.length;
   }
 
   private next(): ParsedResponse | undefined {
@@ -175,6 +190,7 @@ export class ResponseParser {
       throw new HttpParseError("response has neither content-length nor chunked encoding");
     }
     this.buffer = this.buffer.slice(consumed);
+    this.headSearchedTo = 0;
     this.current = undefined;
     // Bytes were kept as latin1 so that offsets are byte offsets; the body is UTF-8.
     const text = Buffer.from(body, "latin1").toString("utf8");
@@ -185,7 +201,7 @@ export class ResponseParser {
 
   /** Parse the head of the next response, once it is complete. */
   private head(): Current | undefined {
-    const headEnd = this.buffer.indexOf(HEADER_END);
+    const headEnd = this.buffer.indexOf(HEADER_END, this.current === undefined ? this.headSearchedTo : 0);
     if (headEnd < 0) {
       if (this.buffer.length > MAX_HEAD_BYTES) throw new HttpParseError("response head over 16 KiB");
       return undefined;
@@ -229,42 +245,65 @@ export class ResponseParser {
       contentLength,
       chunked,
       pos: bodyStart,
+      awaiting: -1,
       parts: [],
       size: 0,
     };
   }
 
-  /** Decode the chunks that have arrived since the last call; the end offset once the body is complete. */
+  /**
+   * Decode the chunks that have arrived since the last call; the end offset once the body is
+   * complete. The bytes of decoded chunks are then dropped from the buffer (c.pos moves back to 0),
+   * so a long body costs each of its bytes once, however finely it is cut.
+   */
   private chunks(c: Current): number | undefined {
-    const buffer = this.buffer;
+    const end = this.decodeChunks(c);
+    if (end === undefined && c.pos > 0) {
+      this.buffer = this.buffer.slice(c.pos);
+      c.pos = 0;
+    }
+    return end;
+  }
+
+  private decodeChunks(c: Current): number | undefined {
     for (;;) {
-      const lineEnd = buffer.indexOf(CRLF, c.pos);
-      if (lineEnd < 0) {
-        if (buffer.length - c.pos > 1024) throw new HttpParseError("chunk-size line over 1 KiB");
-        return undefined;
+      if (c.awaiting < 0) {
+        const lineEnd = this.buffer.indexOf(CRLF, c.pos);
+        if (lineEnd < 0) {
+          if (this.buffer.length - c.pos > 1024) throw new HttpParseError("chunk-size line over 1 KiB");
+          return undefined;
+        }
+        const sizeText = (this.buffer.slice(c.pos, lineEnd).split(";", 1)[0] ?? "").trim();
+        if (!/^[0-9a-fA-F]{1,8}$/.test(sizeText))
+          throw new HttpParseError(`bad chunk size: ${JSON.stringify(sizeText.slice(0, 20))}`);
+        const size = Number.parseInt(sizeText, 16);
+        const dataStart = lineEnd + CRLF.length;
+        if (size === 0) {
+          // Trailers (rare) end with an empty line.
+          const end = this.buffer.indexOf(CRLF, dataStart);
+          if (end < 0) return undefined;
+          if (end === dataStart) return end + CRLF.length;
+          const trailersEnd = this.buffer.indexOf(HEADER_END, dataStart);
+          if (trailersEnd < 0) {
+            if (this.buffer.length - dataStart > MAX_HEAD_BYTES) throw new HttpParseError("trailers over 16 KiB");
+            return undefined;
+          }
+          return trailersEnd + HEADER_END.length;
+        }
+        if (c.size + size > MAX_BODY_BYTES)
+          throw new HttpParseError(`chunked response body over the ${MAX_BODY_BYTES} bytes accepted`);
+        c.awaiting = size;
+        c.pos = dataStart;
       }
-      const sizeText = (buffer.slice(c.pos, lineEnd).split(";", 1)[0] ?? "").trim();
-      if (!/^[0-9a-fA-F]{1,8}$/.test(sizeText))
-        throw new HttpParseError(`bad chunk size: ${JSON.stringify(sizeText.slice(0, 20))}`);
-      const size = Number.parseInt(sizeText, 16);
-      const dataStart = lineEnd + CRLF.length;
-      if (size === 0) {
-        // Trailers (rare) end with an empty line.
-        const end = buffer.indexOf(CRLF, dataStart);
-        if (end < 0) return undefined;
-        if (end === dataStart) return end + CRLF.length;
-        const trailersEnd = buffer.indexOf(HEADER_END, dataStart);
-        if (trailersEnd < 0) return undefined;
-        return trailersEnd + HEADER_END.length;
-      }
-      if (c.size + size > MAX_BODY_BYTES)
-        throw new HttpParseError(`chunked response body over the ${MAX_BODY_BYTES} bytes accepted`);
-      if (buffer.length < dataStart + size + CRLF.length) return undefined;
-      if (buffer.slice(dataStart + size, dataStart + size + CRLF.length) !== CRLF)
+      // The awaited chunk's data: judged by length alone until all of it (and its CRLF) is here.
+      const dataEnd = c.pos + c.awaiting;
+      if (this.buffer.length < dataEnd + CRLF.length) return undefined;
+      if (this.buffer.slice(dataEnd, dataEnd + CRLF.length) !== CRLF)
         throw new HttpParseError("chunk not followed by CRLF");
-      c.parts.push(buffer.slice(dataStart, dataStart + size));
-      c.size += size;
-      c.pos = dataStart + size + CRLF.length;
+      c.parts.push(this.buffer.slice(c.pos, dataEnd));
+      c.size += c.awaiting;
+      c.pos = dataEnd + CRLF.length;
+      c.awaiting = -1;
     }
   }
 }
