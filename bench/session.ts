@@ -1,6 +1,9 @@
 // A session: scenarios × targets × repeats into one results folder. Repeats are the outer loop and
 // targets the inner one, so machine drift during a long run hits every target alike. The folder is
 // rewritten after every scenario run; nothing measured is lost to a later failure.
+// The gate drives it round by round instead: the targets' order alternates from one repeat to the
+// next (so neither side always runs first, on a cooler or warmer machine), and after each repeat it
+// says which scenarios the next one needs (none: the session ends).
 
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -63,6 +66,13 @@ export interface SessionOptions {
   warmup?: number | undefined;
   /** The driver workers' scheduling policy (--driver-sched); default batch where chrt can set it. */
   driverSched?: SchedPolicy | undefined;
+  /** Reverse the targets' order on every other repeat (the gate's paired rounds). */
+  alternateOrder?: boolean;
+  /**
+   * Called after each repeat (`repeat` is the maximum): the scenarios the next repeat runs, in the
+   * session's order; none ends the session. Without it every repeat runs every scenario.
+   */
+  nextRepeat?: (results: readonly ScenarioResult[], done: number) => readonly Scenario[];
 }
 
 export interface SessionOutcome {
@@ -135,9 +145,15 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
   const total = planned.length * o.repeat;
   let remainingMs = planned.reduce((a, b) => a + b, 0) * o.repeat;
   let index = 0;
+  let scenarios: readonly Scenario[] = o.scenarios;
   outer: for (let repeat = 0; repeat < o.repeat; repeat++) {
-    for (const scenario of o.scenarios) {
-      for (const target of o.targets) {
+    if (repeat > 0 && o.nextRepeat) {
+      scenarios = o.nextRepeat(results, repeat);
+      if (scenarios.length === 0) break;
+    }
+    const targets = o.alternateOrder && repeat % 2 === 1 ? [...o.targets].reverse() : o.targets;
+    for (const scenario of scenarios) {
+      for (const target of targets) {
         if (failedTargets.has(target.name)) continue;
         if (!target.supports.includes(scenario.type)) {
           if (repeat === 0) {

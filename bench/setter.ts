@@ -34,6 +34,11 @@ export interface SetterOptions {
   fireAtNs: bigint;
   /** Stops the schedule at once (Ctrl-C, the target died): the sets not yet sent are not sent. */
   signal?: AbortSignal;
+  /**
+   * Called once the setter's connections are open, before it waits for the fire instant: where a
+   * runner starts measuring the fan-out's CPU, so that opening them is not counted in it.
+   */
+  armed?: () => Promise<void>;
 }
 
 /** A set sent more than this after its scheduled time counts as late (timers have ~1 ms granularity). */
@@ -75,6 +80,7 @@ export async function runSets(options: SetterOptions): Promise<SetterResult> {
   const inFlight: Promise<void>[] = [];
   try {
     await warmUp(pool, connections, options.target.profile.health);
+    await options.armed?.();
     for (const planned of sets) {
       const scheduledNs = fireAtNs + BigInt(Math.round(planned.offsetMs * 1e6));
       const wait = scheduledNs - process.hrtime.bigint();

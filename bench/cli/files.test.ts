@@ -1,6 +1,5 @@
 // Every file a command reads is validated and every CLI fails the documented way: a malformed
-// run.json, a suite that is not JSON, baseline:update's flags; a pooled baseline is not replaced by
-// one run unless asked.
+// run.json, a suite that is not JSON, baseline:update's flags and folder.
 
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
@@ -47,35 +46,13 @@ describe("files read by the commands", () => {
     );
   });
 
-  test("baseline:update: --help, bad flags are exit 2, a pooled baseline needs --force to become one run", async () => {
+  test("baseline:update: --help, bad flags and a folder without thresholds.json are exit 2", async () => {
     const help = await runCli(BASELINE, ["--help"]);
     assert.equal(help.code, 0);
-    assert.match(help.stdout, /--last N/);
-    for (const args of [["--bogus"], ["--last"], ["--last", "0"]]) {
+    assert.match(help.stdout, /--base REF/);
+    for (const args of [["--bogus"], ["--base"], ["--baseline", join(dir, "no-such-folder")]]) {
       const r = await runCli(BASELINE, args);
       assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
     }
-    const baseline = join(dir, "baseline");
-    mkdirSync(baseline);
-    writeFileSync(
-      join(baseline, "thresholds.json"),
-      JSON.stringify({ suite: "ci", repeat: 1, metrics: { missing: { max_increase: 0 } } }),
-    );
-    writeFileSync(join(baseline, "run.json"), JSON.stringify({ results: [], pooled_from: ["a", "b", "c"] }));
-    const single = runDir("single", {
-      complete: true,
-      results: ["reference", "node-http"].map((target) => ({
-        scenario: "s",
-        target,
-        repeat: 0,
-        complete: true,
-        metrics: {},
-      })),
-    });
-    const refused = await runCli(BASELINE, [single, "--baseline", baseline]);
-    assert.equal(refused.code, 2, refused.stderr);
-    assert.match(refused.stderr, /pooled from 3 runs.*--force/);
-    const forced = await runCli(BASELINE, [single, "--baseline", baseline, "--force"]);
-    assert.equal(forced.code, 0, forced.stderr);
   });
 });

@@ -1,152 +1,229 @@
-// `npm run bench:ci`: the CI-sized suite against the reference server and the calibration server
-// (interleaved), judged against results/baseline/ by its thresholds.json. A regression is re-run
-// once to confirm before it fails the gate. Exit 0 pass, 1 confirmed regression, 2 bad thresholds
-// or arguments, 3 target failed, 5 interrupted. Also writes gate.csv and benchmark.json
-// (github-action-benchmark, customSmallerIsBetter) into the run folder.
+// `npm run bench:ci`: the regression gate. The base commit (results/baseline/base.json, or --base
+// REF) is checked out in a worktree and its server runs beside this checkout's, on this machine, in
+// paired rounds: every scenario of the gate's suite once on each side, the order alternating from
+// round to round. After the minimum rounds, rounds go on (only for the scenarios that need them)
+// while a judged metric's interval straddles its limit, until the budget is spent. Verdicts per
+// metric: regression, improvement, unchanged, unresolved (bench/gate/verdicts.ts). Writes gate.csv,
+// gate.md (also appended to $GITHUB_STEP_SUMMARY) and benchmark.json into the run folder.
+// Exit 0 pass, 1 regression (or unresolved with --strict), 2 bad thresholds or arguments, 3 target
+// failed, 5 interrupted.
 
-import { writeFileSync } from "node:fs";
+import { appendFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { TargetError } from "../errors.ts";
+import { UsageError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
+import { age, checkoutBase, headCommit, resolveCommit } from "../gate/base-checkout.ts";
+import { BASELINE_DIR, loadBasePointer, loadThresholds } from "../gate/config.ts";
+import { gateTargets } from "../gate/targets.ts";
 import {
-  BASELINE_DIR,
+  asRecordResults,
   benchmarkActionJson,
-  evaluateGate,
-  loadBaseline,
-  loadThresholds,
-  pacedNote,
-  poolRuns,
-} from "../gate.ts";
+  type GateRow,
+  judgeRounds,
+  undecidedScenarios,
+} from "../gate/verdicts.ts";
 import { closingText, displayPath } from "../output/closing.ts";
-import { fmtRatio, gateCsv, gateTable } from "../output/gate-table.ts";
+import {
+  fmtRatio,
+  type GateSummary,
+  gateCsv,
+  gateFooter,
+  gateHeader,
+  gateMarkdown,
+  gateOutcomeLine,
+  gateTable,
+} from "../output/gate-table.ts";
 import { createProgress } from "../output/progress.ts";
 import { reportHtml } from "../output/report.ts";
-import { createRunFolder, driverSchedOf, openRunFolder } from "../output/results-folder.ts";
+import { openRunFolder } from "../output/results-folder.ts";
 import { readHostLimits } from "../preflight.ts";
 import { loadRunFolder } from "../report/load.ts";
-import { loadScenarios, suiteFiles } from "../scenario.ts";
+import type { ScenarioResult } from "../result.ts";
+import { loadScenarios, type Scenario, suiteFiles } from "../scenario.ts";
 import { runSession } from "../session.ts";
-import { chooseTargets } from "../targets/choose.ts";
-import { parseFlags, RUN_FLAGS, readRunFlags } from "./args.ts";
+import { parseFlags, positiveInt, RUN_FLAGS, readRunFlags } from "./args.ts";
 import { runCommand } from "./entry.ts";
 import { interruptOnSignals } from "./signals.ts";
 
 const USAGE = `usage: npm run bench:ci -- [scenario files...] [flags]
 
-  --baseline DIR          baseline folder with run.json and thresholds.json (default results/baseline)
+Measures the base commit's server and this checkout's side by side, in paired rounds, until every
+judged metric is decided or the budget is spent.
+
+  --base REF              the commit to compare with: a branch, tag, HEAD~1, a commit id, the merge
+                          base of a pull request (default: the one results/baseline/base.json names)
+  --budget-s N            seconds of rounds after which no new round starts (default: thresholds.json
+                          "budget_s")
+  --min-rounds N          rounds before any verdict (default: thresholds.json "min_rounds"; at least 6)
+  --max-rounds N          rounds at most (default: thresholds.json "max_rounds")
+  --strict                an unresolved metric fails the gate too
+  --baseline DIR          folder with thresholds.json and base.json (default results/baseline)
   --out DIR               results folder (default results/<run-id>)
-  --repeat N              repeats per scenario and target (default: thresholds.json "repeat")
-  --reference-args="..."  extra reference-server flags (e.g. --reference-args="--fault-wake-cost-us 50":
-                          fault injection, for testing the gate only)
+  --reference-args="..."  extra flags for the head's reference server only (e.g.
+                          --reference-args="--fault-wake-cost-us 20": fault injection, to prove the
+                          gate fails)
   --workers N             driver worker processes
-  --driver-sched P        the driver workers' scheduling policy, batch or normal (default: the
-                          baseline's, as recorded in its run.json; normal where it is not)
+  --driver-sched P        the driver workers' scheduling policy, batch or normal (default batch)
+  --cpus target=L,driver=L  pin both sides' servers and the driver (taskset lists)
   --quiet                 no progress on stderr
 
-Exit codes: 0 pass, 1 confirmed regression, 2 bad thresholds or arguments, 3 target failed,
-5 interrupted, 70 internal error.`;
+Accept an intended change: npm run baseline:update (moves base.json to HEAD), then commit it.
+
+Exit codes: 0 pass, 1 regression (or unresolved with --strict), 2 bad thresholds or arguments,
+3 target failed, 5 interrupted, 70 internal error.`;
 
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(argv, { ...RUN_FLAGS, baseline: { type: "string" } });
+  const { values, positionals } = parseFlags(argv, {
+    ...RUN_FLAGS,
+    baseline: { type: "string" },
+    base: { type: "string" },
+    "budget-s": { type: "string" },
+    "min-rounds": { type: "string" },
+    "max-rounds": { type: "string" },
+    strict: { type: "boolean" },
+  });
   const flags = readRunFlags(values);
   if (flags.help) {
     process.stdout.write(`${USAGE}\n`);
     return ExitCode.ok;
   }
-  const baselineDir = (values.baseline as string | undefined) ?? BASELINE_DIR;
-  const given = loadThresholds(join(baselineDir, "thresholds.json"));
-  const baseline = loadBaseline(baselineDir);
-  const repeat = flags.repeat ?? given.repeat;
-  // Like with like: the driver runs under the policy the baseline was recorded with (runs recorded
-  // before the policy was: normal), unless --driver-sched says otherwise.
-  const baselineSched = driverSchedOf(baseline) ?? "normal";
-  const driverSched = flags.driverSched ?? baselineSched;
-  const files = positionals.length > 0 ? positionals : suiteFiles(given.suite);
+  if (flags.repeat !== undefined)
+    throw new UsageError(
+      "the gate runs paired rounds until its verdicts are decided: --min-rounds, --max-rounds and --budget-s set how many, not --repeat",
+    );
+  const configDir = (values.baseline as string | undefined) ?? BASELINE_DIR;
+  const thresholds = loadThresholds(join(configDir, "thresholds.json"));
+  const minRounds =
+    positiveInt("min-rounds", values["min-rounds"] as string | undefined, 200) ?? thresholds.min_rounds;
+  if (minRounds < 6)
+    throw new UsageError("--min-rounds: at least 6 (fewer paired rounds cannot bound a 95% interval)");
+  const maxRounds = Math.max(
+    minRounds,
+    positiveInt("max-rounds", values["max-rounds"] as string | undefined, 200) ?? thresholds.max_rounds,
+  );
+  const budgetS =
+    positiveInt("budget-s", values["budget-s"] as string | undefined, 86_400) ?? thresholds.budget_s;
+  const strict = values.strict === true;
+  const baseRef = (values.base as string | undefined) ?? loadBasePointer(configDir).commit;
+  const files = positionals.length > 0 ? positionals : suiteFiles(thresholds.suite);
   const scenarios = loadScenarios(files);
   const progress = createProgress(process.stderr, flags.quiet);
-  const targets = chooseTargets(
-    {
-      target: undefined,
-      profile: undefined,
-      targets: [given.reference_target, given.calibration_target],
-      referenceArgs: flags.referenceArgs,
-      allowRemote: false,
-    },
-    progress,
-  );
-  const [judged, calibration] = targets;
-  if (!judged || !calibration || targets.length !== 2) {
-    throw new TargetError(
-      `the gate needs both ${given.reference_target} and ${given.calibration_target}; only ${targets.map((t) => t.name).join(", ")} can run here`,
-    );
-  }
-  // A target file in thresholds.json (your own server, gated in your CI) is judged by its name.
-  const thresholds = { ...given, reference_target: judged.name, calibration_target: calibration.name };
+
+  const baseCommit = resolveCommit(baseRef);
+  const head = headCommit();
+  const base = checkoutBase(baseCommit, progress);
+  const targets = gateTargets(thresholds.target, base.dir, flags.referenceArgs);
   const hostLimits = readHostLimits();
   const signal = interruptOnSignals(progress);
-  if (driverSched !== baselineSched)
-    progress.line(
-      `warning: the driver runs as ${driverSched}, the baseline was recorded with ${baselineSched}: figures may differ for that alone`,
-    );
   const { runId, dir } = openRunFolder(flags.out);
-  const session = (dirFor: string, which: typeof scenarios) =>
-    runSession({
-      scenarios: which,
-      targets,
-      repeat,
-      workers: flags.workers,
-      dir: dirFor,
-      runId,
-      command: argv,
-      suite: positionals.length > 0 ? undefined : thresholds.suite,
-      progress,
-      signal,
-      hostLimits,
-      cpus: flags.cpus,
-      driverSched,
-    });
 
-  const first = await session(dir, scenarios);
+  // Rounds: the first min-rounds run every scenario; then only those with a metric still
+  // unresolved, while the budget has room for one more round of them.
+  const startedMs = Date.now();
+  let stoppedBecause = `the most rounds (${maxRounds})`;
+  const roundMs = new Map<string, number[]>(); // per scenario: how long its pair of runs took
+  const nextRepeat = (results: readonly ScenarioResult[], done: number): readonly Scenario[] => {
+    noteDurations(results, roundMs);
+    if (done < minRounds) return scenarios;
+    const rows = judgeRounds(asRecordResults(results), thresholds);
+    const undecided = undecidedScenarios(rows);
+    if (undecided.size === 0) {
+      stoppedBecause = "every judged metric decided";
+      return [];
+    }
+    const next = scenarios.filter((s) => undecided.has(s.name));
+    const needMs = next.reduce((sum, s) => sum + typical(roundMs.get(s.name)), 0);
+    const elapsedMs = Date.now() - startedMs;
+    if (elapsedMs + needMs > budgetS * 1000) {
+      stoppedBecause = `the budget of ${budgetS} s ran out with metrics unresolved`;
+      return [];
+    }
+    progress.line(
+      `gate: round ${done + 1}: unresolved ${rows
+        .filter((r) => r.verdict === "unresolved")
+        .map((r) => `${r.scenario} ${r.metric} ${fmtRatio(r.ci_low)}–${fmtRatio(r.ci_high)} (${r.limit})`)
+        .join(", ")}`,
+    );
+    return next;
+  };
+  const outcome = await runSession({
+    scenarios,
+    targets,
+    repeat: maxRounds,
+    workers: flags.workers,
+    dir,
+    runId,
+    command: argv,
+    suite: positionals.length > 0 ? undefined : thresholds.suite,
+    progress,
+    signal,
+    hostLimits,
+    cpus: flags.cpus,
+    driverSched: flags.driverSched,
+    warmup: thresholds.warmup,
+    alternateOrder: true,
+    nextRepeat,
+  });
   progress.done();
-  process.stdout.write(closingText(first.results, dir, first.complete, { report: first.report }));
-  if (first.exitCode !== ExitCode.ok) return first.exitCode;
-  let rows = evaluateGate(baseline, first.record, thresholds);
-  const suspects = new Set(rows.filter((r) => r.verdict === "REGRESSION").map((r) => r.scenario));
-  if (suspects.size > 0) {
-    process.stdout.write(
-      `\n${gateTable(rows)}\n\nregression suspected in ${[...suspects].join(", ")}: re-running to confirm\n`,
-    );
-    const confirmDir = createRunFolder(join(dir, "confirm"));
-    const again = await session(
-      confirmDir,
-      scenarios.filter((s) => suspects.has(s.name)),
-    );
-    progress.done();
-    if (again.exitCode !== ExitCode.ok) return again.exitCode;
-    // The re-run's repeats join the first run's: twice the samples, a narrower interval. A noise
-    // spike rarely survives that; a real regression stands out more clearly.
-    const confirmRows = evaluateGate(baseline, poolRuns(first.record, again.record), thresholds);
-    rows = rows.map((r) => {
-      if (r.verdict !== "REGRESSION") return r;
-      const confirmed = confirmRows.find((c) => c.scenario === r.scenario && c.metric === r.metric);
-      return confirmed ?? r;
-    });
-  }
+  const seconds = (Date.now() - startedMs) / 1000;
+  process.stdout.write(closingText(outcome.results, dir, outcome.complete, { report: outcome.report }));
+  if (outcome.exitCode !== ExitCode.ok) return outcome.exitCode;
+
+  const rows = judgeRounds(outcome.record, thresholds);
+  const rounds = Math.max(0, ...outcome.record.results.map((r) => r.repeat + 1));
+  const exitCode = gateExit(rows, strict);
+  const summary: GateSummary = {
+    base,
+    head,
+    baseAge: age(base.date),
+    rounds,
+    seconds,
+    budgetS,
+    strict,
+    exitCode,
+    stoppedBecause,
+    acceptCommand: "npm run baseline:update",
+  };
   writeFileSync(join(dir, "gate.csv"), gateCsv(rows));
-  writeFileSync(join(dir, "benchmark.json"), benchmarkActionJson(first.record, thresholds));
+  const markdown = gateMarkdown(rows, summary);
+  writeFileSync(join(dir, "gate.md"), markdown);
+  if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, markdown);
+  writeFileSync(join(dir, "benchmark.json"), benchmarkActionJson(rows));
   // The report again, now with the gate's verdicts in it.
-  if (first.report) writeFileSync(first.report, reportHtml([loadRunFolder(dir)]));
-  const regressions = rows.filter((r) => r.verdict === "REGRESSION");
-  const missing = rows.filter((r) => r.verdict === "no baseline").map((r) => r.scenario);
-  process.stdout.write(`\n${gateTable(rows)}\n`);
-  if (missing.length) process.stdout.write(`no baseline yet for: ${[...new Set(missing)].join(", ")}\n`);
-  process.stdout.write(pacedNote(rows, thresholds));
+  if (outcome.report) writeFileSync(outcome.report, reportHtml([loadRunFolder(dir)]));
   process.stdout.write(
-    regressions.length
-      ? `GATE FAILED: ${regressions.length} confirmed regression(s): ${regressions.map((r) => `${r.scenario} ${r.metric} ×${fmtRatio(r.ratio)}`).join(", ")}\n`
-      : `gate passed against ${displayPath(baselineDir)}\n`,
+    `\n${gateHeader(summary).join("\n")}\n\n${gateTable(rows)}\n\n${[...gateFooter(rows, summary), gateOutcomeLine(rows, summary)].join("\n")}\n`,
   );
-  return regressions.length ? ExitCode.regression : ExitCode.ok;
+  process.stdout.write(`gate.md, gate.csv: ${displayPath(dir)}\n`);
+  return exitCode;
+}
+
+function gateExit(rows: readonly GateRow[], strict: boolean): number {
+  if (rows.some((r) => r.verdict === "regression")) return ExitCode.regression;
+  if (strict && rows.some((r) => r.verdict === "unresolved")) return ExitCode.regression;
+  return ExitCode.ok;
+}
+
+/** Per scenario, the wall time of each of its rounds (both sides), from the results' phases. */
+function noteDurations(results: readonly ScenarioResult[], into: Map<string, number[]>): void {
+  into.clear();
+  const byRound = new Map<string, number>();
+  for (const r of results) {
+    const ms = r.phases.reduce((sum, p) => sum + p.duration_ms, 0);
+    const key = `${r.scenario.name}\u0000${r.repeat}`;
+    byRound.set(key, (byRound.get(key) ?? 0) + ms);
+  }
+  for (const [key, ms] of byRound) {
+    const name = key.split("\u0000")[0] as string;
+    into.set(name, [...(into.get(name) ?? []), ms]);
+  }
+}
+
+/** A round's expected time for a scenario: the median of its rounds so far (plus start-up slack). */
+function typical(ms: number[] | undefined): number {
+  if (!ms || ms.length === 0) return 0;
+  const sorted = [...ms].sort((a, b) => a - b);
+  return (sorted[sorted.length >> 1] as number) * 1.1;
 }
 
 await runCommand("npm run bench:ci", main);

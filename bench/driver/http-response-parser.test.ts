@@ -138,7 +138,10 @@ test("a chunked answer costs time linear in its bytes: one answer of 8N KiB as 8
   feedChunks(4, 64); // compiled before it is timed
   const eight = fastest(5, () => feedChunks(8, 120));
   const one = fastest(5, () => feedChunks(1, 960));
-  assert.ok(one < 4 * eight, `one answer of 960 KiB took ${one.toFixed(2)} ms, 8 of 120 KiB ${eight.toFixed(2)} ms`);
+  assert.ok(
+    one < 4 * eight,
+    `one answer of 960 KiB took ${one.toFixed(2)} ms, 8 of 120 KiB ${eight.toFixed(2)} ms`,
+  );
 });
 
 test("the byte path (feed) gives what the text path gives, however the bytes are cut, from a reused buffer", () => {

@@ -285,7 +285,8 @@ export class ResponseParser {
           if (end === dataStart) return end + CRLF.length;
           const trailersEnd = this.buffer.indexOf(HEADER_END, dataStart);
           if (trailersEnd < 0) {
-            if (this.buffer.length - dataStart > MAX_HEAD_BYTES) throw new HttpParseError("trailers over 16 KiB");
+            if (this.buffer.length - dataStart > MAX_HEAD_BYTES)
+              throw new HttpParseError("trailers over 16 KiB");
             return undefined;
           }
           return trailersEnd + HEADER_END.length;

@@ -10,6 +10,14 @@ import { failEveryWaiter, parkFleet, scenarioFleet } from "./parking.ts";
 import { nowNs, pollUntil } from "./poll.ts";
 import { recordDriverShare, recordFanout, recordLatency } from "./record.ts";
 
+/**
+ * From the readiness barrier to the first set. Long enough for the setter to open its connections
+ * and for a server to finish what it does once its waiters are still (the reference server collects
+ * its young garbage 50 ms after the last park): a fan-out that lands on that collection measured up
+ * to twice the CPU of one that does not.
+ */
+const FIRE_LEAD_NS = 250_000_000n;
+
 export async function runBurst(api: RunnerApi<BurstScenario>): Promise<RunnerOutput> {
   const { scenario: s, target, guard, metric, phases } = api;
   const { fleet, parked, keys } = await parkFleet(api, scenarioFleet(s, { kind: "burst" }));
@@ -20,9 +28,16 @@ export async function runBurst(api: RunnerApi<BurstScenario>): Promise<RunnerOut
   let status = parked.status;
   if (sets.length > 0) {
     phases.begin("fire");
-    const fireStart = phases.elapsed();
-    fireAtNs = nowNs() + 50_000_000n;
-    const setter = await guard(runSets({ target, sets, fireAtNs, signal: api.stopSignal }));
+    let fireStart = phases.elapsed();
+    fireAtNs = nowNs() + FIRE_LEAD_NS;
+    // The fan-out's CPU counts from the moment the setter is ready to fire: not the setter's own
+    // connections, nor what the server does in the quiet after the last park (its idle collection).
+    let cpuArmed = parked.cpuReady;
+    const armed = async () => {
+      cpuArmed = await api.readCpu();
+      fireStart = phases.elapsed();
+    };
+    const setter = await guard(runSets({ target, sets, fireAtNs, signal: api.stopSignal, armed }));
     phases.begin("collect");
     status = await pollUntil(
       api,
@@ -31,7 +46,7 @@ export async function runBurst(api: RunnerApi<BurstScenario>): Promise<RunnerOut
       (st) => st.delivered + st.errors >= expected,
       (st) => `delivered ${st.delivered} / ${expected}, errors ${st.errors}`,
     );
-    const cpu = cpuDelta(parked.cpuReady, await api.readCpu());
+    const cpu = cpuDelta(cpuArmed, await api.readCpu());
     recordDriverShare(api, "fanout", cpu, phases.elapsed() - fireStart);
     recordFanout(api, setter, cpu, status.delivered);
   }

@@ -82,7 +82,6 @@ describe("deadlines", () => {
     const s = await start(t, { headersMs: 500, requestMs: 1_000 });
     const c = new RawClient(s.url);
     t.after(() => c.close());
-    const started = Date.now();
     c.send(
       "POST /set HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 50\r\n\r\nkey=",
     );
@@ -93,7 +92,6 @@ describe("deadlines", () => {
       [2, "request_timeout"],
     );
     await c.closed;
-    assert.ok(Date.now() - started < 4_000, `closed after ${Date.now() - started} ms`);
   });
 });
 
@@ -216,14 +214,10 @@ describe("pipelining behind a parked /get", () => {
     t.after(() => c.close());
     c.send(postForm("/get", "key=pipe&timeout=30"));
     assert.ok(await s.waitFor(() => s.server.broker.parkedCount() === 1));
-    const started = Date.now();
     c.send(postForm("/set", "key=pipe&value=now"));
     const first = await c.next();
     const second = await c.next();
-    assert.ok(
-      Date.now() - started < 2_000,
-      `answered after ${Date.now() - started} ms, not at the /get's timeout`,
-    );
+    // The value, not the /get's timeout answer: the pipelined /set took effect while it was parked.
     assert.equal(JSON.parse(first.body).value, "now", "the /get's answer first");
     assert.deepEqual([second.status, JSON.parse(second.body).error_code], [200, 0], "then the /set's");
     assert.equal(
