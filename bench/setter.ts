@@ -42,11 +42,15 @@ export interface SetterOptions {
   /** Stops the schedule at once (Ctrl-C, the target died): the sets not yet sent are not sent. */
   signal?: AbortSignal;
   /**
-   * Called once the setter's connections are open, before it waits for the fire instant: where a
-   * runner starts measuring the fan-out's CPU, so that opening them is not counted in it.
+   * Called shortly before the fire instant (ARM_BEFORE_FIRE_MS), once the setter's connections are
+   * open: where a runner starts measuring the fan-out's CPU, so that neither opening them nor what
+   * the server does in the quiet before the fire is counted in it.
    */
   armed?: () => Promise<void>;
 }
+
+/** How long before the fire instant `armed` is called (room for a stats request to come back). */
+const ARM_BEFORE_FIRE_MS = 30;
 
 /** A set sent more than this after its scheduled time counts as late (timers have ~1 ms granularity). */
 const LATE_US = 2000;
@@ -88,7 +92,11 @@ export async function runSets(options: SetterOptions): Promise<SetterResult> {
   const inFlight: Promise<void>[] = [];
   try {
     await warmUp(clients, options.target.profile.health);
-    await options.armed?.();
+    if (options.armed) {
+      const untilArm = fireAtNs - BigInt(ARM_BEFORE_FIRE_MS * 1_000_000) - process.hrtime.bigint();
+      if (untilArm > 0n) await sleepNs(untilArm, options.signal);
+      await options.armed();
+    }
     for (const planned of sets) {
       const scheduledNs = fireAtNs + BigInt(Math.round(planned.offsetMs * 1e6));
       const wait = scheduledNs - process.hrtime.bigint();

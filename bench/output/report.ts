@@ -257,7 +257,7 @@ function verdictTable(run: LoadedRun, file: string): string {
   const rows = parseCsv(text);
   if (rows.length === 0) return "";
   const cols = Object.keys(rows[0] as Record<string, string>);
-  return `<h2>${file === "gate.csv" ? "CI gate" : "Comparison"}${runLabel(run)}</h2>${table(
+  return `<h2>${file === "gate.csv" ? "CI gate: head ÷ base" : "Comparison"}${runLabel(run)}</h2>${table(
     cols.map(esc),
     rows.map((r) =>
       cols.map((c) => {
@@ -314,14 +314,15 @@ ${figuresTable(series, s.name, s.type)}
 <title>${esc(title)}</title>
 <style>${readFileSync(UPLOT_CSS, "utf8")}</style>
 <style>
-:root { --fg: #1d2430; --muted: #5b6575; --bg: #ffffff; --panel: #f5f7fa; --grid: #e3e7ee; --bar: #8db3e2; --bad: #c0392b; --good: #1e8449; }
-@media (prefers-color-scheme: dark) { :root { --fg: #dfe6ef; --muted: #9aa6b6; --bg: #12161c; --panel: #1b2129; --grid: #2a323d; --bar: #3e6da8; --bad: #ff7b6b; --good: #5fd08a; } }
+:root { --fg: #1d2430; --muted: #5b6575; --bg: #ffffff; --panel: #f5f7fa; --grid: #e3e7ee; --bar: #8db3e2; --bad: #c0392b; --good: #1e8449; --warn: #9a6700; }
+@media (prefers-color-scheme: dark) { :root { --fg: #dfe6ef; --muted: #9aa6b6; --bg: #12161c; --panel: #1b2129; --grid: #2a323d; --bar: #3e6da8; --bad: #ff7b6b; --good: #5fd08a; --warn: #e3b341; } }
 body { font: 14px/1.45 system-ui, sans-serif; color: var(--fg); background: var(--bg); margin: 0 auto; max-width: 1200px; padding: 16px 24px; }
 h1 { font-size: 22px; } h2 { font-size: 18px; margin-top: 28px; } small { color: var(--muted); font-weight: normal; }
 table { border-collapse: collapse; margin: 8px 0; } th, td { padding: 3px 10px; border-bottom: 1px solid var(--grid); text-align: right; }
 th:first-child, td:first-child { text-align: left; } td.absent { color: var(--muted); }
 table.figures td { position: relative; min-width: 90px; } .bar { position: absolute; left: 0; bottom: 1px; height: 3px; background: var(--bar); }
-.verdict.regression, .verdict.worse { color: var(--bad); font-weight: bold; } .verdict.pass, .verdict.better { color: var(--good); }
+.verdict.regression, .verdict.worse { color: var(--bad); font-weight: bold; } .verdict.pass, .verdict.better, .verdict.improvement, .verdict.unchanged { color: var(--good); }
+.verdict.unresolved { color: var(--warn); font-weight: bold; }
 .charts { display: flex; flex-wrap: wrap; gap: 12px; } .chart { background: var(--panel); border-radius: 6px; padding: 6px; }
 .chart h3 { font-size: 13px; margin: 2px 6px; font-weight: 600; } ul.warnings li { color: var(--bad); }
 pre { background: var(--panel); padding: 8px; overflow: auto; }
@@ -329,11 +330,12 @@ pre { background: var(--panel); padding: 8px; overflow: auto; }
 </style></head>
 <body>
 <h1>${esc(title)}</h1>
+${runs.map((r) => verdictTable(r, "gate.csv")).join("")}
 ${table(["run", "started", "runtime", "CPU", "commit", "status"], envRows, "env")}
 <p><small>${esc(runs.map((r) => `${r.label}: ${(r.record.command ?? []).join(" ")}`).join(" · "))}</small></p>
 ${warnings.length ? `<h2>Warnings</h2><ul class="warnings">${warnings.map((w) => `<li>${esc(w)}</li>`).join("")}</ul>` : ""}
 ${sections.join("\n")}
-${runs.map((r) => verdictTable(r, "gate.csv") + verdictTable(r, "compare.csv")).join("")}
+${runs.map((r) => verdictTable(r, "compare.csv")).join("")}
 <p><small>Latency distributions are drawn from the HDR histograms (.hlog) on the HdrHistogram percentile axis, 1/(1−p); timeseries show repeat 0 of each target (every repeat is in timeseries-*.csv).</small></p>
 <script>${readFileSync(UPLOT_JS, "utf8")}</script>
 <script id="report-data" type="application/json">${inlineJson(data)}</script>
