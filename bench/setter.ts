@@ -7,8 +7,7 @@
 // (up to 64 connections, keys dealt round-robin), one request at a time. Why: from a pool, a setter
 // that fell behind sent a key's next message on another connection while its previous one was
 // still in flight, and the server could store them the other way round; a stream's followers then
-// saw a gap and a message out of order that no server had caused (seen as 970 of 1,000 delivered
-// on a loaded machine).
+// saw a gap and a message out of order that no server had caused (docs/perf/2026-12-06-gate.md).
 
 import { Client } from "undici";
 import { type Histogram, newHistogram } from "./metrics/histograms.ts";

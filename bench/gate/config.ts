@@ -49,15 +49,19 @@ export const ThresholdsSchema = z
 
 export type Thresholds = z.infer<typeof ThresholdsSchema>;
 
-/** Read and check the thresholds file; every problem at once. */
-export function loadThresholds(file: string): Thresholds {
-  if (!existsSync(file)) throw new UsageError(`no thresholds file at ${file}`);
-  let data: unknown;
+/** A settings file's JSON, or a usage error: `missing` when it is not there, else what is wrong. */
+function readJson(file: string, missing: string): unknown {
+  if (!existsSync(file)) throw new UsageError(missing);
   try {
-    data = JSON.parse(readFileSync(file, "utf8"));
+    return JSON.parse(readFileSync(file, "utf8"));
   } catch (error) {
     throw new UsageError(`${file}: not valid JSON (${(error as Error).message})`);
   }
+}
+
+/** Read and check the thresholds file; every problem at once. */
+export function loadThresholds(file: string): Thresholds {
+  const data = readJson(file, `no thresholds file at ${file}`);
   const parsed = ThresholdsSchema.safeParse(data);
   const problems = parsed.success
     ? []
@@ -104,16 +108,10 @@ export const basePointerFile = (dir: string) => join(dir, "base.json");
 /** The commit results/baseline/base.json names, or a usage error that says how to make one. */
 export function loadBasePointer(dir: string): BasePointer {
   const file = basePointerFile(dir);
-  if (!existsSync(file))
-    throw new UsageError(
-      `no ${file}: the gate needs a base commit; name one with --base REF, or record HEAD with: npm run baseline:update`,
-    );
-  let data: unknown;
-  try {
-    data = JSON.parse(readFileSync(file, "utf8"));
-  } catch (error) {
-    throw new UsageError(`${file}: not valid JSON (${(error as Error).message})`);
-  }
+  const data = readJson(
+    file,
+    `no ${file}: the gate needs a base commit; name one with --base REF, or record HEAD with: npm run baseline:update`,
+  );
   const parsed = BasePointer.safeParse(data);
   if (!parsed.success)
     throw new UsageError(

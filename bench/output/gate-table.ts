@@ -83,6 +83,12 @@ export interface GateSummary {
   acceptCommand: string;
 }
 
+/** Which edge an unresolved interval straddles: the limit (could be worse) or its inverse (better). */
+function straddled(r: GateRow): string {
+  const limit = Number(r.limit.slice(1));
+  return r.ci_high !== "" && r.ci_high > limit ? r.limit : `×${fmtRatio(1 / limit)}`;
+}
+
 const count = (rows: readonly GateRow[], v: Verdict) => rows.filter((r) => r.verdict === v).length;
 
 /** The gate's outcome in one line: PASSED / FAILED and why. */
@@ -114,7 +120,7 @@ export function gateFooter(rows: readonly GateRow[], s: GateSummary): string[] {
     out.push(
       `UNRESOLVED: ${rows
         .filter((r) => r.verdict === "unresolved")
-        .map((r) => `${r.scenario} ${r.metric} (interval ${interval(r)} straddles ${r.limit} or its inverse)`)
+        .map((r) => `${r.scenario} ${r.metric} (interval ${interval(r)} straddles ${straddled(r)})`)
         .join(
           "; ",
         )}. More rounds would tell (--budget-s); ${s.strict ? "--strict fails on it" : "it does not fail the gate without --strict"}.`,

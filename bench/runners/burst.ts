@@ -14,8 +14,8 @@ import { recordDriverShare, recordFanout, recordLatency } from "./record.ts";
  * From the readiness barrier to the first set. Long enough for the setter to open its connections
  * and for a server to finish what it does once its waiters are still (the reference server collects
  * its young garbage 50 ms after the last park). The fan-out's CPU counts from just before the fire
- * (setter.ts ARM_BEFORE_FIRE_MS): with that collection inside it, a 2,000-waiter fan-out of the
- * reference server read 59–85 ms of CPU here, without it 33–47 ms (10 runs each, 2026-12-06).
+ * (setter.ts ARM_BEFORE_FIRE_MS), so that collection is not in it: inside, it was a large share of
+ * what a 2,000-waiter fan-out's server CPU measured (docs/perf/2026-12-06-gate.md).
  */
 const FIRE_LEAD_NS = 250_000_000n;
 
