@@ -116,9 +116,8 @@ describe("measurement against a target of known latency", () => {
   let fake: { server: Server; url: string };
   after(() => fake?.server.close());
 
-  test("a target that answers D ms after the set: measured p50 and max within [D, D + tolerance]", async () => {
+  test("a target that answers D ms after the set: no latency under D, the largest is the time to the last delivery", async () => {
     const D = 100;
-    const TOLERANCE = 40;
     fake = await listenFakeTarget({ delayMs: D });
     const result = await runScenario(
       scenario({ waiters: 200, keys: 1, sets: { count: 1, window_ms: 0 } }),
@@ -128,8 +127,14 @@ describe("measurement against a target of known latency", () => {
     assert.equal(metric(result, "delivered"), 200);
     const p50 = metric(result, "latency_p50_ms") as number;
     const max = metric(result, "latency_max_ms") as number;
-    assert.ok(p50 >= D && p50 <= D + TOLERANCE, `p50 ${p50} ms not in [${D}, ${D + TOLERANCE}]`);
-    assert.ok(max >= D && max <= D + TOLERANCE, `max ${max} ms not in [${D}, ${D + TOLERANCE}]`);
+    const last = metric(result, "time_to_last_delivery_ms") as number;
+    // Latency runs from the set's scheduled send: never under the target's delay, however fast the
+    // machine. With one set, sent at the fire instant, the largest latency is the time from that
+    // instant to the last delivery (measured apart, by the coordinator): the same origin, within
+    // the histogram's precision. No bound on how long it may take: that is the machine's.
+    assert.ok(p50 >= D, `p50 ${p50} ms under the ${D} ms delay`);
+    assert.ok(max >= p50);
+    assert.ok(Math.abs(max - last) <= 0.01 * last, `max latency ${max} ms, time to last delivery ${last} ms`);
   });
 });
 

@@ -126,13 +126,18 @@ describe("three agents against the reference server", () => {
       Math.abs(skewed.clock_offset_ms + SKEW_MS) <= skewed.clock_uncertainty_ms,
       `offset ${skewed.clock_offset_ms} ms ± ${skewed.clock_uncertainty_ms} ms, true −${SKEW_MS} ms`,
     );
+    // Corrected, its p50 is nearer the others' than the skew it had (uncorrected: 300 ms off). Both
+    // bounds are the test's own skew, not how fast this machine is.
     const others = parts.filter((a) => a !== skewed).map((a) => a.latency_p50_ms as number);
     assert.ok(
-      (skewed.latency_p50_ms as number) < Math.max(...others) + 150,
+      (skewed.latency_p50_ms as number) < Math.max(...others) + SKEW_MS / 2,
       `corrected p50 ${skewed.latency_p50_ms} ms vs the others' ${others}`,
     );
     for (const a of parts)
-      assert.ok(a.clock_uncertainty_ms < 5, `${a.name}: uncertainty ${a.clock_uncertainty_ms} ms`);
+      assert.ok(
+        a.clock_uncertainty_ms < SKEW_MS / 2,
+        `${a.name}: uncertainty ${a.clock_uncertainty_ms} ms, too wide to tell a ${SKEW_MS} ms skew`,
+      );
   });
 
   test("agents and coordinator survive Redis restarting: the agents announce themselves again, the next run completes", async () => {

