@@ -12,6 +12,7 @@ import { stringify } from "csv-stringify/sync";
 import { tsxNodeArgs } from "../child-process.ts";
 import { UsageError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
+import { parseCsv } from "../report/load.ts";
 import { type Condition, type GateRunOutcome, studyMarkdown, summarize } from "../stats/gate-study.ts";
 import { parseFlags, positiveInt } from "./args.ts";
 import { runCommand } from "./entry.ts";
@@ -68,19 +69,13 @@ function readOutcome(
     regressed: [],
   };
   if (!existsSync(csv)) return outcome;
-  const [header, ...lines] = readFileSync(csv, "utf8").trim().split("\n");
-  const cols = (header ?? "").split(",");
-  const at = (line: string[], name: string) => line[cols.indexOf(name)] ?? "";
-  for (const text of lines) {
-    const line = text.split(",");
-    outcome.rounds = Math.max(outcome.rounds, Number(at(line, "rounds")) || 0);
-    if (at(line, "verdict") === "unresolved") outcome.unresolved++;
-    if (at(line, "verdict") === "regression") {
+  for (const row of parseCsv(readFileSync(csv, "utf8"))) {
+    outcome.rounds = Math.max(outcome.rounds, Number(row.rounds) || 0);
+    if (row.verdict === "unresolved") outcome.unresolved++;
+    if (row.verdict === "regression") {
       outcome.regressions++;
-      const ratio = Number(at(line, "ratio"));
-      outcome.regressed.push(
-        `${at(line, "scenario")} ${at(line, "metric")}${Number.isFinite(ratio) && at(line, "ratio") !== "" ? ` ×${ratio.toFixed(3)}` : ""}`,
-      );
+      const ratio = row.ratio ? ` ×${Number(row.ratio).toFixed(3)}` : "";
+      outcome.regressed.push(`${row.scenario} ${row.metric}${ratio}`);
     }
   }
   return outcome;

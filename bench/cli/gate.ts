@@ -15,13 +15,7 @@ import { ExitCode } from "../exit-codes.ts";
 import { age, checkoutBase, headCommit, resolveCommit } from "../gate/base-checkout.ts";
 import { BASELINE_DIR, loadBasePointer, loadThresholds } from "../gate/config.ts";
 import { gateTargets } from "../gate/targets.ts";
-import {
-  asRecordResults,
-  benchmarkActionJson,
-  type GateRow,
-  judgeRounds,
-  undecidedScenarios,
-} from "../gate/verdicts.ts";
+import { benchmarkActionJson, type GateRow, judgeRounds, undecidedScenarios } from "../gate/verdicts.ts";
 import { closingText, displayPath } from "../output/closing.ts";
 import {
   fmtRatio,
@@ -35,12 +29,13 @@ import {
 } from "../output/gate-table.ts";
 import { createProgress } from "../output/progress.ts";
 import { reportHtml } from "../output/report.ts";
-import { openRunFolder } from "../output/results-folder.ts";
+import { openRunFolder, recordedResult } from "../output/results-folder.ts";
 import { readHostLimits } from "../preflight.ts";
 import { loadRunFolder } from "../report/load.ts";
 import type { ScenarioResult } from "../result.ts";
 import { loadScenarios, type Scenario, suiteFiles } from "../scenario.ts";
 import { runSession } from "../session.ts";
+import { median } from "../stats/bootstrap.ts";
 import { parseFlags, positiveInt, RUN_FLAGS, readRunFlags } from "./args.ts";
 import { runCommand } from "./entry.ts";
 import { interruptOnSignals } from "./signals.ts";
@@ -121,18 +116,18 @@ async function main(argv: string[]): Promise<number> {
   // unresolved, while the budget has room for one more round of them.
   const startedMs = Date.now();
   let stoppedBecause = `the most rounds (${maxRounds})`;
-  const roundMs = new Map<string, number[]>(); // per scenario: how long its pair of runs took
   const nextRepeat = (results: readonly ScenarioResult[], done: number): readonly Scenario[] => {
-    noteDurations(results, roundMs);
     if (done < minRounds) return scenarios;
-    const rows = judgeRounds(asRecordResults(results), thresholds);
+    const rows = judgeRounds({ results: results.map(recordedResult) }, thresholds);
     const undecided = undecidedScenarios(rows);
     if (undecided.size === 0) {
       stoppedBecause = "every judged metric decided";
       return [];
     }
     const next = scenarios.filter((s) => undecided.has(s.name));
-    const needMs = next.reduce((sum, s) => sum + typical(roundMs.get(s.name)), 0);
+    const roundMs = roundDurations(results);
+    // A round's expected time per scenario: the median of its rounds so far, plus 10% slack.
+    const needMs = next.reduce((sum, s) => sum + 1.1 * median(roundMs.get(s.name) ?? [0]), 0);
     const elapsedMs = Date.now() - startedMs;
     if (elapsedMs + needMs > budgetS * 1000) {
       stoppedBecause = `the budget of ${budgetS} s ran out with metrics unresolved`;
@@ -205,25 +200,17 @@ function gateExit(rows: readonly GateRow[], strict: boolean): number {
 }
 
 /** Per scenario, the wall time of each of its rounds (both sides), from the results' phases. */
-function noteDurations(results: readonly ScenarioResult[], into: Map<string, number[]>): void {
-  into.clear();
-  const byRound = new Map<string, number>();
+function roundDurations(results: readonly ScenarioResult[]): Map<string, number[]> {
+  const byRound = new Map<string, { scenario: string; ms: number }>();
   for (const r of results) {
-    const ms = r.phases.reduce((sum, p) => sum + p.duration_ms, 0);
     const key = `${r.scenario.name}\u0000${r.repeat}`;
-    byRound.set(key, (byRound.get(key) ?? 0) + ms);
+    const round = byRound.get(key) ?? { scenario: r.scenario.name, ms: 0 };
+    round.ms += r.phases.reduce((sum, p) => sum + p.duration_ms, 0);
+    byRound.set(key, round);
   }
-  for (const [key, ms] of byRound) {
-    const name = key.split("\u0000")[0] as string;
-    into.set(name, [...(into.get(name) ?? []), ms]);
-  }
-}
-
-/** A round's expected time for a scenario: the median of its rounds so far (plus start-up slack). */
-function typical(ms: number[] | undefined): number {
-  if (!ms || ms.length === 0) return 0;
-  const sorted = [...ms].sort((a, b) => a - b);
-  return (sorted[sorted.length >> 1] as number) * 1.1;
+  const out = new Map<string, number[]>();
+  for (const { scenario, ms } of byRound.values()) out.set(scenario, [...(out.get(scenario) ?? []), ms]);
+  return out;
 }
 
 await runCommand("npm run bench:ci", main);

@@ -14,7 +14,6 @@
 
 import { isMetricName, METRICS } from "../metrics/catalog.ts";
 import type { RunRecord } from "../output/results-folder.ts";
-import { isComplete, type ScenarioResult } from "../result.ts";
 import { median } from "../stats/bootstrap.ts";
 import { pairedRatio } from "../stats/paired.ts";
 import type { Thresholds } from "./config.ts";
@@ -68,23 +67,6 @@ export function pairedRounds(run: Pick<RunRecord, "results">, metrics: readonly 
     }
   }
   return out;
-}
-
-/** Results as the run record holds them (what the verdicts read), from a session's results so far. */
-export function asRecordResults(results: readonly ScenarioResult[]): Pick<RunRecord, "results"> {
-  return {
-    results: results.map((r) => ({
-      scenario: r.scenario.name,
-      target: r.target,
-      repeat: r.repeat,
-      complete: isComplete(r),
-      warnings: r.warnings,
-      flags: r.flags,
-      phases: r.phases,
-      metrics: Object.fromEntries(r.metrics.map((m) => [m.name, m.value])),
-      error_reasons: r.errorReasons,
-    })),
-  };
 }
 
 /** Where an interval lies against the limit L (and 1/L). */

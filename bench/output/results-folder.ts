@@ -127,22 +127,24 @@ export interface RunRecord {
   }[];
 }
 
-export function runRecord(base: Omit<RunRecord, "results">, results: ScenarioResult[]): RunRecord {
+export function runRecord(base: Omit<RunRecord, "results">, results: readonly ScenarioResult[]): RunRecord {
+  return { ...base, results: results.map(recordedResult) };
+}
+
+/** One scenario run as run.json holds it. */
+export function recordedResult(r: ScenarioResult): RunRecord["results"][number] {
   return {
-    ...base,
-    results: results.map((r) => ({
-      scenario: r.scenario.name,
-      target: r.target,
-      repeat: r.repeat,
-      complete: isComplete(r),
-      ...(failureOf(r) ? { error: failureOf(r) } : {}),
-      warnings: r.warnings,
-      flags: r.flags,
-      phases: r.phases,
-      metrics: Object.fromEntries(r.metrics.map((m) => [m.name, m.value])),
-      error_reasons: r.errorReasons,
-      ...(r.agents ? { agents: r.agents.map(({ latency: _, ...rest }) => rest) } : {}),
-    })),
+    scenario: r.scenario.name,
+    target: r.target,
+    repeat: r.repeat,
+    complete: isComplete(r),
+    ...(failureOf(r) ? { error: failureOf(r) } : {}),
+    warnings: r.warnings,
+    flags: r.flags,
+    phases: r.phases,
+    metrics: Object.fromEntries(r.metrics.map((m) => [m.name, m.value])),
+    error_reasons: r.errorReasons,
+    ...(r.agents ? { agents: r.agents.map(({ latency: _, ...rest }) => rest) } : {}),
   };
 }
 
