@@ -7,12 +7,14 @@
 // once per Notification (responses.ts), not once per waiter.
 
 import type { ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Broker } from "./broker.ts";
+import { fastifyServerFactory } from "./fastify-server.ts";
 import { createFront, type Front } from "./front/front.ts";
 import { exposedGc, startIdleCollector } from "./idle-gc.ts";
 import {
+  decodeBody,
   type ErrorName,
   mergeParams,
   type ParamLimits,
@@ -21,10 +23,12 @@ import {
   parseClear,
   parseForm,
   parseGet,
+  parseJsonParams,
   parseSet,
   SHUTTING_DOWN_MESSAGE,
 } from "./protocol.ts";
 import { errorResponse, JSON_TYPE, KEEP_ALIVE_S, ResponseCache, rawResponse } from "./responses.ts";
+import { isLoopback, StatsCollector } from "./stats-gc.ts";
 import {
   type Clock,
   type Deliver,
@@ -92,6 +96,8 @@ export interface StatsDocument extends StoreStats {
   error_code: 0;
   memory: { rss_bytes: number; heap_used_bytes: number; heap_total_bytes: number };
   cpu: { user_us: number; system_us: number };
+  /** A collection ran before these figures (asked with ?gc=1 from loopback, with --expose-gc). */
+  gc_collected: boolean;
   limits: Readonly<ServerLimits>;
   pid: number;
   uptime_s: number;
@@ -131,6 +137,9 @@ const SWEEP_INTERVAL_MS = 60_000;
 
 const kWaiter = Symbol("waiter");
 type ParkedResponse = ServerResponse & { [kWaiter]?: Waiter };
+/** The waiters parked on one of fastify's connections (several when /gets are pipelined). */
+const kParkedHere = Symbol("parked on this connection");
+type ParkingSocket = Socket & { [kParkedHere]?: Set<Waiter> };
 
 /** Known routes and their one method, for telling 405 from 404. */
 const ROUTE_METHODS: Record<string, string> = {
@@ -154,8 +163,12 @@ export function createApp(options: AppOptions = {}): LongPollApp {
     bodyLimit: limits.maxBodyBytes,
     return503OnClosing: false, // we answer with our own shutting_down body
     forceCloseConnections: "idle",
-    keepAliveTimeout: KEEP_ALIVE_S * 1000,
-    requestTimeout: deadlines.requestMs,
+    // Pipelining behind a parked /get bounded, Host and Expect answered with error bodies.
+    serverFactory: fastifyServerFactory({
+      keepAliveTimeoutMs: KEEP_ALIVE_S * 1000,
+      requestTimeoutMs: deadlines.requestMs,
+      headersTimeoutMs: deadlines.headersMs,
+    }),
     // One decoding of parameters on both paths (protocol.ts parseForm): the same key for the same bytes.
     // A query that cannot be decoded carries its error to the route (see requestParams).
     routerOptions: {
@@ -185,22 +198,30 @@ export function createApp(options: AppOptions = {}): LongPollApp {
   });
   // Handed-off connections reach this server by emit("connection"): it never listens, so Node's
   // deadline checks (headersTimeout, requestTimeout) run only once "listening" is emitted (listen()).
-  app.server.headersTimeout = deadlines.headersMs;
   (app.server as { connectionsCheckingInterval?: number }).connectionsCheckingInterval = 1_000;
   // text/plain is not a parameter format: 415, as documented (fastify parses it by default).
   app.removeContentTypeParser("text/plain");
 
+  // Bodies are read as bytes and decoded here (decodeBody): raw bytes that are not UTF-8 are refused.
   app.addContentTypeParser(
     "application/x-www-form-urlencoded",
-    { parseAs: "string" },
+    { parseAs: "buffer" },
     (_request, body, done) => {
       try {
-        done(null, parseForm(body as string));
+        done(null, parseForm(decodeBody(body as Buffer)));
       } catch (error) {
         done(error as Error, undefined);
       }
     },
   );
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (_request, body, done) => {
+    try {
+      done(null, parseJsonParams(decodeBody(body as Buffer)));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
 
   // Errors are built as the fast path builds them (responses.ts): one status, header and body rule.
   const sendError = (reply: FastifyReply, name: ErrorName, message: string): void => {
@@ -237,19 +258,40 @@ export function createApp(options: AppOptions = {}): LongPollApp {
   function onParkedClose(this: ParkedResponse): void {
     // A client that goes away while parked is removed at once; after an answer this is a no-op.
     const waiter = this[kWaiter];
-    if (waiter) broker.cancel(waiter);
+    if (waiter === undefined) return;
+    broker.cancel(waiter);
+    (this.req.socket as ParkingSocket)[kParkedHere]?.delete(waiter);
+  }
+  // A response queued behind another (pipelined /gets) has no socket yet and never sees it close:
+  // the connection's own 'close' takes every waiter parked on it out of the store.
+  function onParkingSocketClose(this: ParkingSocket): void {
+    const parked = this[kParkedHere];
+    if (parked === undefined) return;
+    for (const waiter of parked) broker.cancel(waiter);
+    parked.clear();
   }
 
   app.post("/get", (request, reply) => {
     const res = reply.raw as ParkedResponse;
-    const outcome = broker.get(parseGet(requestParams(request), limits), deliverParked, res);
-    if (outcome instanceof Waiter) {
-      reply.hijack();
-      res[kWaiter] = outcome;
-      res.once("close", onParkedClose);
+    const socket = request.raw.socket as ParkingSocket;
+    if (socket.destroyed) {
+      reply.hijack(); // read after its connection was cut (pipelined, parsed in the same chunk)
       return;
     }
-    reply.hijack();
+    const outcome = broker.get(parseGet(requestParams(request), limits), deliverParked, res);
+    reply.hijack(); // answered here (writeOutcome), now or at the wake; errors above go to fastify's handler
+    if (outcome instanceof Waiter) {
+      res[kWaiter] = outcome;
+      res.once("close", onParkedClose);
+      let parked = socket[kParkedHere];
+      if (parked === undefined) {
+        parked = new Set();
+        socket[kParkedHere] = parked;
+        socket.once("close", onParkingSocketClose);
+      }
+      parked.add(outcome);
+      return;
+    }
     writeOutcome(res, outcome);
   });
 
@@ -263,17 +305,20 @@ export function createApp(options: AppOptions = {}): LongPollApp {
     return reply.type(JSON_TYPE).send(OK_BODY);
   });
 
+  // /stats?gc=1 from loopback clients, at most a tenth of the process's time (stats-gc.ts).
+  const statsCollector = new StatsCollector((globalThis as { gc?: () => void }).gc);
+
   /** This process's own figures (one process of the server, or the whole of a one-process server). */
   const ownStats = async (gc: boolean): Promise<StatsDocument> => {
     // gc collects garbage first where the process runs with --expose-gc (the harness's memory
-    // figures); without the flag it is ignored.
-    const collect = (globalThis as { gc?: () => void }).gc;
-    if (gc && collect) collect();
+    // figures); without the flag there is nothing to collect with, and gc_collected says so.
+    const collected = gc ? await statsCollector.request() : false;
     const s = await broker.stats();
     return {
       error_code: 0,
       ...s,
       ...processResources(),
+      gc_collected: collected,
       limits,
       pid: process.pid,
       uptime_s: process.uptime(),
@@ -281,7 +326,7 @@ export function createApp(options: AppOptions = {}): LongPollApp {
   };
 
   app.get("/stats", async (request, reply) => {
-    const gc = (request.query as { gc?: string }).gc === "1";
+    const gc = (request.query as { gc?: string }).gc === "1" && isLoopback(request.socket.remoteAddress);
     const doc = await (options.serverStats ?? ownStats)(gc);
     return reply.type(JSON_TYPE).send(JSON.stringify(doc));
   });

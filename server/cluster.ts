@@ -173,6 +173,7 @@ export function sumStats(
       heap_total_bytes: sum((d) => d.memory.heap_total_bytes),
     },
     cpu: { user_us: sum((d) => d.cpu.user_us), system_us: sum((d) => d.cpu.system_us) },
+    gc_collected: docs.every((d) => d.gc_collected),
     limits: first.limits,
     pid: process.pid,
     uptime_s: process.uptime(),

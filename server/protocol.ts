@@ -3,6 +3,8 @@
 // Knows no fastify and no store internals: it turns a flat record of strings into typed requests,
 // and a ProtocolError into a response body. One table of errors; a name is never reused.
 
+import { isUtf8 } from "node:buffer";
+
 /** Error codes of the original server, kept for compatibility. Timeout shares 2 with invalid input. */
 export const ErrorCode = { ok: 0, unknown: 1, invalidInput: 2 } as const;
 
@@ -18,6 +20,7 @@ export const ERRORS = {
   method_not_allowed: { code: ErrorCode.invalidInput, status: 405 },
   bad_request: { code: ErrorCode.invalidInput, status: 400 }, // malformed HTTP (Node's parser refused it)
   request_timeout: { code: ErrorCode.invalidInput, status: 408 }, // head or body not complete in time
+  expectation_failed: { code: ErrorCode.invalidInput, status: 417 }, // an Expect other than 100-continue
   headers_too_large: { code: ErrorCode.invalidInput, status: 431 },
   overloaded: { code: ErrorCode.unknown, status: 503 },
   key_overloaded: { code: ErrorCode.unknown, status: 503 },
@@ -122,6 +125,58 @@ function decodeComponent(raw: string): string {
   }
 }
 
+/**
+ * A request body's bytes as text. Bytes that are not UTF-8 are refused, as percent escapes that are
+ * not are (parseForm): decoding them to U+FFFD made different bytes one key.
+ */
+export function decodeBody(bytes: Buffer): string {
+  if (!isUtf8(bytes)) {
+    throw new ProtocolError(
+      "invalid_input",
+      "the request body is not valid UTF-8; encode parameters as UTF-8",
+    );
+  }
+  return bytes.toString("utf8");
+}
+
+/**
+ * A JSON body: one object whose members are parameters, each a string or a number (null: absent).
+ * An array is refused rather than read as a repeated field (that is a form's way, and `["a","b"]`
+ * silently meant "b"); a member named `__proto__` is an ordinary name, not an attack to refuse.
+ */
+export function parseJsonParams(text: string): Params {
+  if (text.trim() === "") {
+    throw new ProtocolError(
+      "invalid_input",
+      'the application/json body is empty; send an object, e.g. {"key":"k"}',
+    );
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new ProtocolError("invalid_input", `the body is not valid JSON (${(error as Error).message})`);
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new ProtocolError("invalid_input", 'a JSON body must be an object of parameters, e.g. {"key":"k"}');
+  }
+  const params: Params = Object.create(null);
+  for (const [name, value] of Object.entries(parsed)) {
+    if (value === null) continue;
+    if (typeof value === "string" || (typeof value === "number" && Number.isFinite(value))) {
+      params[name] = value;
+      continue;
+    }
+    const what = Array.isArray(value)
+      ? "an array"
+      : typeof value === "object"
+        ? "an object"
+        : `a ${typeof value}`;
+    throw new ProtocolError("invalid_input", `parameter "${name}" must be a string or a number, not ${what}`);
+  }
+  return params;
+}
+
 /** Query string, then body (form or JSON) on top, as Tornado's get_argument sees them. */
 export function mergeParams(query: Params, body: Params | undefined): Params {
   // The common cases (all in the body, or all in the query) need no merged copy.
@@ -162,10 +217,13 @@ function withinBytes(name: string, text: string, limit: number, error: ErrorName
   return text;
 }
 
+/** Plain decimal digits, with a fraction or not: what Number() reads as a non-negative number. */
+const DECIMAL = /^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$/;
+
 /**
  * The one rule for numeric parameters: absent or empty → undefined; otherwise the text must be a
- * plain non-negative number (no surrounding spaces, so `%205` is refused like `%200`) that `valid`
- * accepts.
+ * plain non-negative decimal number (no spaces, so `%205` is refused like `%200`; no `0x1`, `1e3`
+ * or `Infinity`, which Number() would read) that `valid` accepts.
  */
 function numberParam(
   params: Params,
@@ -176,7 +234,7 @@ function numberParam(
   const raw = stringParam(params, name);
   if (raw === undefined || raw === "") return undefined;
   const n = Number(raw);
-  if (raw.trim() !== raw || !Number.isFinite(n) || n < 0 || !valid(n)) {
+  if (!DECIMAL.test(raw) || !Number.isFinite(n) || !valid(n)) {
     throw new ProtocolError("invalid_input", `parameter "${name}" must be ${what}, got "${raw}"`);
   }
   return n;

@@ -22,6 +22,7 @@ import type { Server as HttpServer, ServerResponse } from "node:http";
 import { createServer, type Server as NetServer, type Socket } from "node:net";
 import type { Broker } from "../broker.ts";
 import {
+  decodeBody,
   mergeParams,
   type ParamLimits,
   type Params,
@@ -300,7 +301,7 @@ export function createFront(options: FrontOptions): Front {
       // The next request's deadline starts with its first byte, which may already be here.
       conn.headDone = false;
       conn.requestStartedAtMs = conn.pending === null ? -1 : now();
-      answerGet(conn, head, buf.toString("utf8", head.bodyStart, end));
+      answerGet(conn, head, buf.subarray(head.bodyStart, end));
     }
   }
 
@@ -314,12 +315,13 @@ export function createFront(options: FrontOptions): Front {
     return mediaType.trim() === FORM_TYPE;
   }
 
-  function answerGet(conn: Connection, head: Head & { kind: "request" }, body: string): void {
+  function answerGet(conn: Connection, head: Head & { kind: "request" }, body: Buffer): void {
     let answer: Prebuilt;
     try {
       const q = head.target.indexOf("?");
       const query = q < 0 ? NO_PARAMS : parseForm(head.target.slice(q + 1));
-      const form = head.contentLength === 0 && head.contentType === "" ? undefined : parseForm(body);
+      const form =
+        head.contentLength === 0 && head.contentType === "" ? undefined : parseForm(decodeBody(body));
       const outcome = broker.get(parseGet(mergeParams(query, form), limits), deliverParked, conn);
       if (outcome instanceof Waiter) {
         conn.waiter = outcome;

@@ -4,10 +4,12 @@
 // deadlines (see the reliability issue); the figures asserted are the bounds themselves.
 
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { describe, test } from "node:test";
 import { request } from "undici";
 import { createApp, type Deadlines } from "../app.ts";
+import { MAX_REQUESTS_BEHIND_GET } from "../fastify-server.ts";
 import type { StoreStats } from "../store.ts";
 import { postForm, RawClient } from "../testing/raw-client.ts";
 
@@ -225,5 +227,148 @@ describe("pipelining behind a parked /get", () => {
       0,
       "handed over, not a disconnect",
     );
+  });
+});
+
+/** A POST with a JSON body, as bytes. */
+function postJson(path: string, json: string): string {
+  return `POST ${path} HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`;
+}
+
+/** Sockets of this process whose peer closed and that this process has not closed: CLOSE-WAIT. */
+function closeWaitCount(serverPort: number): number {
+  const hex = serverPort.toString(16).toUpperCase().padStart(4, "0");
+  let n = 0;
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let text = "";
+    try {
+      text = readFileSync(table, "utf8");
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f[1]?.endsWith(`:${hex}`) && f[3] === "08") n++;
+    }
+  }
+  return n;
+}
+
+describe("the JSON path (fastify's connections) bounds what is pipelined behind a parked /get", () => {
+  test("a JSON /get with 800 requests pipelined behind, then closed: its waiter leaves, no CLOSE-WAIT", async (t) => {
+    const s = await start(t);
+    const clients = Array.from({ length: 20 }, () => new RawClient(s.url));
+    t.after(() => {
+      for (const c of clients) c.close();
+    });
+    for (const c of clients) c.send(postJson("/get", '{"key":"json-leaver"}'));
+    assert.ok(await s.waitFor(() => s.server.broker.parkedCount() === 20));
+    for (const c of clients) {
+      c.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".repeat(800));
+      c.socket.end();
+    }
+    assert.ok(
+      await s.waitFor(() => s.server.broker.parkedCount() === 0),
+      `parked after the clients left: ${s.server.broker.parkedCount()}`,
+    );
+    assert.ok(await s.waitFor(() => closeWaitCount(port(s.url)) === 0), "sockets left in CLOSE-WAIT");
+  });
+
+  test("pipelined JSON /gets on one connection: past the bound it is closed and none of its waiters stay", async (t) => {
+    const s = await start(t);
+    const c = new RawClient(s.url);
+    t.after(() => c.close());
+    c.send(postJson("/get", '{"key":"flood"}').repeat(MAX_REQUESTS_BEHIND_GET * 4));
+    await c.closed;
+    assert.ok(await s.waitFor(() => s.server.broker.parkedCount() === 0), "waiters left behind");
+    // A well-behaved client on another connection is unaffected.
+    const w = new RawClient(s.url);
+    t.after(() => w.close());
+    w.send(postJson("/get", '{"key":"flood"}'));
+    assert.ok(await s.waitFor(() => s.server.broker.parkedCount() === 1));
+    assert.equal((await s.set("flood", "v")).status, 200);
+    assert.equal(JSON.parse((await w.next()).body).value, "v");
+  });
+
+  test("within the bound, requests behind a parked JSON /get are all answered, in order", async (t) => {
+    const s = await start(t);
+    const c = new RawClient(s.url);
+    t.after(() => c.close());
+    c.send(postJson("/get", '{"key":"patient"}'));
+    assert.ok(await s.waitFor(() => s.server.broker.parkedCount() === 1));
+    c.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".repeat(MAX_REQUESTS_BEHIND_GET - 1));
+    c.send(postForm("/set", "key=patient&value=woke"));
+    assert.equal(JSON.parse((await c.next()).body).value, "woke");
+    for (let i = 0; i < MAX_REQUESTS_BEHIND_GET; i++) {
+      assert.equal(JSON.parse((await c.next()).body).error_code, 0, `answer ${i + 2}`);
+    }
+  });
+});
+
+describe("small protocol rules", () => {
+  test("no Host, an unknown Expect: the protocol's error body", async (t) => {
+    const s = await start(t);
+    for (const [raw, status, error] of [
+      ["GET /healthz HTTP/1.1\r\n\r\n", 400, "bad_request"],
+      [
+        "POST /set HTTP/1.1\r\nHost: x\r\nExpect: foo\r\nContent-Length: 0\r\n\r\n",
+        417,
+        "expectation_failed",
+      ],
+    ] as const) {
+      const c = new RawClient(s.url);
+      t.after(() => c.close());
+      c.send(raw);
+      const answer = await c.next();
+      const body = JSON.parse(answer.body);
+      assert.deepEqual([answer.status, body.error_code, body.error], [status, 2, error], raw);
+      assert.equal(typeof body.message, "string");
+      await c.closed;
+    }
+  });
+
+  test("raw bytes that are not UTF-8 are refused in a form (front and fastify) and a JSON body", async (t) => {
+    const s = await start(t);
+    const bad = Buffer.from([0xff, 0xfe]).toString("latin1");
+    const form = (path: string, body: string, type: string) =>
+      `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(body, "latin1")}\r\n\r\n${body}`;
+    for (const raw of [
+      form("/get", `key=${bad}&timeout=0`, "application/x-www-form-urlencoded"), // the front
+      form("/set", `key=${bad}&value=v`, "application/x-www-form-urlencoded"), // fastify
+      form("/set", `{"key":"${bad}","value":"v"}`, "application/json"),
+    ]) {
+      const c = new RawClient(s.url);
+      t.after(() => c.close());
+      c.socket.write(Buffer.from(raw, "latin1"));
+      const answer = await c.next();
+      assert.deepEqual([answer.status, JSON.parse(answer.body).error], [400, "invalid_input"], raw);
+    }
+    // U+FFFD sent as UTF-8 is a key like any other.
+    assert.equal((await s.set("%EF%BF%BD", "x")).status, 200);
+  });
+
+  test("JSON arrays and hex numbers are refused; a __proto__ member is an ordinary name", async (t) => {
+    const s = await start(t);
+    const json = async (path: string, body: string) => {
+      const r = await request(`${s.url}${path}`, {
+        method: "POST",
+        body,
+        headers: { "content-type": "application/json" },
+      });
+      return { status: r.statusCode, body: (await r.body.json()) as Record<string, unknown> };
+    };
+    const array = await json("/set", '{"key":["a","b"],"value":"v"}');
+    assert.deepEqual([array.status, array.body.error], [400, "invalid_input"]);
+    assert.match(String(array.body.message), /"key" must be a string or a number, not an array/);
+    for (const timeout of ['"0x1"', '"1e1"', '"Infinity"', '"-1"']) {
+      const r = await json("/get", `{"key":"h","timeout":${timeout}}`);
+      assert.deepEqual([r.status, r.body.error], [400, "invalid_input"], timeout);
+    }
+    const proto = await json("/set", '{"__proto__":"x","key":"p","value":"v"}');
+    assert.deepEqual([proto.status, proto.body.error_code], [200, 0]);
+    const protoObject = await json("/set", '{"__proto__":{"x":1},"key":"p","value":"w"}');
+    assert.match(String(protoObject.body.message), /"__proto__" must be a string or a number, not an object/);
+    const got = await json("/get", '{"key":"p","timeout":0,"since":0}');
+    assert.equal(got.body.value, "v");
   });
 });

@@ -1,0 +1,98 @@
+// The node:http server behind fastify (every connection the front does not serve itself), built
+// here rather than by fastify so that three things hold on it as on the front's fast path:
+//
+// 1. What a client can queue behind a long poll is bounded, and a client that leaves is noticed.
+//    HTTP/1.1 answers in order, so every request pipelined behind a /get that parks waits for it,
+//    its IncomingMessage, ServerResponse and fastify objects held (and a pipelined /get parks a
+//    waiter of its own). Node stops reading a connection once ~16 KB of such answers are queued,
+//    and a connection that is not read never shows that its client closed: the waiter stayed until
+//    its own timeout (an hour), its socket in CLOSE-WAIT. So while a /get is unanswered on a
+//    connection, more than MAX_REQUESTS_BEHIND_GET requests behind it, or Node no longer reading it,
+//    close the connection, and its waiters leave at once (the front bounds the same by bytes).
+//    Counted when a request arrives, not when it parks: Node parses a whole chunk of pipelined
+//    requests before fastify has read the first one's body.
+// 2. An HTTP/1.1 request without Host gets this protocol's error body (Node answers 400 with none).
+// 3. An Expect other than 100-continue gets 417 with the error body (Node's has none).
+
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+import { errorResponse, type Prebuilt } from "./responses.ts";
+
+/** Requests a connection may pipeline behind an unanswered /get before it is closed. */
+export const MAX_REQUESTS_BEHIND_GET = 32;
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** Per connection, from its first /get on. */
+interface GetState {
+  /** /get requests on this connection not yet answered (parked, or their body still being read). */
+  unanswered: number;
+  /** Requests that arrived while one was. */
+  behind: number;
+}
+
+const kGets = Symbol("unanswered /get");
+type GuardedSocket = Socket & { [kGets]?: GetState };
+
+export interface FastifyServerOptions {
+  keepAliveTimeoutMs: number;
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+}
+
+/** Fastify's `serverFactory`: the server, with fastify's handler behind the guards above. */
+export function fastifyServerFactory(options: FastifyServerOptions): (handler: Handler) => Server {
+  return (handler) => {
+    const server = createServer({ requireHostHeader: false }, (req, res) => {
+      const socket = req.socket as GuardedSocket;
+      // Node parses a whole chunk of pipelined requests at once: those after a close are dropped.
+      if (socket.destroyed) return;
+      let state = socket[kGets];
+      if (state !== undefined && state.unanswered > 0) {
+        state.behind++;
+        if (state.behind > MAX_REQUESTS_BEHIND_GET || socket.isPaused()) {
+          socket.destroy(); // each parked response's 'close' takes its waiter out of the store
+          return;
+        }
+      }
+      if (req.method === "POST" && (req.url === "/get" || req.url?.startsWith("/get?"))) {
+        if (state === undefined) {
+          state = { unanswered: 0, behind: 0 };
+          socket[kGets] = state;
+        }
+        state.unanswered++;
+        res.once("close", onGetClose);
+      }
+      if (req.headers.host === undefined && req.httpVersion === "1.1") {
+        answerAndClose(res, errorResponse("bad_request", "an HTTP/1.1 request must carry a Host header"));
+        return;
+      }
+      handler(req, res);
+    });
+    server.on("checkExpectation", (req: IncomingMessage, res: ServerResponse) => {
+      const expect = String(req.headers.expect).slice(0, 64);
+      answerAndClose(
+        res,
+        errorResponse("expectation_failed", `Expect: ${expect} is not supported; only 100-continue is`),
+      );
+    });
+    server.keepAliveTimeout = options.keepAliveTimeoutMs;
+    server.requestTimeout = options.requestTimeoutMs;
+    server.headersTimeout = options.headersTimeoutMs;
+    return server;
+  };
+}
+
+/** A /get's response is done (answered, or its connection gone). */
+function onGetClose(this: ServerResponse): void {
+  const state = (this.req.socket as GuardedSocket)[kGets];
+  if (state === undefined) return;
+  state.unanswered--;
+  if (state.unanswered === 0) state.behind = 0;
+}
+
+function answerAndClose(res: ServerResponse, p: Prebuilt): void {
+  res.shouldKeepAlive = false;
+  res.writeHead(p.status, [...p.headers, "connection", "close"]);
+  res.end(p.body);
+}
