@@ -88,6 +88,8 @@ interface Observed {
   barrierApproximate: boolean;
   histograms: ResultHistograms;
   errorReasons: Record<string, number>;
+  /** What the target did that fails the run once it is measured (RunnerApi.targetFault). */
+  targetFaults: string[];
 }
 
 export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<ScenarioResult> {
@@ -99,6 +101,7 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
     barrierApproximate: false,
     histograms: {},
     errorReasons: {},
+    targetFaults: [],
   };
   const metric = (name: MetricName, value: number) => {
     seen.metrics.push({ name, value: Math.round(value * 1000) / 1000, unit: METRICS[name].unit });
@@ -262,6 +265,10 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
       flagBarrierApproximate: () => {
         seen.barrierApproximate = true;
       },
+      targetFault: (text) => {
+        seen.warnings.push(text);
+        seen.targetFaults.push(text);
+      },
       countErrors,
       async startFleet(plans: WorkerPlan[]) {
         if (fleet) throw new Error("one fleet per run");
@@ -324,6 +331,8 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
     }
     metric("driver_bound", seen.driverBoundPhases.length > 0 ? 1 : 0);
     phases.begin("stop");
+    for (const fault of started.statsFaults()) api.targetFault(`${scenario.name}: ${started.name}: ${fault}`);
+    if (seen.targetFaults.length > 0) throw new TargetError(seen.targetFaults.join("; "));
   } catch (error) {
     failure = describeError(error);
     // An agent lost mid-run: its waiters are the load generator's loss, not the server's misses.

@@ -43,13 +43,16 @@ export function cpuDelta(a: CpuReading, b: CpuReading): CpuDelta {
   const targetMs =
     a.targetUs !== undefined && b.targetUs !== undefined ? (b.targetUs - a.targetUs) / 1000 : undefined;
   const coarse = a.targetSource === "proc" && targetMs !== undefined && targetMs < PROC_MIN_CPU_MS;
+  // A counter that went backwards (a restarted target, a stats page that lies) measures nothing.
+  const backwards = targetMs !== undefined && targetMs < 0;
+  const targetNote = backwards
+    ? `the target's CPU counter went backwards over the phase (${targetMs.toFixed(1)} ms)`
+    : coarse
+      ? `the target's CPU over the phase was under ${PROC_MIN_CPU_MS} ms, below what /proc's 10 ms ticks resolve`
+      : undefined;
   return {
-    targetMs: coarse ? undefined : targetMs,
-    ...(coarse
-      ? {
-          targetNote: `the target's CPU over the phase was under ${PROC_MIN_CPU_MS} ms, below what /proc's 10 ms ticks resolve`,
-        }
-      : {}),
+    targetMs: coarse || backwards ? undefined : targetMs,
+    ...(targetNote ? { targetNote } : {}),
     driverMs: driverPer.reduce((s, x) => s + x, 0) / 1000,
     busiestWorkerMs: Math.max(0, ...driverPer) / 1000,
   };

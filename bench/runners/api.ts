@@ -38,6 +38,11 @@ export interface RunnerApi<S extends Scenario = Scenario> {
   flagDriverBound(phase: DriverPhase): void;
   /** The target cannot count parked waiters: the readiness barrier was time-based. */
   flagBarrierApproximate(): void;
+  /**
+   * The target did something that makes this run's verdict untrustworthy (its waiters never all
+   * parked, ...): the run goes on and keeps every figure, then ends as the target's failure (exit 3).
+   */
+  targetFault(text: string): void;
   /** Add error counts by reason (with a prefix such as "set: "). */
   countErrors(reasons: Record<string, number>, prefix?: string): void;
   /** Fork the driver workers for these plans (one fleet per run). */

@@ -78,7 +78,8 @@ export async function runSetThroughput(api: RunnerApi<SetThroughputScenario>): P
   metric("set_requests", set.total);
   metric("set_latency_p50_ms", set.p50Ms);
   metric("set_latency_p99_ms", set.p99Ms);
-  if (set.cpuMs !== undefined) metric("server_cpu_per_set_us", (set.cpuMs * 1000) / Math.max(1, set.total));
+  if (set.cpuMs !== undefined && set.total > 0)
+    metric("server_cpu_per_set_us", (set.cpuMs * 1000) / set.total);
   const read = target.adapter.immediateGetRequest(key);
   if (s.get && read === undefined) {
     api.warn(`${s.name}: the ${target.profile.name} profile has no read_now request; /get was not measured`);

@@ -66,6 +66,7 @@ export async function attachTarget(rawUrl: string, profile: Profile, name?: stri
     adapter: adapterFromProfile(profile),
     procSample: () => undefined,
     stats: (gc?: boolean) => statsClient.read(gc),
+    statsFaults: () => statsClient.faults,
     died,
     async checkGone() {
       const failure = await probe(probes, health);

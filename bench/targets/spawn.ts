@@ -161,6 +161,7 @@ export async function spawnTarget(spec: SpawnSpec): Promise<Target> {
     adapter: adapterFromProfile(spec.profile),
     procSample: () => (spec.group ? readProcessTree(pid) : readProcess(pid)),
     stats: (gc?: boolean): Promise<TargetStats | undefined> => statsClient.read(gc),
+    statsFaults: () => statsClient.faults,
     died,
     async checkGone() {
       // Its sockets close a moment before the exit is reaped: give the exit event a short while.

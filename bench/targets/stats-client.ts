@@ -1,6 +1,8 @@
 // Reads a target's own figures from the stats page its profile names (the control path, undici):
 // the parked count (the exact readiness barrier), and where the page has them, heap, RSS and CPU.
-// A page that is missing (404/405) or unreadable is treated as absent from then on.
+// A page that is missing (404/405) or unreadable is treated as absent from then on. A figure that
+// cannot be true (negative, or a CPU counter that goes backwards) is not used, and is kept as a
+// fault: the run measures on without it, then ends as the target's failure (exit 3), saying why.
 
 import { Pool } from "undici";
 import type { Profile } from "./profile.ts";
@@ -12,9 +14,14 @@ const num = (v: unknown): number | undefined => {
   return typeof n === "number" && Number.isFinite(n) ? n : undefined;
 };
 
+/** Every figure a stats page gives (parked, bytes, CPU µs) is a count: never negative. */
+type Figure = "parked" | "heap" | "rss" | "cpu";
+
 /** Reads a target's own figures. */
 export interface StatsReader {
   read(gc?: boolean): Promise<TargetStats | undefined>;
+  /** Figures the page gave that cannot be true, once each: the run ends as the target's failure. */
+  readonly faults: readonly string[];
   close(): Promise<void>;
 }
 
@@ -22,6 +29,9 @@ export class ProfileStats implements StatsReader {
   private readonly pool: Pool | undefined;
   /** Set false after a 404 or an unreadable page: the target has no stats. */
   available: boolean;
+  readonly faults: string[] = [];
+  private readonly faulted = new Set<Figure>();
+  private lastCpuUs: number | undefined;
 
   constructor(
     url: URL,
@@ -56,16 +66,31 @@ export class ProfileStats implements StatsReader {
       this.available = false;
       return undefined;
     }
-    const at = (p: string | undefined) =>
-      p === undefined ? undefined : num(resolvePointer(doc, pointerTokens(p)));
-    const user = at(spec.cpu_user_us);
-    const system = at(spec.cpu_system_us);
-    return {
-      waiters: at(spec.parked),
-      heapUsedBytes: at(spec.heap_bytes),
-      rssBytes: at(spec.rss_bytes),
-      cpuUs: user !== undefined && system !== undefined ? user + system : undefined,
+    const at = (p: string | undefined, figure: Figure) => {
+      const n = p === undefined ? undefined : num(resolvePointer(doc, pointerTokens(p)));
+      if (n === undefined || n >= 0) return n;
+      this.fault(figure, `its stats page gave ${p} = ${n}, a negative ${figure} figure`);
+      return undefined;
     };
+    const user = at(spec.cpu_user_us, "cpu");
+    const system = at(spec.cpu_system_us, "cpu");
+    let cpuUs = user !== undefined && system !== undefined ? user + system : undefined;
+    if (cpuUs !== undefined && this.lastCpuUs !== undefined && cpuUs < this.lastCpuUs) {
+      this.fault("cpu", `its stats page's CPU time went backwards (${this.lastCpuUs} µs, then ${cpuUs} µs)`);
+      cpuUs = undefined;
+    } else if (cpuUs !== undefined) this.lastCpuUs = cpuUs;
+    return {
+      waiters: at(spec.parked, "parked"),
+      heapUsedBytes: at(spec.heap_bytes, "heap"),
+      rssBytes: at(spec.rss_bytes, "rss"),
+      cpuUs,
+    };
+  }
+
+  private fault(figure: Figure, text: string): void {
+    if (this.faulted.has(figure)) return;
+    this.faulted.add(figure);
+    this.faults.push(`${text}; the figure was not used`);
   }
 
   close(): Promise<void> {

@@ -35,6 +35,8 @@ export interface Target {
    * first (the reference server does when started with --expose-gc; others ignore the request).
    */
   stats(gc?: boolean): Promise<TargetStats | undefined>;
+  /** What its stats page said that cannot be true (stats-client.ts); the run ends failed on it. */
+  statsFaults(): readonly string[];
   /** Settles with a description when the target dies (or, attached, stops answering) before stop(). */
   readonly died: Promise<string>;
   /**

@@ -4,7 +4,11 @@
 // - dropEvery: every Nth set stores its value but wakes nobody (a known number of lost notifications,
 //   counted in `dropped`);
 // - statsWaiters: /stats claims this many parked waiters whatever is true (a stats page that lies);
-// - leakAborted: a waiter whose client goes away is never removed, and holds 64 KiB (a leak).
+// - leakAborted: a waiter whose client goes away is never removed, and holds 64 KiB (a leak);
+// - negativeStats: /stats gives negative CPU and RSS (a stats page that cannot be true);
+// - chunkedFlood: every /get is answered at once with a chunked body that never ends (1 KiB chunks,
+//   as fast as the client reads, until it closes or 60 s pass);
+// - closeAll: every connection is closed as soon as it opens.
 // They speak the seed protocol (form bodies), with the `since` version cursor, and count parked
 // waiters on GET /stats. Run as a script, it prints "fake-target listening on URL" (for spawn tests).
 
@@ -18,6 +22,30 @@ export interface FakeTargetOptions {
   dropEvery?: number;
   statsWaiters?: number;
   leakAborted?: boolean;
+  negativeStats?: boolean;
+  chunkedFlood?: boolean;
+  closeAll?: boolean;
+}
+
+const FLOOD_CHUNK = Buffer.from(`400\r\n${"x".repeat(1024)}\r\n`);
+
+/** An endless chunked answer, written as fast as the peer reads; bounded at 60 s. */
+function flood(res: ServerResponse): void {
+  res.socket?.write(
+    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n",
+  );
+  const endAt = Date.now() + 60_000;
+  const pump = () => {
+    const socket = res.socket;
+    while (socket && !socket.destroyed && Date.now() < endAt) {
+      if (!socket.write(FLOOD_CHUNK)) {
+        socket.once("drain", pump);
+        return;
+      }
+    }
+    socket?.destroy();
+  };
+  pump();
 }
 
 export interface FakeTarget {
@@ -63,13 +91,17 @@ export function createFakeTarget(options: FakeTargetOptions = {}): { server: Ser
       return json(res, 200, {
         error_code: 0,
         waiters: options.statsWaiters ?? parked,
-        memory: { heap_used_bytes: process.memoryUsage().heapUsed },
+        memory: options.negativeStats
+          ? { heap_used_bytes: -1, rss_bytes: -15_000_000 }
+          : { heap_used_bytes: process.memoryUsage().heapUsed },
+        ...(options.negativeStats ? { cpu: { user_us: -2_000_000, system_us: 0 } } : {}),
       });
     }
     if (req.method === "GET" && req.url === "/healthz") return json(res, 200, { error_code: 0 });
     const form = await readForm(req);
     const key = form.key ?? "";
     if (req.url === "/get") {
+      if (options.chunkedFlood) return flood(res);
       const since = form.since === undefined ? -1 : Number(form.since);
       const present = values.get(key);
       if (present && present.version > since) {
@@ -113,6 +145,7 @@ export function createFakeTarget(options: FakeTargetOptions = {}): { server: Ser
     }
     json(res, 404, { error_code: 2, error: "not_found" });
   });
+  if (options.closeAll) server.prependListener("connection", (socket) => socket.destroy());
   return { server, dropped: () => dropped };
 }
 
