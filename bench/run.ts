@@ -141,6 +141,23 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
   if (ctx.signal.aborted) onAbort();
   ctx.signal.addEventListener("abort", onAbort, { once: true });
   const guard = <T>(p: Promise<T>): Promise<T> => Promise.race([p, failed]);
+  // A start that Ctrl-C (or a dying target) overtakes: guard rejects at once, and whatever the start
+  // still produces is stopped when it arrives, not left running with nobody to stop it (a fleet that
+  // finished starting after the abort kept the harness alive with its workers).
+  const guardStart = async <T>(
+    starting: Promise<T>,
+    stopIt: (started: T) => Promise<unknown>,
+  ): Promise<T> => {
+    try {
+      return await guard(starting);
+    } catch (error) {
+      starting.then(
+        (started) => stopIt(started).catch(() => undefined),
+        () => undefined,
+      );
+      throw error;
+    }
+  };
 
   /** Aggregate the workers' reports once and keep them. After a failure, called unguarded: the workers still answer. */
   const takeReports = async (guarded = true): Promise<Aggregate> => {
@@ -219,7 +236,7 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
     );
 
     phases.begin("start");
-    target = await guard(ctx.startTarget(scenario));
+    target = await guardStart(ctx.startTarget(scenario), (t) => t.stop());
     const started = target;
     if (ctx.cpus?.target !== undefined && started.pid !== undefined) {
       try {
@@ -281,7 +298,7 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
             const name = link.agent as string;
             agentWaiters?.set(name, (agentWaiters.get(name) ?? 0) + (plans[i]?.waiterKeys.length ?? 0));
           });
-          fleet = await guard(Fleet.on(links, plans));
+          fleet = await guardStart(Fleet.on(links, plans), (f) => f.stop());
           return fleet;
         }
         // Beyond one source address's ports, sockets are bound to further loopback addresses.
@@ -291,7 +308,7 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
           plan.sourceAddresses = sources.addresses;
           plan.workers = plans.length;
         }
-        fleet = await guard(Fleet.start(plans));
+        fleet = await guardStart(Fleet.start(plans), (f) => f.stop());
         if (ctx.cpus?.driver !== undefined) {
           try {
             pinToCpus(fleet.pids, ctx.cpus.driver);

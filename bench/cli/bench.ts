@@ -84,13 +84,15 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${listing()}\n`);
     return ExitCode.ok;
   }
+  // From here a Ctrl-C ends the run as interrupted, however early: the session still writes run.json.
+  const progress = createProgress(process.stderr, options.quiet);
+  const signal = interruptOnSignals(progress);
   const suite = options.files.length > 0 ? undefined : (options.suite ?? DEFAULT_SUITE);
   const scenarios = loadScenarios(
     suite === undefined ? options.files.map((f) => resolveScenario(f)) : suiteFiles(suite),
     options.overrides,
   );
   const hostLimits = readHostLimits();
-  const progress = createProgress(process.stderr, options.quiet);
   const targets = chooseTargets(options, progress);
   // Every scenario's host limits are checked before anything runs.
   const reports = scenarios.flatMap((scenario) =>
@@ -127,7 +129,7 @@ async function main(argv: string[]): Promise<number> {
     command: argv,
     suite,
     progress,
-    signal: interruptOnSignals(progress),
+    signal,
     hostLimits,
     cpus: options.cpus,
     driverSched: options.driverSched,

@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
@@ -14,6 +14,22 @@ import { runCli } from "../testing/run-cli.ts";
 import { scenarioFile } from "../testing/scenario-file.ts";
 
 const BENCH = new URL("./bench.ts", import.meta.url).pathname;
+const EARLY_SIGNALS = new URL("./early-signals.mjs", import.meta.url).pathname;
+
+/** Processes (other than zombies) whose environment carries `mark`: the harness and all it started. */
+function markedProcesses(mark: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/environ`, "latin1").includes(mark) && alive(Number(entry)))
+        found.push(Number(entry));
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return found;
+}
 
 const alive = (pid: number) => {
   try {
@@ -57,6 +73,44 @@ describe("process hygiene", () => {
     assert.equal(run.results[0]?.error?.exitCode, 5);
     const fire = run.results[0]?.metrics?.phase_fire_ms;
     assert.ok(fire !== undefined && fire < 10_000, `the fire phase lasted ${fire} ms of the 20 s schedule`);
+  });
+
+  test("Ctrl-C at the terminal at 10 moments of the start: each exits 5 with run.json, nothing left behind", async () => {
+    // As a terminal sends it: SIGINT to the whole foreground process group, at moments spread over
+    // loading, preflight, the server's start and the driver's. The harness runs as package.json's
+    // `npm run bench` runs it (the early-signals preload first).
+    const scenario = scenarioFile(dir, "interrupted-start", {
+      waiters: 2_000,
+      arrival: { type: "uniform", window_ms: 1_000 },
+    });
+    for (let i = 0; i < 10; i++) {
+      const mark = `LPB_HYGIENE_MARK=${process.pid}-${i}-${Date.now()}`;
+      const out = join(dir, `ctrl-c-${i}`);
+      const child = spawn(
+        process.execPath,
+        ["--import", EARLY_SIGNALS, ...tsxNodeArgs(), BENCH, scenario, "--out", out, "--quiet"],
+        {
+          stdio: ["ignore", "ignore", "pipe"],
+          detached: true, // its own process group, as a shell's foreground job
+          env: { ...process.env, LPB_HYGIENE_MARK: mark.split("=")[1] },
+        },
+      );
+      let stderr = "";
+      child.stderr.on("data", (c: Buffer) => {
+        stderr += c.toString();
+      });
+      const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+      await new Promise((r) => setTimeout(r, i * 250));
+      process.kill(-(child.pid as number), "SIGINT");
+      const code = await exited;
+      assert.equal(code, 5, `Ctrl-C after ${i * 250} ms: ${stderr}`);
+      assert.ok(existsSync(join(out, "run.json")), `Ctrl-C after ${i * 250} ms: no run.json`);
+      assert.equal(JSON.parse(readFileSync(join(out, "run.json"), "utf8")).exit_code, 5);
+      // A wait for the processes to end, not a bound on how fast: 30 s before giving up.
+      for (let tries = 0; tries < 300 && markedProcesses(mark).length > 0; tries++)
+        await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(markedProcesses(mark), [], `Ctrl-C after ${i * 250} ms: processes left behind`);
+    }
   });
 
   test("SIGKILL of the harness: the server it started is gone within seconds", async () => {

@@ -5,6 +5,9 @@ import { InterruptedError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
 import type { Progress } from "../output/progress.ts";
 
+/** What early-signals.mjs (a preload) remembered while the harness was loading, if it ran. */
+const EARLY = Symbol.for("longpoll-bench.early-signals");
+
 export function interruptOnSignals(progress: Progress): AbortSignal {
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
@@ -15,5 +18,7 @@ export function interruptOnSignals(progress: Progress): AbortSignal {
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   process.on("SIGHUP", onSignal);
+  const early = (globalThis as { [EARLY]?: { release(): NodeJS.Signals[] } })[EARLY]?.release() ?? [];
+  if (early[0] !== undefined) onSignal(early[0]);
   return controller.signal;
 }

@@ -82,11 +82,20 @@ export function localLink(): WorkerLink {
       ...(process.env.LPB_WORKER_NODE_ARGS ?? "").split(" ").filter(Boolean),
     ],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
+    // Its own process group: a Ctrl-C at the terminal reaches the harness alone, which stops the
+    // workers itself (a worker killed by the same SIGINT read as a harness failure, exit 70). A
+    // worker whose harness is gone exits when the IPC channel closes (worker.ts).
+    detached: true,
   });
+  // A worker that is gone: its 'exit' reports it (onGone); a message sent to it meanwhile must not
+  // become an unhandled EPIPE that kills the harness.
+  child.on("error", () => {});
   return {
     pid: child.pid,
     agent: undefined,
-    send: (m) => child.send(m),
+    send: (m) => {
+      if (child.connected) child.send(m, () => {});
+    },
     listen(onMessage, onGone) {
       child.on("message", onMessage);
       child.once("exit", (code, signal) =>

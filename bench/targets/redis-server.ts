@@ -102,6 +102,7 @@ export class RedisServer {
     const child = existsSync("/usr/bin/setpriv")
       ? spawn("/usr/bin/setpriv", ["--pdeathsig", "TERM", "--", REDIS_SERVER, ...args], {
           stdio: ["ignore", "pipe", "pipe"],
+          detached: true, // out of the terminal's Ctrl-C, as targets are (spawn.ts)
         })
       : spawn(REDIS_SERVER, args, { stdio: ["ignore", "pipe", "pipe"] });
     this.child = child;

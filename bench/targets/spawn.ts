@@ -85,7 +85,11 @@ export async function spawnTarget(spec: SpawnSpec): Promise<Target> {
     cwd: spec.cwd,
     env: spec.env ?? process.env,
     stdio: ["ignore", "pipe", "pipe"],
-    detached: spec.group === true,
+    // Its own process group, always: a Ctrl-C at the terminal reaches the harness alone, which stops
+    // the target itself (a target that died of the same SIGINT read as a target failure). With
+    // setpriv, the harness's death still takes it down (parent-death signal, above); without it,
+    // only a group target has its own (the terminal's signals are then its way down).
+    detached: canSetPdeathsig || spec.group === true,
   });
   let output = "";
   let stopping = false;
