@@ -49,6 +49,16 @@ describe("bench CLI", () => {
     assert.match(again.stderr, /not empty/);
   });
 
+  test("two runs started at once on one new --out: one runs, the other is refused (exit 2)", async () => {
+    const file = scenarioFile(dir, "racing", { waiters: 20 });
+    const out = join(dir, "run-raced");
+    const codes = (await Promise.all([bench([file, "--out", out]), bench([file, "--out", out])])).map(
+      (r) => r.code,
+    );
+    assert.deepEqual(codes.sort(), [0, 2]);
+    assert.equal(JSON.parse(readFileSync(join(out, "run.json"), "utf8")).exit_code, 0);
+  });
+
   test("--help and --list", async () => {
     const help = await bench(["--help"]);
     assert.equal(help.code, 0);

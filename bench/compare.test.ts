@@ -122,6 +122,25 @@ describe("compare", () => {
       { encoding: "utf8" },
     );
     assert.equal(failing.status, 1, failing.stderr);
+    // Nothing is overwritten: the same --csv again is refused; in B, a second compare.csv is -2.
+    const again = spawnSync(
+      process.execPath,
+      [...tsxNodeArgs(), COMPARE_CLI, join(dir, "a"), join(dir, "b"), "--csv", join(dir, "x.csv")],
+      { encoding: "utf8" },
+    );
+    assert.equal(again.status, 2, again.stderr);
+    assert.match(again.stderr, /x\.csv: the file exists; results are never overwritten/);
+    writeFileSync(join(dir, "b", "compare.csv"), "an earlier comparison\n");
+    const second = spawnSync(
+      process.execPath,
+      [...tsxNodeArgs(), COMPARE_CLI, join(dir, "a"), join(dir, "b")],
+      {
+        encoding: "utf8",
+      },
+    );
+    assert.equal(second.status, 0, second.stderr);
+    assert.equal(readFileSync(join(dir, "b", "compare.csv"), "utf8"), "an earlier comparison\n");
+    assert.match(readFileSync(join(dir, "b", "compare-2.csv"), "utf8"), /fanout,reference,missing/);
   });
 
   test("fewer than 3 repeats on a side: no verdict, said so; pairs on one side only are listed", () => {

@@ -1,8 +1,6 @@
 // `npm run compare -- <results A> <results B>`: the comparison table on the console and compare.csv
 // in B's folder. Exit 0 (it reports; the gate decides), 2 for bad arguments or folders.
 
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import {
   compareRuns,
   conditionNotes,
@@ -15,6 +13,7 @@ import {
 import { UsageError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
 import { compareCsv, compareTable } from "../output/compare-table.ts";
+import { writeFreshFile, writeNewFile } from "../output/new-files.ts";
 import { parseFlags } from "./args.ts";
 import { runCommand } from "./entry.ts";
 
@@ -55,8 +54,13 @@ function main(argv: string[]): number {
   const rows = compareRuns(runA, runB, { ...DEFAULT_COMPARE, minEffect, perMetric });
   if (rows.length === 0) throw new UsageError(`${dirA} and ${dirB} share no scenario and target to compare`);
   const { onlyA, onlyB } = unmatched(runA, runB);
-  const csvPath = (parsed.values.csv as string | undefined) ?? join(dirB, "compare.csv");
-  writeFileSync(csvPath, compareCsv(rows));
+  // Never over an earlier file: --csv FILE must be new; in B, compare-2.csv follows compare.csv.
+  const csvFlag = parsed.values.csv as string | undefined;
+  let csvPath: string;
+  if (csvFlag !== undefined) {
+    writeNewFile(csvFlag, compareCsv(rows), "--csv");
+    csvPath = csvFlag;
+  } else csvPath = writeFreshFile(dirB, "compare.csv", compareCsv(rows));
   const worse = rows.filter((r) => r.verdict === "worse").length;
   const better = rows.filter((r) => r.verdict === "better").length;
   const few = rows.filter((r) => r.verdict === "too few repeats").length;

@@ -2,11 +2,10 @@
 // several are overlaid (before/after, or peers). Default output: RUN/report.html for one run, the
 // first run's folder (report-<n>-runs.html) for several.
 
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { UsageError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
 import { displayPath } from "../output/closing.ts";
+import { writeFreshFile, writeNewFile } from "../output/new-files.ts";
 import { reportHtml } from "../output/report.ts";
 import { loadRunFolders } from "../report/load.ts";
 import { parseFlags } from "./args.ts";
@@ -29,10 +28,16 @@ function main(argv: string[]): number {
     throw new UsageError("name at least one results folder: npm run report -- results/<run>");
   const runs = loadRunFolders(positionals);
   const first = positionals[0] as string;
-  const out =
-    (values.out as string | undefined) ??
-    (runs.length === 1 ? join(first, "report.html") : join(first, `report-${runs.length}-runs.html`));
-  writeFileSync(out, reportHtml(runs));
+  // Never over an earlier file: --out FILE must be new; in the run folder, report-2.html follows
+  // the report.html the run wrote.
+  const html = reportHtml(runs);
+  const outFlag = values.out as string | undefined;
+  let out: string;
+  if (outFlag !== undefined) {
+    writeNewFile(outFlag, html, "--out");
+    out = outFlag;
+  } else
+    out = writeFreshFile(first, runs.length === 1 ? "report.html" : `report-${runs.length}-runs.html`, html);
   process.stdout.write(`report: ${displayPath(out)}\n`);
   return ExitCode.ok;
 }

@@ -12,6 +12,7 @@ import type { LoadedRun } from "../report/load.ts";
 import { parseCsv } from "../report/load.ts";
 import { median } from "../stats/bootstrap.ts";
 import { leastSquares } from "../stats/least-squares.ts";
+import { newestOf } from "./new-files.ts";
 
 const require = createRequire(import.meta.url);
 const UPLOT_JS = require.resolve("uplot/dist/uPlot.iife.min.js");
@@ -248,9 +249,12 @@ function warningsOf(runs: LoadedRun[]): string[] {
 }
 
 function verdictTable(run: LoadedRun, file: string): string {
+  // A later compare of the same runs writes compare-2.csv (nothing is overwritten): show the newest.
+  const path = newestOf(run.dir, file);
+  if (path === undefined) return "";
   let text: string;
   try {
-    text = readFileSync(`${run.dir}/${file}`, "utf8");
+    text = readFileSync(path, "utf8");
   } catch {
     return "";
   }

@@ -1,10 +1,10 @@
 // The run folder: results/<run-id>/ with run.json, summary.csv, latency-<scenario>.csv,
 // timeseries-<scenario>.csv and <scenario>.hlog. A folder is never overwritten: an existing,
-// non-empty folder is refused. Files are rewritten after every scenario, so whatever was measured
+// non-empty folder is refused, and a new one is claimed for one run (CLAIM_FILE). Files are rewritten after every scenario, so whatever was measured
 // before a crash or Ctrl-C is on disk.
 
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { availableParallelism, hostname, release, totalmem } from "node:os";
 import { join } from "node:path";
 import { UsageError } from "../errors.ts";
@@ -14,6 +14,7 @@ import { type AgentResult, failureOf, isComplete, type RunFailure, type Scenario
 import type { Scenario } from "../scenario.ts";
 import { latencyCsv, summaryCsv, tableCsv, timeseriesCsv } from "./csv.ts";
 import { hlogText } from "./hlog.ts";
+import { isDirectory, writeNewFile } from "./new-files.ts";
 import { sideBySideCsv, targetsOf } from "./side-by-side.ts";
 
 export const RESULTS_ROOT = new URL("../../results/", import.meta.url).pathname;
@@ -26,17 +27,29 @@ export function newRunId(date = new Date()): string {
 /** A new run id and its folder: --out DIR, or results/<run-id>. */
 export function openRunFolder(out: string | undefined): { runId: string; dir: string } {
   const runId = newRunId();
-  return { runId, dir: createRunFolder(out ?? join(RESULTS_ROOT, runId)) };
+  return { runId, dir: createRunFolder(out ?? join(RESULTS_ROOT, runId), runId) };
 }
 
-/** Create the run folder; refuse one that exists with files in it. */
-export function createRunFolder(dir: string): string {
-  if (existsSync(dir) && readdirSync(dir).length > 0) {
-    throw new UsageError(
+/** The file that claims a run folder for one run (new-files.ts: created exclusively). */
+export const CLAIM_FILE = ".longpoll-bench-run";
+
+/**
+ * Create the run folder and claim it; refuse one that exists with files in it, or that another run
+ * claimed a moment ago (two runs started on one new --out: the second is refused, exit 2, rather
+ * than both writing run.json there).
+ */
+export function createRunFolder(dir: string, runId = newRunId()): string {
+  const refuse = () =>
+    new UsageError(
       `--out ${dir}: the folder exists and is not empty; results are never overwritten, name a new folder`,
     );
-  }
+  if (isDirectory(dir, "--out") && readdirSync(dir).length > 0) throw refuse();
   mkdirSync(dir, { recursive: true });
+  try {
+    writeNewFile(join(dir, CLAIM_FILE), `${runId} pid ${process.pid}\n`, "--out");
+  } catch {
+    throw refuse();
+  }
   return dir;
 }
 
