@@ -8,7 +8,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { tsxNodeArgs } from "./child-process.ts";
-import { compareRuns, conditionNotes, DEFAULT_COMPARE, judge, unmatched } from "./compare.ts";
+import {
+  compareRuns,
+  conditionNotes,
+  DEFAULT_COMPARE,
+  differingScenarios,
+  judge,
+  unmatched,
+} from "./compare.ts";
+import type { RunRecord } from "./output/results-folder.ts";
 import { seededRandom } from "./stats/bootstrap.ts";
 import { syntheticRun } from "./testing/synthetic-run.ts";
 
@@ -107,6 +115,19 @@ describe("compare", () => {
     );
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /no run\.json/);
+    // A negative figure is a damaged file: exit 2 naming it, not a verdict.
+    mkdirSync(join(dir, "negative"));
+    writeFileSync(
+      join(dir, "negative", "run.json"),
+      JSON.stringify(syntheticRun({ time_to_last_delivery_ms: [-5, 100, 100] })),
+    );
+    const negative = spawnSync(
+      process.execPath,
+      [...tsxNodeArgs(), COMPARE_CLI, join(dir, "a"), join(dir, "negative")],
+      { encoding: "utf8" },
+    );
+    assert.equal(negative.status, 2, negative.stderr);
+    assert.match(negative.stderr, /time_to_last_delivery_ms/);
     // --fail-on-worse turns a worse verdict into exit 1.
     const failing = spawnSync(
       process.execPath,
@@ -141,6 +162,25 @@ describe("compare", () => {
     assert.equal(second.status, 0, second.stderr);
     assert.equal(readFileSync(join(dir, "b", "compare.csv"), "utf8"), "an earlier comparison\n");
     assert.match(readFileSync(join(dir, "b", "compare-2.csv"), "utf8"), /fanout,reference,missing/);
+  });
+
+  test("a zero median with one repeat: too few repeats, not better", () => {
+    const [row] = compareRuns(syntheticRun({ latency_p99_ms: [5] }), syntheticRun({ latency_p99_ms: [0] }));
+    assert.equal(row?.verdict, "too few repeats");
+  });
+
+  test("a scenario of one name defined differently in A and B is not compared, and said so", () => {
+    const a = syntheticRun({ time_to_last_delivery_ms: [100, 101, 99] });
+    const b = syntheticRun({ time_to_last_delivery_ms: [300, 301, 299] });
+    type Def = RunRecord["scenarios"][number];
+    const def = (waiters: number, description = "x") =>
+      ({ name: "fanout", description, type: "burst", waiters }) as unknown as Def;
+    a.scenarios = [def(1000)];
+    b.scenarios = [def(2000)];
+    assert.deepEqual(compareRuns(a, b), []);
+    assert.equal(differingScenarios(a, b).get("fanout"), "waiters 1000 in A, 2000 in B");
+    b.scenarios = [def(1000, "reworded")];
+    assert.equal(compareRuns(a, b).length, 1, "a description alone does not make it another scenario");
   });
 
   test("fewer than 3 repeats on a side: no verdict, said so; pairs on one side only are listed", () => {

@@ -96,7 +96,8 @@ const RunFileSchema = z.looseObject({
       target: z.string(),
       repeat: z.number().int().nonnegative(),
       complete: z.boolean(),
-      metrics: z.record(z.string(), z.number()),
+      // Every metric is a count, a time, a size or a share: a negative one is a damaged file.
+      metrics: z.record(z.string(), z.number().nonnegative()),
     }),
   ),
 });
@@ -139,6 +140,16 @@ export function judge(
     const verdict: Verdict = worstB > worstA ? "worse" : worstB < worstA ? "better" : "same";
     return { ...base, ratio: medianA === 0 ? "" : medianB / medianA, ci_low: "", ci_high: "", verdict };
   }
+  // Too few repeats for any statistical verdict, whatever the medians (a zero one included).
+  if (a.length < MIN_REPEATS || b.length < MIN_REPEATS) {
+    return {
+      ...base,
+      ratio: medianA === 0 ? "" : medianB / medianA,
+      ci_low: "",
+      ci_high: "",
+      verdict: "too few repeats",
+    };
+  }
   if (medianA === 0 || medianB === 0) {
     if (medianA === medianB)
       return { ...base, ratio: medianA === 0 ? "" : 1, ci_low: "", ci_high: "", verdict: "same" };
@@ -147,9 +158,6 @@ export function judge(
     const down = Math.max(...b) < Math.min(...a);
     const verdict = up ? orient(spec?.better, "up") : down ? orient(spec?.better, "down") : "within noise";
     return { ...base, ratio: medianA === 0 ? "" : medianB / medianA, ci_low: "", ci_high: "", verdict };
-  }
-  if (a.length < MIN_REPEATS || b.length < MIN_REPEATS) {
-    return { ...base, ratio: medianB / medianA, ci_low: "", ci_high: "", verdict: "too few repeats" };
   }
   const est = bootstrapRatio(a, b, { confidence: options.confidence });
   let verdict: Verdict = "within noise";
@@ -174,6 +182,37 @@ export function unmatched(a: RunRecord, b: RunRecord): { onlyA: string[]; onlyB:
 }
 
 /**
+ * Scenarios of one name that the two runs defined differently (1,000 waiters in A, 2,000 in B): they
+ * measured different things, so none of their figures is compared. Each with the fields that differ.
+ */
+export function differingScenarios(a: RunRecord, b: RunRecord): Map<string, string> {
+  const defs = (run: RunRecord) => new Map((run.scenarios ?? []).map((s) => [s.name, s]));
+  const da = defs(a);
+  const out = new Map<string, string>();
+  for (const [name, sb] of defs(b)) {
+    const sa = da.get(name);
+    if (sa === undefined) continue;
+    const fields = [...new Set([...Object.keys(sa), ...Object.keys(sb)])].filter(
+      (k) =>
+        k !== "description" &&
+        JSON.stringify((sa as Record<string, unknown>)[k]) !==
+          JSON.stringify((sb as Record<string, unknown>)[k]),
+    );
+    if (fields.length > 0)
+      out.set(
+        name,
+        fields
+          .map(
+            (k) =>
+              `${k} ${JSON.stringify((sa as Record<string, unknown>)[k])} in A, ${JSON.stringify((sb as Record<string, unknown>)[k])} in B`,
+          )
+          .join("; "),
+      );
+  }
+  return out;
+}
+
+/**
  * How the two runs were made differently, where that alone moves figures: the driver's scheduling
  * policy (the reference cluster's 100k fan-out took 1.5× as long with the driver as normal as with
  * it as batch here, medians of 3; README "How a run works"). Empty when alike.
@@ -195,10 +234,11 @@ export function compareRuns(
 ): ComparisonRow[] {
   const sa = samplesOf(a);
   const sb = samplesOf(b);
+  const differing = differingScenarios(a, b);
   const rows: ComparisonRow[] = [];
   for (const [scenario, targetsB] of sb) {
     const targetsA = sa.get(scenario);
-    if (!targetsA) continue;
+    if (!targetsA || differing.has(scenario)) continue;
     for (const [target, metricsB] of targetsB) {
       const metricsA = targetsA.get(target);
       if (!metricsA) continue;

@@ -5,6 +5,7 @@ import {
   compareRuns,
   conditionNotes,
   DEFAULT_COMPARE,
+  differingScenarios,
   loadRun,
   MIN_EFFECTS,
   MIN_REPEATS,
@@ -52,7 +53,11 @@ function main(argv: string[]): number {
   // --min-effect sets one for every metric; by default, the A/A study's per-metric ones apply.
   const perMetric = rawEffect === undefined ? MIN_EFFECTS : undefined;
   const rows = compareRuns(runA, runB, { ...DEFAULT_COMPARE, minEffect, perMetric });
-  if (rows.length === 0) throw new UsageError(`${dirA} and ${dirB} share no scenario and target to compare`);
+  const differing = differingScenarios(runA, runB);
+  if (rows.length === 0) {
+    const why = [...differing].map(([name, how]) => `; ${name} differs (${how})`).join("");
+    throw new UsageError(`${dirA} and ${dirB} share no scenario and target to compare${why}`);
+  }
   const { onlyA, onlyB } = unmatched(runA, runB);
   // Never over an earlier file: --csv FILE must be new; in B, compare-2.csv follows compare.csv.
   const csvFlag = parsed.values.csv as string | undefined;
@@ -72,6 +77,9 @@ function main(argv: string[]): number {
     `${worse} worse, ${better} better, ${rows.length - worse - better - few} within noise or same (min effect ${minEffect * 100}%${perMetric && Object.keys(perMetric).length ? ", more for the metrics the A/A study raised" : ""})${few ? `, ${few} not judged: fewer than ${MIN_REPEATS} repeats on a side` : ""}`,
     ...(onlyA.length ? [`only in A (not compared): ${onlyA.join(", ")}`] : []),
     ...(onlyB.length ? [`only in B (not compared): ${onlyB.join(", ")}`] : []),
+    ...[...differing].map(
+      ([name, how]) => `not compared: ${name} is a different scenario in A and B (${how})`,
+    ),
     ...conditionNotes(runA, runB),
     `csv: ${csvPath}`,
   ];
