@@ -25,12 +25,12 @@ interface Outcome {
   summary: string;
 }
 
-async function benchAgainst(options: FakeTargetOptions, name: string): Promise<Outcome> {
+async function benchAgainst(options: FakeTargetOptions, name: string, waiters = 200): Promise<Outcome> {
   const target = await listenFakeTarget(options);
   const dir = mkdtempSync(join(tmpdir(), "lpb-broken-"));
   const out = join(dir, "run");
   const scenario = scenarioFile(dir, name, {
-    waiters: 200,
+    waiters,
     deadlines: { ready_ms: 3_000, collect_ms: 3_000 },
   });
   const child = spawn(
@@ -53,6 +53,7 @@ async function benchAgainst(options: FakeTargetOptions, name: string): Promise<O
   clearInterval(sampler);
   target.server.closeAllConnections();
   target.server.close();
+  process.stderr.write(`# ${name}: exit ${code}, peak harness RSS ${(peakRssBytes / 2 ** 20).toFixed(0)} MiB\n`);
   let summary = "";
   try {
     summary = readFileSync(join(out, "summary.csv"), "utf8");
@@ -93,8 +94,9 @@ describe("broken targets end as the target's failure, with no invented figure", 
     assert.doesNotMatch(o.summary, /server_cpu_/, "no server CPU figure from a counter that cannot be true");
   });
 
-  test("a target that streams an endless chunked answer to every /get", async () => {
-    const o = await benchAgainst({ chunkedFlood: true }, "chunked-flood");
+  test("a target that streams an endless chunked answer to each of 1,000 waiters", async () => {
+    // Up to 1 MiB per answer, 1,000 answers: a GiB, were it not for the driver's budget.
+    const o = await benchAgainst({ chunkedFlood: true }, "chunked-flood", 1_000);
     assertFailedHonestly(o, /every waiter failed|chunked response body over/);
   });
 

@@ -167,6 +167,11 @@ export class ResponseParser {
     return this.buffer.length;
   }
 
+  /** Everything an unfinished response holds: its buffered bytes and the chunks decoded so far. */
+  get heldBytes(): number {
+    return this.buffer.length + (this.current?.size ?? 0);
+  }
+
   private next(): ParsedResponse | undefined {
     const c = this.current ?? this.head();
     if (c === undefined) return undefined;

@@ -31,6 +31,13 @@ const SAMPLE_INTERVAL_MS = 100;
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 /** Made-up answers per shape the worker parses before any load (see WaiterShare.warmUp). */
 const WARM_UP_ANSWERS = 10_000;
+/**
+ * What answers still arriving may hold in one worker, all waiters together. One answer may be up to
+ * the parser's 1 MiB, but a target that starts an endless or huge answer to each of 1,000 waiters
+ * would take a worker to a GiB: past this, the waiter whose answer pushed the total over fails
+ * (its bytes freed). The harness's own answers are a few hundred bytes.
+ */
+export const HELD_BYTES_BUDGET = 64 * 1024 * 1024;
 /** A timeout answer this much before its deadline counts as early (timers have ms granularity). */
 const EARLY_TOLERANCE_MS = 5;
 
@@ -62,6 +69,8 @@ class WaiterShare {
   private lastDeliveryNs: bigint | undefined;
   /** When the read being parsed arrived (every response it completes arrived then). */
   private readAt = 0n;
+  /** Bytes held by unfinished answers over all this worker's parsers (HELD_BYTES_BUDGET). */
+  private heldBytes = 0;
   /** The waiter whose read is being parsed (for onResponse; its socket is sockets[reading]). */
   private reading = 0;
   /** Per waiter: its response parser, FAILED / ANSWERED bits, and when it was due to connect (ns after startAtNs). */
@@ -171,8 +180,14 @@ class WaiterShare {
     socket.write(this.request(i));
   }
 
-  private open(i: number, scheduledNs: bigint): void {
+  /** A fresh parser for waiter i; what its old one held is no longer held. */
+  private resetParser(i: number): void {
+    this.heldBytes -= this.parsers[i]?.heldBytes ?? 0;
     this.parsers[i] = new ResponseParser(this.adapter.cursorHeaders);
+  }
+
+  private open(i: number, scheduledNs: bigint): void {
+    this.resetParser(i);
     this.flags[i] = 0;
     this.scheduledAt[i] = Number(scheduledNs - this.startAtNs);
     const sources = this.plan.sourceAddresses;
@@ -214,16 +229,26 @@ class WaiterShare {
     if (socket !== this.sockets[i]) return false; // replaced by churn: its parser is the new socket's
     this.readAt = this.now();
     this.reading = i;
+    const parser = this.parsers[i] as ResponseParser;
+    const before = parser.heldBytes;
+    let reason: string | undefined;
     try {
-      (this.parsers[i] as ResponseParser).feed(READ_BUFFER, 0, bytes, this.onResponse);
+      parser.feed(READ_BUFFER, 0, bytes, this.onResponse);
+      const held = parser.heldBytes;
+      this.heldBytes += held - before;
+      if (held > 0 && this.heldBytes > HELD_BYTES_BUDGET)
+        reason = `answers still arriving held over ${HELD_BYTES_BUDGET / 2 ** 20} MiB in one driver worker (this one ${held} bytes)`;
     } catch (error) {
       if (!(error instanceof HttpParseError)) throw error;
-      this.flags[i] = (this.flags[i] as number) | FAILED;
-      this.fail(`bad HTTP response: ${error.message}`);
-      socket.destroy();
-      return false;
+      this.heldBytes += parser.heldBytes - before;
+      reason = `bad HTTP response: ${error.message}`;
     }
-    return true;
+    if (reason === undefined) return true;
+    this.flags[i] = (this.flags[i] as number) | FAILED;
+    this.fail(reason);
+    this.resetParser(i);
+    socket.destroy();
+    return false;
   }
 
   errored(i: number, socket: Socket, error: NodeJS.ErrnoException): void {
@@ -235,6 +260,7 @@ class WaiterShare {
   closed(i: number, socket: Socket): void {
     if (socket !== this.sockets[i]) return; // replaced by churn
     this.sockets[i] = undefined;
+    this.resetParser(i); // an answer cut off mid-way holds nothing any more
     if (!this.closing && this.flags[i] === 0) this.fail("closed before answer");
   }
 
