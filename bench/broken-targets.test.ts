@@ -53,7 +53,9 @@ async function benchAgainst(options: FakeTargetOptions, name: string, waiters = 
   clearInterval(sampler);
   target.server.closeAllConnections();
   target.server.close();
-  process.stderr.write(`# ${name}: exit ${code}, peak harness RSS ${(peakRssBytes / 2 ** 20).toFixed(0)} MiB\n`);
+  process.stderr.write(
+    `# ${name}: exit ${code}, peak harness RSS ${(peakRssBytes / 2 ** 20).toFixed(0)} MiB\n`,
+  );
   let summary = "";
   try {
     summary = readFileSync(join(out, "summary.csv"), "utf8");

@@ -5,11 +5,12 @@
 // DIR/aa-study.json and bench/stats/min-effects.json (what compare uses). --analyze DIR redoes the
 // analysis of runs already in DIR (DIR/run-1, DIR/run-2, ...).
 
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadRun } from "../compare.ts";
 import { UsageError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
+import { createRunFolder } from "../output/results-folder.ts";
 import { aaStudy } from "../stats/aa-study.ts";
 import { parseFlags, positiveInt } from "./args.ts";
 import { benchInto } from "./bench-child.ts";
@@ -42,7 +43,7 @@ function main(argv: string[]): number {
   const analyze = v.analyze as string | undefined;
   const dir = analyze ?? (v.out as string | undefined) ?? join("results", `aa-study-${Date.now()}`);
   if (analyze === undefined) {
-    mkdirSync(dir, { recursive: true });
+    createRunFolder(dir); // a new folder, claimed: an earlier study is never overwritten
     for (let i = 1; i <= 2 * pairs; i++) {
       process.stderr.write(`aa-study: run ${i} of ${2 * pairs}\n`);
       benchInto(join(dir, `run-${i}`), [scenario, "--repeat", String(repeat)], `aa-study: run ${i}`);

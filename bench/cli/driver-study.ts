@@ -6,7 +6,7 @@
 // Writes DIR/harness-N/ (ordinary results folders), DIR/plain-client.json and DIR/driver-study.md.
 
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { pinToCpus, tsxNodeArgs } from "../child-process.ts";
@@ -14,6 +14,7 @@ import { loadRun } from "../compare.ts";
 import { HostLimitError, UsageError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
 import { processTree } from "../metrics/proc.ts";
+import { createRunFolder } from "../output/results-folder.ts";
 import { fromHarness, fromPlainClient, type PlainClientRun, renderTables } from "../stats/driver-study.ts";
 import { spawnReference } from "../targets/reference.ts";
 import { MAX_WARMUP_WAITERS, warmUpTarget } from "../warmup.ts";
@@ -96,7 +97,7 @@ async function main(argv: string[]): Promise<number> {
   if (spawnSync("taskset", ["-V"]).status !== 0)
     throw new HostLimitError("driver-study needs taskset (Debian: apt-get install -y util-linux)");
   const dir = (v.out as string | undefined) ?? join("results", `driver-study-${Date.now()}`);
-  mkdirSync(dir, { recursive: true });
+  createRunFolder(dir); // a new folder, claimed: an earlier study is never overwritten
 
   const harnessDirs: string[] = [];
   const plain: PlainClientRun[] = [];

@@ -6,12 +6,13 @@
 // run's folder.
 
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "csv-stringify/sync";
 import { tsxNodeArgs } from "../child-process.ts";
 import { UsageError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
+import { createRunFolder } from "../output/results-folder.ts";
 import { parseCsv } from "../report/load.ts";
 import { type Condition, type GateRunOutcome, studyMarkdown, summarize } from "../stats/gate-study.ts";
 import { parseFlags, positiveInt } from "./args.ts";
@@ -105,7 +106,7 @@ function main(argv: string[]): number {
     if (!CONDITIONS.includes(c as Condition))
       throw new UsageError(`--conditions: unknown "${c}"; known: ${CONDITIONS.join(", ")}`);
   const dir = (v.out as string | undefined) ?? join("results", `gate-study-${Date.now()}`);
-  mkdirSync(dir, { recursive: true });
+  createRunFolder(dir); // a new folder, claimed: an earlier study is never overwritten
   const outcomes: GateRunOutcome[] = [];
   const write = () => {
     writeFileSync(
