@@ -25,7 +25,7 @@ export interface CompareOptions {
 }
 
 /**
- * The per-metric minimum effects set by the A/A study (npm run aa-study; README "Comparing runs"):
+ * The per-metric minimum effects set by the A/A study (npm run aa-study; docs/compare.md):
  * where unchanged code moved a metric by more than 15% with a confident interval, its minimum
  * effect is raised above that, so unchanged code draws no verdict.
  */
@@ -215,7 +215,7 @@ export function differingScenarios(a: RunRecord, b: RunRecord): Map<string, stri
 /**
  * How the two runs were made differently, where that alone moves figures: the driver's scheduling
  * policy (the reference cluster's 100k fan-out took 1.5× as long with the driver as normal as with
- * it as batch here, medians of 3; README "How a run works"). Empty when alike.
+ * it as batch here, medians of 3; docs/running.md, "How a run works"). Empty when alike.
  */
 export function conditionNotes(a: RunRecord, b: RunRecord): string[] {
   // Runs recorded before the policy was ran as normal; null: the workers ran on agents.

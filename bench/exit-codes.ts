@@ -1,4 +1,4 @@
-// The exit codes of bench, compare and gate (DESIGN §4), in one place.
+// The exit codes of bench, compare and gate (README, "Exit codes"), in one place.
 export const ExitCode = {
   ok: 0,
   regression: 1,

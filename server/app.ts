@@ -1,4 +1,4 @@
-// The HTTP layer of the reference server: fastify routes that map the protocol (DESIGN §1) onto the
+// The HTTP layer of the reference server: fastify routes that map the protocol (docs/server.md) onto the
 // pure Store. It owns parsing of bodies, error responses and the disconnect hook; the store owns state.
 //
 // Connections arrive at the front (front/front.ts), which serves plain POST /get on raw sockets
@@ -91,7 +91,7 @@ export interface ListenOptions {
   backlog?: number;
 }
 
-/** The body of GET /stats (DESIGN §1): the protocol's figures and the process's resources. */
+/** The body of GET /stats (docs/server.md): the protocol's figures and the process's resources. */
 export interface StatsDocument extends StoreStats {
   error_code: 0;
   memory: { rss_bytes: number; heap_used_bytes: number; heap_total_bytes: number };

@@ -7,7 +7,7 @@
 // the primary accepts every connection and passes it to the next worker. Measured here (fanout-10k,
 // 2 processes over Redis): the primary's passing cost ~210 µs of CPU per connection (connect phase
 // 3.76 s of server CPU vs 1.98 s with the kernel's), so the kernel accepts; the spread it gave at
-// 100,000 waiters over 8 processes is in the README (each well under the ~19,000 descriptors).
+// 100,000 waiters over 8 processes is in docs/scale-out.md (each well under the ~19,000 descriptors).
 //
 // GET /stats answers for the whole server, whichever worker receives it: the worker asks the
 // primary, the primary asks every worker for its own figures and sums them (parked waiters, keys,

@@ -1,4 +1,4 @@
-// The wire contract of the long-poll protocol (DESIGN §1): error codes, error names, HTTP statuses,
+// The wire contract of the long-poll protocol (docs/server.md): error codes, error names, HTTP statuses,
 // and the parsing of request parameters into typed values.
 // Knows no fastify and no store internals: it turns a flat record of strings into typed requests,
 // and a ProtocolError into a response body. One table of errors; a name is never reused.

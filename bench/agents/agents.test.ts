@@ -12,7 +12,7 @@ import { processTree } from "../metrics/proc.ts";
 import { failureOf, isComplete } from "../result.ts";
 import { clockUncertaintyWarning, runScenario } from "../run.ts";
 import { socketsNeeded } from "../scenario.ts";
-import { RedisServer } from "../targets/redis-server.ts";
+import { RedisServer, redisMissing } from "../targets/redis-server.ts";
 import { spawnReference } from "../targets/reference.ts";
 import { metricOf, testContext } from "../testing/run-context.ts";
 import { burstScenario } from "../testing/scenario-file.ts";
@@ -64,7 +64,7 @@ describe("pure parts", () => {
   });
 });
 
-describe("three agents against the reference server", () => {
+describe("three agents against the reference server", { skip: redisMissing() ?? false }, () => {
   let redis: RedisServer;
   const agents = new Map<string, ChildProcess>();
   let pool: AgentPool;

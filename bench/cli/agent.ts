@@ -1,6 +1,6 @@
 // npm run agent -- --redis redis://HOST:PORT [--name NAME] [--sources 127.0.0.11,127.0.0.12]
 // A load agent: runs until stopped (SIGTERM/SIGINT), serving the coordinators that use the same
-// Redis (npm run bench -- --agents redis://HOST:PORT). See README "Load from several machines".
+// Redis (npm run bench -- --agents redis://HOST:PORT). See docs/agents.md.
 
 import { hostname } from "node:os";
 import { Agent } from "../agents/agent.ts";

@@ -160,7 +160,7 @@ it starts itself.
                      --set arrival.window_ms=500 (repeatable; validated as the file is)
   --target URL     attach to a server already running at URL instead of starting the reference
   --profile P      the protocol of --target: a built-in profile (seed, nchan) or a profile file
-                   (default seed; see README "Benchmark your own server")
+                   (default seed; see docs/own-server.md)
   -t, --targets A,B  start and run against each named target in turn (default: reference);
                    known: reference, node-http, tornado, nchan, and on several processes
                    reference-cluster, nchan-workers, nchan-redis (see --list); reference@DIR
@@ -176,7 +176,7 @@ it starts itself.
   --driver-sched batch|normal
                    the driver workers' Linux scheduling policy (chrt). batch (default): a worker
                    woken by an answer does not preempt the target on a shared CPU, it reads when a
-                   CPU is free (README "How a run works"); normal: as any process.
+                   CPU is free (docs/running.md); normal: as any process.
                    Recorded in run.json; normal where chrt is missing
   --warmup N       before each run's measured phases, N waiters park on a key of their own, one
                    set wakes them, they leave: the target's code is warm (a JIT server's first

@@ -1,5 +1,5 @@
 // npm run driver-study -- [--repeat 3] [--waiters 10000] [--targets reference,nchan,node-http] [--warmup N] [--out DIR]
-// Is the driver the bottleneck? One command for both of the README's tables, pinned (target on CPU 0,
+// Is the driver the bottleneck? One command for both tables of docs/perf/2026-11-28-driver-study.md, pinned (target on CPU 0,
 // load on CPU 1), repeats interleaved so that the machine's drift falls on both sides alike:
 //   each repeat: the harness (fanout-10k, one driver worker, every named target), then the plain
 //   raw-socket client against a freshly started reference server.

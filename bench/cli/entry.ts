@@ -1,5 +1,5 @@
 // The one entry wrapper of every command (bench, compare, gate, baseline:update): runs main, maps an
-// error to its documented exit code (DESIGN §4; BenchError's own, 70 for a bug), prints it once with
+// error to its documented exit code (README "Exit codes"; BenchError's own, 70 for a bug), prints it once with
 // the command's name, and treats a closed stdout (`| head`) as the reader's choice, not a failure.
 
 import { BenchError, UsageError } from "../errors.ts";

@@ -51,7 +51,7 @@ export interface Parked {
 
 /** What to do when the target does not speak the profile it was given. */
 export function probeHint(target: Target): string {
-  return `it was spoken to with the "${target.profile.name}" profile: if the server speaks another protocol, describe it in a profile and check it with npm run probe -- --target ${target.url.origin} --profile FILE (README: "Benchmark your own server")`;
+  return `it was spoken to with the "${target.profile.name}" profile: if the server speaks another protocol, describe it in a profile and check it with npm run probe -- --target ${target.url.origin} --profile FILE (docs/own-server.md)`;
 }
 
 /** End the run as a target failure (exit 3) naming the error reasons and the probe. */

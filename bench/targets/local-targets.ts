@@ -47,7 +47,7 @@ export const processesFor = (sockets: number): number =>
  * once (set-throughput's 50 over 2 processes split 8/42, 46/4, 15/35, 40/10 in four runs here, so one
  * process did most of the work and the rate depended on luck: 11,948–15,837 /set a second against
  * 14,949–17,030 dealt in turn, 3 interleaved runs each), while the primary's passing costs ~210 µs
- * of CPU per connection (README, "--processes"): 0.2 s at this bound, 21 s at 100,000 waiters.
+ * of CPU per connection (docs/server.md, "--processes N"): 0.2 s at this bound, 21 s at 100,000 waiters.
  */
 const ROUND_ROBIN_UP_TO_SOCKETS = 1_000;
 export const balanceFor = (sockets: number): "kernel" | "round-robin" =>

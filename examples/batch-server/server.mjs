@@ -1,6 +1,6 @@
 // A small long-poll server that does NOT speak longpoll-bench's protocol and answers several
-// messages at once: an example of "your own server" for the harness (README, "Benchmark your own
-// server"). Node.js standard library only.
+// messages at once: an example of "your own server" for the harness
+// (docs/own-server.md). Node.js standard library only.
 //
 //   POST /subscribe  {"topic": T, "after": N?, "wait_ms": MS}
 //        → {"cursor": N, "messages": [{"id": N, "data": "..."}, ...]}: every kept message after

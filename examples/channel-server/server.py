@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """A small long-poll server that does NOT speak longpoll-bench's protocol: an example of "your own
-server" for the harness (see README, "Benchmark your own server"). Python standard library only.
+server" for the harness (see docs/own-server.md). Python standard library only.
 
     GET  /poll?channel=NAME&timeout=SECONDS   waits for the next message on the channel;
          with If-None-Match: N (the ETag of the last message seen), answers the first message after

@@ -8,7 +8,7 @@
 //                              compacted: the version of the newest value dropped from the list
 //   P notify           channel: one message per batch of /sets (parseNotifications)
 // {K} is a Redis Cluster hash tag: a key's list and hash live on one shard. Only the version
-// counter is global (see the README, "Several hosts").
+// counter is global (docs/scale-out.md, "Several hosts, on paper").
 //
 // Expiry is decided on the servers' clock (the exp field, compared with the `now` a server passes),
 // as the in-memory broker decides it, so both behave alike under an injected clock; Redis's own
