@@ -1,5 +1,14 @@
-// The module graph of bench/ and server/ has no import cycle (type-only imports included: a cycle
-// of types is still two modules that cannot be read apart).
+// The shape of the code, checked: the module graph of bench/ and server/ has no import cycle
+// (type-only imports included: a cycle of types is still two modules that cannot be read apart), and
+// bench/ is in layers whose imports go one way only (docs/design.md):
+//
+//   shared (errors, exit codes, child processes) and stats/ (pure statistics)
+//   ← core/      the run: scenarios, plans, sessions, runners, driver, targets, metrics, run records
+//   ← analysis/  what reads run records: compare, the gate, the studies
+//   ← output/    what renders: console, CSV, hlog, the report, the run folder
+//   ← cli/       the commands: flags in, the layers below called, exit codes out
+//
+// A module may import from its own layer and those to its left. Tests and testing/ may import any.
 
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync } from "node:fs";
@@ -80,4 +89,61 @@ test("no import cycle in bench/ or server/", () => {
   const graph = new Map(files.map((f) => [f, imports(f)]));
   const cycle = findCycle(graph);
   assert.equal(cycle, undefined, `import cycle: ${cycle?.map((f) => relative(ROOT, f)).join(" → ")}`);
+});
+
+/** The layer of a module under bench/, by its folder; undefined for tests and test helpers. */
+export function layerOf(path: string): Layer | undefined {
+  const rel = relative(join(ROOT, "bench"), path);
+  if (rel.endsWith(".test.ts") || rel.startsWith("testing/")) return undefined;
+  const top = rel.includes("/") ? rel.slice(0, rel.indexOf("/")) : "";
+  return top === "" || top === "stats" ? "shared" : (top as Layer);
+}
+
+const LAYERS = ["shared", "core", "analysis", "output", "cli"] as const;
+type Layer = (typeof LAYERS)[number];
+
+/** Every import that goes against the layers: [from, to]. */
+export function layerViolations(graph: Map<string, string[]>): [string, string][] {
+  const out: [string, string][] = [];
+  for (const [from, targets] of graph) {
+    const a = layerOf(from);
+    if (a === undefined) continue;
+    for (const to of targets) {
+      if (!to.startsWith(join(ROOT, "bench"))) continue;
+      const b = layerOf(to);
+      if (b === undefined || LAYERS.indexOf(b) > LAYERS.indexOf(a)) out.push([from, to]);
+    }
+  }
+  return out;
+}
+
+test("bench/ is in layers: nothing imports from a layer to its right", () => {
+  const graph = new Map(sources(join(ROOT, "bench")).map((f) => [f, imports(f)]));
+  for (const f of graph.keys())
+    assert.ok(LAYERS.includes(layerOf(f) ?? "shared"), `a module outside the layers: ${f}`);
+  const wrong = layerViolations(graph).map(([a, b]) => `${relative(ROOT, a)} → ${relative(ROOT, b)}`);
+  assert.deepEqual(wrong, []);
+});
+
+test("the layer check fails on a core module that imports a command or the output", () => {
+  const core = join(ROOT, "bench/core/run.ts");
+  const graph = new Map([
+    [
+      core,
+      [
+        join(ROOT, "bench/cli/args.ts"),
+        join(ROOT, "bench/output/progress.ts"),
+        join(ROOT, "bench/stats/paired.ts"),
+      ],
+    ],
+  ]);
+  assert.deepEqual(
+    layerViolations(graph).map(([, to]) => relative(ROOT, to)),
+    ["bench/cli/args.ts", "bench/output/progress.ts"],
+  );
+});
+
+test("bench/'s root holds at most 4 source files; every other module is in a layer's folder", () => {
+  const root = readdirSync(join(ROOT, "bench")).filter((n) => /\.(ts|mjs|js)$/.test(n));
+  assert.ok(root.length <= 4, `bench/ root: ${root.join(", ")}`);
 });

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { Agent, request } from "undici";
-import { RedisServer, redisMissing } from "../bench/targets/redis-server.ts";
+import { RedisServer, redisMissing } from "../bench/core/targets/redis-server.ts";
 import { createApp, DEFAULT_LIMITS, type LongPollApp, type ServerLimits } from "./app.ts";
 import { RedisBroker } from "./redis/redis-broker.ts";
 import { FakeClock } from "./testing/fake-clock.ts";

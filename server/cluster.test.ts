@@ -8,7 +8,7 @@ import { once } from "node:events";
 import { connect } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { Agent, request } from "undici";
-import { RedisServer, redisMissing } from "../bench/targets/redis-server.ts";
+import { RedisServer, redisMissing } from "../bench/core/targets/redis-server.ts";
 import type { StatsDocument } from "./app.ts";
 
 const MAIN = new URL("./main.ts", import.meta.url).pathname;

@@ -7,11 +7,11 @@
 
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadRun } from "../compare.ts";
+import { aaStudy } from "../analysis/studies/aa-study.ts";
+import { readRunRecord } from "../core/run-record.ts";
 import { UsageError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
 import { createRunFolder } from "../output/results-folder.ts";
-import { aaStudy } from "../stats/aa-study.ts";
 import { parseFlags, positiveInt } from "./args.ts";
 import { benchInto } from "./bench-child.ts";
 import { runCommand } from "./entry.ts";
@@ -52,7 +52,7 @@ function main(argv: string[]): number {
   const runs = readdirSync(dir)
     .filter((n) => /^run-\d+$/.test(n) && existsSync(join(dir, n, "run.json")))
     .sort((x, y) => Number(x.slice(4)) - Number(y.slice(4)))
-    .map((n) => loadRun(join(dir, n)));
+    .map((n) => readRunRecord(join(dir, n)));
   if (runs.length < 2) throw new UsageError(`${dir}: fewer than two runs (run-1, run-2, ...) to pair`);
   const paired = Array.from(
     { length: Math.floor(runs.length / 2) },

@@ -3,7 +3,7 @@
 // Redis (npm run bench -- --agents redis://HOST:PORT). See docs/agents.md.
 
 import { hostname } from "node:os";
-import { Agent } from "../agents/agent.ts";
+import { Agent } from "../core/agents/agent.ts";
 import { UsageError } from "../errors.ts";
 import { parseFlags } from "./args.ts";
 import { runCommand } from "./entry.ts";

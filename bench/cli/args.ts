@@ -4,9 +4,10 @@
 
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { SCHED_POLICIES, type SchedPolicy } from "../child-process.ts";
+import { type CpuPlacement, isLoopback, type TargetSelection } from "../core/choices.ts";
+import { type FieldOverride, parseOverride } from "../core/scenario.ts";
+import { MAX_WARMUP_WAITERS } from "../core/warmup.ts";
 import { UsageError } from "../errors.ts";
-import { type FieldOverride, parseOverride } from "../scenario.ts";
-import { MAX_WARMUP_WAITERS } from "../warmup.ts";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
@@ -55,11 +56,6 @@ export const RUN_FLAGS = {
 } as const satisfies Options;
 
 /** Where the target and the driver run: CPU lists for taskset (e.g. target=0,driver=1). */
-export interface CpuPlacement {
-  target?: string;
-  driver?: string;
-}
-
 /** `--cpus target=0,driver=1` or `target=0-1,driver=2-3`: CPU lists as taskset takes them. */
 export function parseCpus(raw: string | undefined): CpuPlacement | undefined {
   if (raw === undefined) return undefined;
@@ -114,17 +110,6 @@ export function parseDriverSched(raw: string | undefined): SchedPolicy | undefin
 }
 
 /** Which targets a run uses: one attached URL (with its profile), or named ones and target files. */
-export interface TargetSelection {
-  target: string | undefined;
-  /** The profile of --target (a built-in name or a file; default seed). */
-  profile: string | undefined;
-  /** Named targets the harness starts itself, or target files (--targets). */
-  targets: string[];
-  referenceArgs: string[];
-  /** Non-loopback targets allowed (--allow-remote). */
-  allowRemote: boolean;
-}
-
 export interface BenchOptions extends RunFlags, TargetSelection {
   list: boolean;
   version: boolean;
@@ -271,11 +256,4 @@ export function parseBenchArgs(argv: string[]): Readonly<BenchOptions> {
   });
 }
 
-export function isLoopback(hostname: string): boolean {
-  return (
-    hostname === "localhost" ||
-    hostname === "[::1]" ||
-    hostname === "::1" ||
-    /^127\.\d+\.\d+\.\d+$/.test(hostname)
-  );
-}
+export { type CpuPlacement, isLoopback, type TargetSelection };

@@ -4,10 +4,10 @@
 // and committing the file.
 
 import { join } from "node:path";
+import { headCommit, resolveCommit } from "../analysis/gate/base-checkout.ts";
+import { BASELINE_DIR, basePointerFile, loadThresholds, writeBasePointer } from "../analysis/gate/config.ts";
 import { UsageError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
-import { headCommit, resolveCommit } from "../gate/base-checkout.ts";
-import { BASELINE_DIR, basePointerFile, loadThresholds, writeBasePointer } from "../gate/config.ts";
 import { parseFlags } from "./args.ts";
 import { runCommand } from "./entry.ts";
 

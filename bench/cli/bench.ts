@@ -2,13 +2,9 @@
 
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
-import { AgentPool } from "../agents/pool.ts";
-import { defaultWorkerCount } from "../driver/fleet.ts";
-import { ExitCode } from "../exit-codes.ts";
-import { closingText } from "../output/closing.ts";
-import { createProgress } from "../output/progress.ts";
-import { openRunFolder } from "../output/results-folder.ts";
-import { preflight, readHostLimits } from "../preflight.ts";
+import { AgentPool } from "../core/agents/pool.ts";
+import { defaultWorkerCount } from "../core/driver/fleet.ts";
+import { preflight, readHostLimits } from "../core/preflight.ts";
 import {
   DEFAULT_SUITE,
   listScenarioFiles,
@@ -19,10 +15,14 @@ import {
   socketsNeeded,
   suiteDescription,
   suiteFiles,
-} from "../scenario.ts";
-import { runSession, type SessionOutcome, targetProcesses } from "../session.ts";
-import { chooseTargets } from "../targets/choose.ts";
-import { LOCAL_TARGETS } from "../targets/local-targets.ts";
+} from "../core/scenario.ts";
+import { runSession, type SessionOutcome, targetProcesses } from "../core/session.ts";
+import { chooseTargets } from "../core/targets/choose.ts";
+import { LOCAL_TARGETS } from "../core/targets/local-targets.ts";
+import { ExitCode } from "../exit-codes.ts";
+import { closingText } from "../output/closing.ts";
+import { createProgress } from "../output/progress.ts";
+import { folderSink, openRunFolder } from "../output/results-folder.ts";
 import { BENCH_USAGE, parseBenchArgs } from "./args.ts";
 import { runCommand } from "./entry.ts";
 import { interruptOnSignals } from "./signals.ts";
@@ -124,6 +124,7 @@ async function main(argv: string[]): Promise<number> {
     targets,
     repeat: options.repeat,
     workers: options.workers,
+    sink: folderSink(dir, progress),
     dir,
     runId,
     command: argv,

@@ -6,11 +6,11 @@ import {
   conditionNotes,
   DEFAULT_COMPARE,
   differingScenarios,
-  loadRun,
   MIN_EFFECTS,
   MIN_REPEATS,
   unmatched,
-} from "../compare.ts";
+} from "../analysis/compare.ts";
+import { readRunRecord } from "../core/run-record.ts";
 import { UsageError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
 import { compareCsv, compareTable } from "../output/compare-table.ts";
@@ -48,8 +48,8 @@ function main(argv: string[]): number {
   if (!(minEffect >= 0 && minEffect < 1)) {
     throw new UsageError(`--min-effect must be a fraction in [0, 1), e.g. 0.1 for 10%, got "${rawEffect}"`);
   }
-  const runA = loadRun(dirA);
-  const runB = loadRun(dirB);
+  const runA = readRunRecord(dirA);
+  const runB = readRunRecord(dirB);
   // --min-effect sets one for every metric; by default, the A/A study's per-metric ones apply.
   const perMetric = rawEffect === undefined ? MIN_EFFECTS : undefined;
   const rows = compareRuns(runA, runB, { ...DEFAULT_COMPARE, minEffect, perMetric });

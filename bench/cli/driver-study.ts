@@ -9,20 +9,25 @@ import { spawn, spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
+import {
+  fromHarness,
+  fromPlainClient,
+  type PlainClientRun,
+  renderTables,
+} from "../analysis/studies/driver-study.ts";
 import { pinToCpus, tsxNodeArgs } from "../child-process.ts";
-import { loadRun } from "../compare.ts";
+import { processTree } from "../core/metrics/proc.ts";
+import { readRunRecord } from "../core/run-record.ts";
+import { spawnReference } from "../core/targets/reference.ts";
+import { MAX_WARMUP_WAITERS, warmUpTarget } from "../core/warmup.ts";
 import { HostLimitError, UsageError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
-import { processTree } from "../metrics/proc.ts";
 import { createRunFolder } from "../output/results-folder.ts";
-import { fromHarness, fromPlainClient, type PlainClientRun, renderTables } from "../stats/driver-study.ts";
-import { spawnReference } from "../targets/reference.ts";
-import { MAX_WARMUP_WAITERS, warmUpTarget } from "../warmup.ts";
 import { parseFlags, positiveInt } from "./args.ts";
 import { benchInto } from "./bench-child.ts";
 import { runCommand } from "./entry.ts";
 
-const PLAIN_CLIENT = new URL("../yardstick/plain-client.ts", import.meta.url).pathname;
+const PLAIN_CLIENT = new URL("../core/yardstick/plain-client.ts", import.meta.url).pathname;
 const TARGET_CPU = "0";
 const LOAD_CPU = "1";
 
@@ -129,7 +134,7 @@ async function main(argv: string[]): Promise<number> {
     plain.push(await plainClientRun(waiters, warmup));
   }
   writeFileSync(join(dir, "plain-client.json"), `${JSON.stringify(plain, null, 2)}\n`);
-  const harness = fromHarness(harnessDirs.map(loadRun));
+  const harness = fromHarness(harnessDirs.map(readRunRecord));
   const tables = renderTables([harness.load, fromPlainClient(plain)], harness.servers, waiters, warmup);
   writeFileSync(join(dir, "driver-study.md"), `${tables}\n`);
   process.stdout.write(`${tables}\n\nwritten: ${join(dir, "driver-study.md")}\n`);

@@ -6,8 +6,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { suiteFiles } from "../core/scenario.ts";
 import { ScenarioError } from "../errors.ts";
-import { suiteFiles } from "../scenario.ts";
 import { runCli } from "../testing/run-cli.ts";
 
 const COMPARE = new URL("./compare.ts", import.meta.url).pathname;

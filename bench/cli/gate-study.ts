@@ -9,12 +9,17 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "csv-stringify/sync";
+import { parseCsv } from "../analysis/run-folders.ts";
+import {
+  type Condition,
+  type GateRunOutcome,
+  studyMarkdown,
+  summarize,
+} from "../analysis/studies/gate-study.ts";
 import { tsxNodeArgs } from "../child-process.ts";
 import { UsageError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
 import { createRunFolder } from "../output/results-folder.ts";
-import { parseCsv } from "../report/load.ts";
-import { type Condition, type GateRunOutcome, studyMarkdown, summarize } from "../stats/gate-study.ts";
 import { parseFlags, positiveInt } from "./args.ts";
 import { runCommand } from "./entry.ts";
 

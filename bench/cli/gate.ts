@@ -3,19 +3,30 @@
 // paired rounds: every scenario of the gate's suite once on each side, the order alternating from
 // round to round. After the minimum rounds, rounds go on (only for the scenarios that need them)
 // while a judged metric's interval straddles its limit, until the budget is spent. Verdicts per
-// metric: regression, improvement, unchanged, unresolved (bench/gate/verdicts.ts). Writes gate.csv,
+// metric: regression, improvement, unchanged, unresolved (bench/analysis/gate/verdicts.ts). Writes gate.csv,
 // gate.md (also appended to $GITHUB_STEP_SUMMARY) and benchmark.json into the run folder.
 // Exit 0 pass, 1 regression (or unresolved with --strict), 2 bad thresholds or arguments, 3 target
 // failed, 5 interrupted.
 
 import { appendFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { age, checkoutBase, headCommit, resolveCommit } from "../analysis/gate/base-checkout.ts";
+import { BASELINE_DIR, loadBasePointer, loadThresholds } from "../analysis/gate/config.ts";
+import { gateTargets } from "../analysis/gate/targets.ts";
+import {
+  benchmarkActionJson,
+  type GateRow,
+  judgeRounds,
+  undecidedScenarios,
+} from "../analysis/gate/verdicts.ts";
+import { loadRunFolder } from "../analysis/run-folders.ts";
+import { readHostLimits } from "../core/preflight.ts";
+import type { ScenarioResult } from "../core/result.ts";
+import { recordedResult } from "../core/run-record.ts";
+import { loadScenarios, type Scenario, suiteFiles } from "../core/scenario.ts";
+import { runSession } from "../core/session.ts";
 import { UsageError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
-import { age, checkoutBase, headCommit, resolveCommit } from "../gate/base-checkout.ts";
-import { BASELINE_DIR, loadBasePointer, loadThresholds } from "../gate/config.ts";
-import { gateTargets } from "../gate/targets.ts";
-import { benchmarkActionJson, type GateRow, judgeRounds, undecidedScenarios } from "../gate/verdicts.ts";
 import { closingText, displayPath } from "../output/closing.ts";
 import {
   fmtRatio,
@@ -29,12 +40,7 @@ import {
 } from "../output/gate-table.ts";
 import { createProgress } from "../output/progress.ts";
 import { reportHtml } from "../output/report.ts";
-import { openRunFolder, recordedResult } from "../output/results-folder.ts";
-import { readHostLimits } from "../preflight.ts";
-import { loadRunFolder } from "../report/load.ts";
-import type { ScenarioResult } from "../result.ts";
-import { loadScenarios, type Scenario, suiteFiles } from "../scenario.ts";
-import { runSession } from "../session.ts";
+import { folderSink, openRunFolder } from "../output/results-folder.ts";
 import { median } from "../stats/bootstrap.ts";
 import { parseFlags, positiveInt, RUN_FLAGS, readRunFlags } from "./args.ts";
 import { runCommand } from "./entry.ts";
@@ -146,6 +152,7 @@ async function main(argv: string[]): Promise<number> {
     targets,
     repeat: maxRounds,
     workers: flags.workers,
+    sink: folderSink(dir, progress),
     dir,
     runId,
     command: argv,

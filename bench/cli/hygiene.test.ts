@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { tsxNodeArgs } from "../child-process.ts";
-import { processTree } from "../metrics/proc.ts";
+import { processTree } from "../core/metrics/proc.ts";
 import { runCli } from "../testing/run-cli.ts";
 import { scenarioFile } from "../testing/scenario-file.ts";
 

@@ -4,13 +4,13 @@
 // starts, and stops it after. Exit 0 when every required check passes, 3 when one fails, 2 for a bad
 // profile or arguments.
 
+import { probeTarget } from "../core/probe.ts";
+import type { BurstScenario } from "../core/scenario.ts";
+import { chooseTargets } from "../core/targets/choose.ts";
 import { UsageError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
 import { checklistText } from "../output/checklist.ts";
 import { createProgress } from "../output/progress.ts";
-import { probeTarget } from "../probe.ts";
-import type { BurstScenario } from "../scenario.ts";
-import { chooseTargets } from "../targets/choose.ts";
 import { parseFlags } from "./args.ts";
 import { runCommand } from "./entry.ts";
 

@@ -2,12 +2,12 @@
 // several are overlaid (before/after, or peers). Default output: RUN/report.html for one run, the
 // first run's folder (report-<n>-runs.html) for several.
 
+import { loadRunFolders } from "../analysis/run-folders.ts";
 import { UsageError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
 import { displayPath } from "../output/closing.ts";
 import { writeFreshFile, writeNewFile } from "../output/new-files.ts";
 import { reportHtml } from "../output/report.ts";
-import { loadRunFolders } from "../report/load.ts";
 import { parseFlags } from "./args.ts";
 import { runCommand } from "./entry.ts";
 

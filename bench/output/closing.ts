@@ -2,7 +2,7 @@
 // driver-bound, every warning, and where the results are. Printing only.
 
 import { relative } from "node:path";
-import { failureOf, type ScenarioResult } from "../result.ts";
+import { failureOf, type ScenarioResult } from "../core/result.ts";
 import { summaryTable } from "./console.ts";
 import { headlineTable } from "./side-by-side.ts";
 

@@ -1,7 +1,7 @@
 // Printing of comparisons: a console table and CSV rows. Pure functions of ComparisonRow data.
 
 import { stringify } from "csv-stringify/sync";
-import type { ComparisonRow } from "../compare.ts";
+import type { ComparisonRow } from "../analysis/compare.ts";
 import { formatTable } from "./console.ts";
 
 export const COMPARE_COLUMNS = [

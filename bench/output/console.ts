@@ -1,7 +1,7 @@
 // The console summary: a table of the headline figures per scenario, target and repeat, with the
 // flags a reader must see (driver-bound, approximate barrier, incomplete). Returns a string.
 
-import { isComplete, type ScenarioResult } from "../result.ts";
+import { isComplete, type ScenarioResult } from "../core/result.ts";
 
 interface Column {
   head: string;

@@ -1,8 +1,8 @@
 // CSV files of a run, as pure functions of the results (csv-stringify). Units are in column names.
 
 import { stringify } from "csv-stringify/sync";
-import { decodeHistogram, percentileRows } from "../metrics/histograms.ts";
-import type { ScenarioResult } from "../result.ts";
+import { decodeHistogram, percentileRows } from "../core/metrics/histograms.ts";
+import type { ScenarioResult } from "../core/result.ts";
 
 export const SUMMARY_COLUMNS = ["scenario", "target", "repeat", "metric", "value", "unit"] as const;
 export const LATENCY_COLUMNS = [

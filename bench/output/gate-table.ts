@@ -2,8 +2,8 @@
 // gate.md (Markdown, for a pull request's job summary). Printing only.
 
 import { stringify } from "csv-stringify/sync";
-import type { BaseCheckout, Commit } from "../gate/base-checkout.ts";
-import type { GateRow, Verdict } from "../gate/verdicts.ts";
+import type { BaseCheckout, Commit } from "../analysis/gate/base-checkout.ts";
+import type { GateRow, Verdict } from "../analysis/gate/verdicts.ts";
 import { formatTable } from "./console.ts";
 
 const GATE_COLUMNS = [

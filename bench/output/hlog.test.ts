@@ -4,8 +4,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { HistogramLogReader } from "hdr-histogram-js";
-import { encodeHistogram, newHistogram } from "../metrics/histograms.ts";
-import type { ScenarioResult } from "../result.ts";
+import { encodeHistogram, newHistogram } from "../core/metrics/histograms.ts";
+import type { ScenarioResult } from "../core/result.ts";
 import { burstScenario } from "../testing/scenario-file.ts";
 import { hlogText } from "./hlog.ts";
 

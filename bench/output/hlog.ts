@@ -3,11 +3,8 @@
 // HdrHistogram log reader.
 
 import { HistogramLogWriter } from "hdr-histogram-js";
-import { decodeHistogram } from "../metrics/histograms.ts";
-import type { ScenarioResult } from "../result.ts";
-
-/** A name as it may stand in an hlog tag (the report's loader maps tags back with it). */
-export const tagSafe = (s: string) => s.replace(/[^A-Za-z0-9_.:-]/g, "_");
+import { decodeHistogram, tagSafe } from "../core/metrics/histograms.ts";
+import type { ScenarioResult } from "../core/result.ts";
 
 export function hlogText(results: ScenarioResult[], startedAtMs: number): string {
   let text = "";

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { parseCsv } from "../report/load.ts";
+import { parseCsv } from "../analysis/run-folders.ts";
 import { chromiumMissing, readReport } from "../testing/browser.ts";
 import { runCli } from "../testing/run-cli.ts";
 import { scenarioFile } from "../testing/scenario-file.ts";

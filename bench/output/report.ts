@@ -7,9 +7,9 @@
 
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { decodeHistogram, percentileRows } from "../metrics/histograms.ts";
-import type { LoadedRun } from "../report/load.ts";
-import { parseCsv } from "../report/load.ts";
+import type { LoadedRun } from "../analysis/run-folders.ts";
+import { parseCsv } from "../analysis/run-folders.ts";
+import { decodeHistogram, percentileRows } from "../core/metrics/histograms.ts";
 import { median } from "../stats/bootstrap.ts";
 import { leastSquares } from "../stats/least-squares.ts";
 import { newestOf } from "./new-files.ts";

@@ -2,9 +2,9 @@
 // the headline table of the peer comparison. Pure functions of results.
 
 import { stringify } from "csv-stringify/sync";
-import { METRICS, type MetricName } from "../metrics/catalog.ts";
-import { isComplete, type ScenarioResult } from "../result.ts";
-import type { ScenarioType } from "../scenario.ts";
+import { METRICS, type MetricName } from "../core/metrics/catalog.ts";
+import { isComplete, type ScenarioResult } from "../core/result.ts";
+import type { ScenarioType } from "../core/scenario.ts";
 import { median } from "../stats/bootstrap.ts";
 import { formatTable } from "./console.ts";
 

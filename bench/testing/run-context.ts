@@ -1,10 +1,10 @@
 // A RunContext for the engine's own tests: quiet progress, this host's limits, a signal nobody aborts
 // unless the test passes its own. And the one-line metric lookup the tests assert on.
 
+import { readHostLimits } from "../core/preflight.ts";
+import type { ScenarioResult } from "../core/result.ts";
+import type { RunContext } from "../core/run.ts";
 import { createProgress } from "../output/progress.ts";
-import { readHostLimits } from "../preflight.ts";
-import type { ScenarioResult } from "../result.ts";
-import type { RunContext } from "../run.ts";
 
 export function testContext(
   startTarget: RunContext["startTarget"],

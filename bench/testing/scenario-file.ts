@@ -3,7 +3,7 @@
 
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { BurstScenario } from "../scenario.ts";
+import type { BurstScenario } from "../core/scenario.ts";
 
 export function scenarioFile(dir: string, name: string, body: Record<string, unknown> = {}): string {
   const file = join(dir, `${name}.json`);

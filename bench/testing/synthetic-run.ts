@@ -1,7 +1,6 @@
+import type { RunRecord } from "../core/run-record.ts";
 // A run record made up for the tests of what reads run records (compare, the A/A study): one
 // scenario on one target, whose metric values per repeat are given.
-
-import type { RunRecord } from "../output/results-folder.ts";
 
 /** A run record whose metric values per repeat are given. */
 export function syntheticRun(metrics: Record<string, number[]>): RunRecord {

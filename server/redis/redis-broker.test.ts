@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { type AddressInfo, createServer, connect as netConnect, type Server, type Socket } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { createClient } from "redis";
-import { RedisServer, redisMissing } from "../../bench/targets/redis-server.ts";
+import { RedisServer, redisMissing } from "../../bench/core/targets/redis-server.ts";
 import { DEFAULT_LIMITS } from "../app.ts";
 import type { Broker } from "../broker.ts";
 import { type Outcome, Store, type Waiter } from "../store.ts";

@@ -13,7 +13,7 @@ import { readFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { parseArgs } from "node:util";
 import { request } from "undici";
-import { RedisServer } from "../../bench/targets/redis-server.ts";
+import { RedisServer } from "../../bench/core/targets/redis-server.ts";
 
 const { values: flags } = parseArgs({ options: { processes: { type: "string", default: "1" } } });
 const processes = Number(flags.processes);

@@ -1,0 +1,171 @@
+// Users' own servers, end to end through the CLIs: the two example servers (neither speaks this
+// project's protocol) are probed, run side by side with the reference server in a burst, and
+// streamed without loss, all through their target files and profiles; a server measured with the
+// wrong profile fails with a pointer to the probe, and with the right one it ends in a table; a
+// command that dies at start leaves its output in the run folder.
+
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { runCli } from "../../testing/run-cli.ts";
+import { scenarioFile } from "../../testing/scenario-file.ts";
+
+const ROOT = new URL("../../../", import.meta.url).pathname;
+const BENCH = join(ROOT, "bench/cli/bench.ts");
+const PROBE = join(ROOT, "bench/cli/probe.ts");
+const CHANNEL = join(ROOT, "examples/channel-server/target.json");
+const BATCH = join(ROOT, "examples/batch-server/target.json");
+
+const csvMetric = (dir: string, target: string, metric: string): number[] =>
+  readFileSync(join(dir, "summary.csv"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => l.split(","))
+    .filter((c) => c[1] === target && c[3] === metric)
+    .map((c) => Number(c[4]));
+
+describe("the example servers through their profiles", () => {
+  const dir = mkdtempSync(join(tmpdir(), "lpb-examples-"));
+
+  for (const [name, file] of [
+    ["channel-server", CHANNEL],
+    ["batch-server", BATCH],
+  ] as const) {
+    test(`probe ${name}: every check passes`, async () => {
+      const r = await runCli(PROBE, [file]);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      for (const item of [
+        "a wait parks",
+        "a publish wakes it with the right value",
+        "stats count the parked wait",
+        "a timeout is recognised",
+        "a cursor re-poll loses nothing",
+      ]) {
+        assert.match(r.stdout, new RegExp(`PASS\\s+${item}`), r.stdout);
+      }
+    });
+  }
+
+  test("a burst, side by side with the reference server: every notification, the profiles in run.json", async () => {
+    const scenario = scenarioFile(dir, "ex-burst", { waiters: 120, keys: 3, sets: { count: 3 } });
+    const out = join(dir, "burst");
+    const r = await runCli(BENCH, [
+      scenario,
+      "--targets",
+      `reference,${CHANNEL},${BATCH}`,
+      "--out",
+      out,
+      "--quiet",
+    ]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    for (const target of ["reference", "channel-server", "batch-server"]) {
+      assert.deepEqual(csvMetric(out, target, "delivered"), [120], target);
+      assert.deepEqual(csvMetric(out, target, "missing"), [0], target);
+    }
+    assert.ok(existsSync(join(out, "peers.csv")));
+    // The side-by-side table on the console, one column per target.
+    assert.match(
+      r.stdout,
+      /^scenario\s+median of 1 repeat\(s\)\s+reference\s+channel-server\s+batch-server$/m,
+    );
+    assert.match(r.stdout, /^ex-burst\s+missing notifications\s+0\s+0\s+0$/m);
+    const run = JSON.parse(readFileSync(join(out, "run.json"), "utf8"));
+    assert.equal(run.target_profiles["channel-server"].wait.path, "/poll?channel={key}&timeout={timeout_s}");
+    assert.equal(run.target_profiles.reference.name, "seed");
+    // The command targets were measured from /proc: memory per waiter is a figure, not absent.
+    assert.equal(csvMetric(out, "batch-server", "target_rss_per_waiter_bytes").length, 1);
+  });
+
+  test("a stream on each: every message once and in order, re-polling from the profile's cursor", async () => {
+    const scenario = join(dir, "ex-stream.json");
+    writeFileSync(
+      scenario,
+      JSON.stringify({
+        name: "ex-stream",
+        description: "t",
+        type: "stream",
+        waiters: 40,
+        keys: 4,
+        arrival: { type: "uniform", window_ms: 200 },
+        rate_per_s: 40,
+        duration_s: 2,
+      }),
+    );
+    const out = join(dir, "stream");
+    const r = await runCli(BENCH, [scenario, "--targets", `${CHANNEL},${BATCH}`, "--out", out, "--quiet"]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    for (const target of ["channel-server", "batch-server"]) {
+      const expected = csvMetric(out, target, "expected")[0];
+      assert.equal(expected, 40 * 20, target);
+      assert.deepEqual(csvMetric(out, target, "delivered"), [expected], target);
+      for (const m of ["lost", "duplicates", "out_of_order", "errors"])
+        assert.deepEqual(csvMetric(out, target, m), [0], `${target} ${m}`);
+      assert.deepEqual(csvMetric(out, target, "stream_cursor"), [1], target);
+    }
+  });
+
+  test("a server run by someone else: the wrong profile fails and names the probe; the right one gives a table", async (t) => {
+    const server: ChildProcess = spawn(
+      "python3",
+      [join(ROOT, "examples/channel-server/server.py"), "--port", "0"],
+      {
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
+    t.after(() => server.kill());
+    const url = await new Promise<string>((resolve) => {
+      let text = "";
+      server.stdout?.on("data", (c: Buffer) => {
+        text += c.toString();
+        const m = /listening on (http:\/\/\S+)/.exec(text);
+        if (m?.[1]) resolve(m[1]);
+      });
+    });
+    const scenario = scenarioFile(dir, "ex-attach", { waiters: 50, keys: 1 });
+    const wrong = await runCli(BENCH, [scenario, "--target", url, "--out", join(dir, "wrong"), "--quiet"]);
+    assert.equal(wrong.code, 3, wrong.stdout + wrong.stderr);
+    assert.match(wrong.stdout, /every waiter failed.*HTTP 404.*"seed" profile.*npm run probe -- --target/);
+    const profile = join(ROOT, "examples/channel-server/profile.json");
+    const right = await runCli(BENCH, [
+      scenario,
+      "--target",
+      url,
+      "--profile",
+      profile,
+      "--out",
+      join(dir, "right"),
+      "--quiet",
+    ]);
+    assert.equal(right.code, 0, right.stdout + right.stderr);
+    assert.match(right.stdout, /^ex-attach\s+50\b/m);
+    // Attached: no /proc, and this server's stats page has no memory: absent, never 0 or negative.
+    assert.deepEqual(csvMetric(join(dir, "right"), url, "target_rss_per_waiter_bytes"), []);
+  });
+
+  test("a command that dies at start: exit 3, its output kept in the run folder", async () => {
+    const target = join(dir, "broken.json");
+    writeFileSync(
+      target,
+      JSON.stringify({
+        name: "broken",
+        profile: "seed",
+        command: "echo 'cannot open config.yaml' >&2; exit 7",
+      }),
+    );
+    const out = join(dir, "broken-run");
+    const r = await runCli(BENCH, [
+      scenarioFile(dir, "ex-broken", {}),
+      "--targets",
+      target,
+      "--out",
+      out,
+      "--quiet",
+    ]);
+    assert.equal(r.code, 3, r.stdout + r.stderr);
+    assert.match(r.stdout, /exited with code 7/);
+    assert.match(readFileSync(join(out, "target-broken.log"), "utf8"), /cannot open config\.yaml/);
+  });
+});

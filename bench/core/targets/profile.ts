@@ -1,0 +1,223 @@
+// A target profile: a long-poll protocol described as data (JSON), so a user's own server can be
+// measured with no TypeScript to write. Validated by a zod schema as scenario files are (every
+// problem at once, with its JSON path); the code takes its types from the schema. The built-in
+// protocols (profiles/seed.json, profiles/nchan.json) are profiles too, loaded the same way.
+//
+// Templates (paths, header values, bodies) hold placeholders: {key}, {value}, {timeout_s},
+// {timeout_ms}, {cursor}. A part in [[...]] is left out when a placeholder in it has no value (the
+// first poll has no cursor). In a path a value is percent-encoded; in a body it is encoded for the
+// body's kind (form: percent-encoded; json: escaped for a JSON string; raw: as is).
+
+import { readFileSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
+import { z } from "zod";
+import { UsageError } from "../../errors.ts";
+import { SCENARIO_TYPES } from "../scenario-types.ts";
+
+export const PROFILE_DIR = new URL("../../../profiles/", import.meta.url).pathname;
+
+const PLACEHOLDERS = ["key", "value", "timeout_s", "timeout_ms", "cursor"] as const;
+export type Placeholder = (typeof PLACEHOLDERS)[number];
+
+/** A JSON pointer (RFC 6901): "" is the whole document, else it starts with "/". */
+const Pointer = z.string().regex(/^(\/.*)?$/, 'a JSON pointer: "" or one that starts with "/"');
+
+const Template = (allowed: readonly Placeholder[]) =>
+  z.string().superRefine((text, ctx) => {
+    for (const m of text.matchAll(/\{([a-z_]+)\}/g)) {
+      const name = m[1] as Placeholder;
+      if (!allowed.includes(name)) {
+        ctx.addIssue({
+          code: "custom",
+          message: `unknown placeholder {${name}} here; allowed: ${allowed.map((p) => `{${p}}`).join(", ")}`,
+        });
+      }
+    }
+    if ((text.match(/\[\[/g) ?? []).length !== (text.match(/\]\]/g) ?? []).length) {
+      ctx.addIssue({ code: "custom", message: "unbalanced [[ ]] (an optional part)" });
+    }
+  });
+
+const RequestSchema = (allowed: readonly Placeholder[]) =>
+  z
+    .object({
+      method: z.enum(["GET", "POST", "PUT", "PATCH"]).default("GET"),
+      /** Path and query, e.g. "/poll?channel={key}&timeout={timeout_s}". */
+      path: Template(allowed).refine((p) => p.startsWith("/"), "a path starts with /"),
+      headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, "a header name"), Template(allowed)).default({}),
+      body: Template(allowed).optional(),
+      /** Content-Type of the body (default: form for POST/PUT bodies). */
+      content_type: z.string().optional(),
+      /** How values are encoded into the body (default: from the content type). */
+      body_encoding: z.enum(["form", "json", "raw"]).optional(),
+    })
+    .strict();
+
+/** A condition on an answer: its status is one of `status`, and each pointer's value is one of the given (null: absent). */
+const ConditionSchema = z
+  .object({
+    status: z.array(z.number().int().min(100).max(599)).min(1).optional(),
+    match: z.record(Pointer, z.union([z.json(), z.array(z.json())])).optional(),
+  })
+  .strict()
+  .refine((c) => c.status !== undefined || c.match !== undefined, "give status, match or both");
+
+const CursorSchema = z.discriminatedUnion("from", [
+  /** No cursor: the stream scenario uses a fresh key per message. */
+  z.object({ from: z.literal("none") }).strict(),
+  /** From the body at a JSON pointer (e.g. "/version"); sent back through {cursor}. */
+  z.object({ from: z.literal("body"), pointer: Pointer }).strict(),
+  /**
+   * From response headers, sent back as request headers (nchan: Last-Modified → If-Modified-Since,
+   * Etag → If-None-Match). Keys: the request header to send; values: the response header it copies.
+   */
+  z
+    .object({
+      from: z.literal("headers"),
+      send: z.record(z.string().regex(/^[A-Za-z0-9-]+$/), z.string().regex(/^[A-Za-z0-9-]+$/)),
+    })
+    .strict()
+    .refine((c) => Object.keys(c.send).length > 0, {
+      message: "name at least one header pair",
+      path: ["send"],
+    }),
+]);
+
+export const ProfileSchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, "lower-case letters, digits, . _ -"),
+    description: z.string().default(""),
+    /** The waiting request (a long poll). */
+    wait: RequestSchema(["key", "timeout_s", "timeout_ms", "cursor"]),
+    /** The publish request: its value is the harness's own string and must come back in the answer. */
+    publish: RequestSchema(["key", "value"]),
+    /** A read that answers at once with a present value (set-throughput's /get, cursor detection); optional. */
+    read_now: RequestSchema(["key"]).optional(),
+    answer: z
+      .object({
+        /** json: parse the body; text: the body itself is the value. */
+        body: z.enum(["json", "text"]),
+        /** Where the list of messages is, for an answer that may carry several (a JSON array); absent: one message. */
+        messages: Pointer.optional(),
+        /** Where the value is (in each message, or in the body); json bodies only. */
+        value: Pointer.optional(),
+        /** When a 2xx answer holds a value; default: any 2xx whose value is a string. */
+        value_if: ConditionSchema.optional(),
+        /** How a timeout looks (204, 304, 408, or a JSON field). */
+        timeout: z.array(ConditionSchema).default([]),
+        /** A JSON pointer to an error name or message, for error reasons. */
+        error: Pointer.optional(),
+      })
+      .strict()
+      .superRefine((a, ctx) => {
+        if (a.body === "json" && a.value === undefined)
+          ctx.addIssue({ code: "custom", path: ["value"], message: "a json answer needs a value pointer" });
+        if (a.body === "text" && (a.messages !== undefined || a.value !== undefined))
+          ctx.addIssue({
+            code: "custom",
+            path: ["body"],
+            message: "messages and value pointers need body: json",
+          });
+      }),
+    cursor: CursorSchema.default({ from: "none" }),
+    /** A page with the parked count (exact readiness barrier); without it the barrier is approximate. */
+    stats: z
+      .object({
+        path: z.string().startsWith("/"),
+        /** The same page after a garbage collection, where the server offers one. */
+        gc_path: z.string().startsWith("/").optional(),
+        format: z.enum(["json", "text"]).default("json"),
+        parked: Pointer.optional(),
+        /** text pages: a regular expression whose group 1 is the parked count. */
+        parked_regex: z.string().optional(),
+        rss_bytes: Pointer.optional(),
+        heap_bytes: Pointer.optional(),
+        cpu_user_us: Pointer.optional(),
+        cpu_system_us: Pointer.optional(),
+      })
+      .strict()
+      .superRefine((s, ctx) => {
+        if (s.format === "json" && s.parked === undefined)
+          ctx.addIssue({
+            code: "custom",
+            path: ["parked"],
+            message: "a json stats page needs a parked pointer",
+          });
+        if (s.format === "text" && s.parked_regex === undefined)
+          ctx.addIssue({
+            code: "custom",
+            path: ["parked_regex"],
+            message: "a text stats page needs parked_regex",
+          });
+        if (s.parked_regex !== undefined) {
+          try {
+            new RegExp(s.parked_regex, "m");
+          } catch (error) {
+            ctx.addIssue({ code: "custom", path: ["parked_regex"], message: (error as Error).message });
+          }
+        }
+      })
+      .optional(),
+    /** A path any answer of which proves the server is up (liveness while attached; set warm-up). */
+    health: z.string().startsWith("/").default("/"),
+    /** Scenario types the protocol can run (default: all its requests allow). */
+    supports: z.array(z.enum(SCENARIO_TYPES)).optional(),
+  })
+  .strict();
+
+export type Profile = z.infer<typeof ProfileSchema>;
+export type ProfileRequest = Profile["wait"];
+
+/** Problems in a profile or target file, all at once, each with its file and JSON path (exit 2). */
+export class ProfileError extends UsageError {
+  constructor(
+    readonly problems: string[],
+    what = "target profile",
+  ) {
+    super(`invalid ${what}:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  }
+}
+
+function formatIssues(where: string, error: z.ZodError): string[] {
+  return error.issues.map(
+    (i) => `${where}: ${i.path.length ? i.path.join(".") : "(top level)"}: ${i.message}`,
+  );
+}
+
+/** Validate a profile object; every problem at once, each with its path. */
+export function parseProfile(where: string, raw: unknown): Profile {
+  const result = ProfileSchema.safeParse(raw);
+  if (!result.success) throw new ProfileError(formatIssues(where, result.error));
+  return result.data;
+}
+
+export function builtinProfileNames(): string[] {
+  return ["seed", "nchan"];
+}
+
+/** A profile by built-in name ("seed", "nchan") or by file path. */
+export function loadProfile(nameOrPath: string, relativeTo = process.cwd()): Profile {
+  const isName = /^[a-z0-9][a-z0-9._-]*$/.test(nameOrPath) && !nameOrPath.endsWith(".json");
+  const file = isName
+    ? `${PROFILE_DIR}${nameOrPath}.json`
+    : isAbsolute(nameOrPath)
+      ? nameOrPath
+      : resolve(relativeTo, nameOrPath);
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    throw new UsageError(
+      isName
+        ? `no built-in profile "${nameOrPath}"; built in: ${builtinProfileNames().join(", ")}; or name a profile file (path ending in .json)`
+        : `cannot read profile file ${file}`,
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new ProfileError([`${file}: not JSON: ${(error as Error).message}`]);
+  }
+  return parseProfile(file, raw);
+}
