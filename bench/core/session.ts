@@ -5,8 +5,6 @@
 // next (so neither side always runs first, on a cooler or warmer machine), and after each repeat it
 // says which scenarios the next one needs (none: the session ends).
 
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { canSetSchedPolicy, type SchedPolicy } from "../child-process.ts";
 import { ExitCode } from "../exit-codes.ts";
 import type { AgentPool } from "./agents/pool.ts";
