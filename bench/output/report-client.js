@@ -88,7 +88,8 @@
           scales: { x: { time: false, distr: 3, log: 10 }, y: { distr: 3, log: 10 } },
           axes: [
             axis("percentile", {
-              splits: (u) => PERCENTILE_TICKS.filter((v) => v >= u.scales.x.min / 1.01 && v <= u.scales.x.max * 1.01),
+              splits: (u) =>
+                PERCENTILE_TICKS.filter((v) => v >= u.scales.x.min / 1.01 && v <= u.scales.x.max * 1.01),
               values: (_u, ticks) => ticks.map(percentileLabel),
             }),
             axis("ms"),
@@ -104,7 +105,11 @@
         `${ts.name}: parked waiters and memory over time`,
         {
           scales: { x: { time: false } },
-          axes: [axis("s"), axis("parked", { scale: "y" }), axis("MiB", { scale: "MiB", side: 1, grid: { show: false } })],
+          axes: [
+            axis("s"),
+            axis("parked", { scale: "y" }),
+            axis("MiB", { scale: "MiB", side: 1, grid: { show: false } }),
+          ],
           series: [
             { label: "t (s)" },
             line("parked waiters", 0, { scale: "y" }),
@@ -120,7 +125,11 @@
         `${ts.name}: CPU (% of one core) and driver event-loop delay`,
         {
           scales: { x: { time: false } },
-          axes: [axis("s"), axis("% of a core", { scale: "y" }), axis("ms", { scale: "ms", side: 1, grid: { show: false } })],
+          axes: [
+            axis("s"),
+            axis("% of a core", { scale: "y" }),
+            axis("ms", { scale: "ms", side: 1, grid: { show: false } }),
+          ],
           series: [
             { label: "t (s)" },
             line("target CPU %", 0, { scale: "y" }),

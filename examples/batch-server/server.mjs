@@ -80,10 +80,13 @@ const server = createServer(async (req, res) => {
       send(res, 200, { cursor: got[got.length - 1]?.id ?? cursor, messages: got });
     },
   };
-  const timer = setTimeout(() => {
-    done();
-    send(res, 200, { cursor, messages: [] });
-  }, Math.min(Number(body.wait_ms) || 30_000, 3_600_000));
+  const timer = setTimeout(
+    () => {
+      done();
+      send(res, 200, { cursor, messages: [] });
+    },
+    Math.min(Number(body.wait_ms) || 30_000, 3_600_000),
+  );
   const done = () => {
     clearTimeout(timer);
     if (t.waiters.delete(waiter)) parked--;
@@ -96,7 +99,7 @@ const server = createServer(async (req, res) => {
 const { values } = parseArgs({ options: { port: { type: "string" }, host: { type: "string" } } });
 server.keepAliveTimeout = 65_000;
 server.listen(Number(values.port ?? 8081), values.host ?? "127.0.0.1", 4096, () => {
-  const { address, port } = server.address();
+  const { address, port } = /** @type {import("node:net").AddressInfo} */ (server.address());
   console.log(`batch-server listening on http://${address}:${port}`);
 });
 for (const signal of ["SIGTERM", "SIGINT"]) {
