@@ -17,7 +17,8 @@ import { isDirectory, writeNewFile } from "./new-files.ts";
 import { reportHtml } from "./report.ts";
 import { sideBySideCsv, targetsOf } from "./side-by-side.ts";
 
-export const RESULTS_ROOT = new URL("../../results/", import.meta.url).pathname;
+/** Run folders go under results/ in the folder the command runs in (the repository, with npm run). */
+export const resultsRoot = (): string => join(process.cwd(), "results");
 
 export function newRunId(date = new Date()): string {
   const stamp = date.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
@@ -27,7 +28,7 @@ export function newRunId(date = new Date()): string {
 /** A new run id and its folder: --out DIR, or results/<run-id>. */
 export function openRunFolder(out: string | undefined): { runId: string; dir: string } {
   const runId = newRunId();
-  return { runId, dir: createRunFolder(out ?? join(RESULTS_ROOT, runId), runId) };
+  return { runId, dir: createRunFolder(out ?? join(resultsRoot(), runId), runId) };
 }
 
 /** The file that claims a run folder for one run (new-files.ts: created exclusively). */
