@@ -4,10 +4,10 @@
 //
 // Who accepts (--balance): "kernel" (default): every worker accepts on the shared listening socket
 // and the kernel hands each connection to one of them; "round-robin" (Node's own default on Linux):
-// the primary accepts every connection and passes it to the next worker. Measured here (fanout-10k,
-// 2 processes over Redis): the primary's passing cost ~210 µs of CPU per connection (connect phase
-// 3.76 s of server CPU vs 1.98 s with the kernel's), so the kernel accepts; the spread it gave at
-// 100,000 waiters over 8 processes is in docs/scale-out.md (each well under the ~19,000 descriptors).
+// the primary accepts every connection and passes it to the next worker. The primary's passing
+// costs far more CPU per connection than the kernel's dealing, so the kernel accepts by default
+// (docs/perf/2026-11-28-design-figures.md, "Who accepts"); its spread over 8 processes is in
+// docs/scale-out.md.
 //
 // GET /stats answers for the whole server, whichever worker receives it: the worker asks the
 // primary, the primary asks every worker for its own figures and sums them (parked waiters, keys,

@@ -3,8 +3,8 @@
 // Why: a parked /get's objects (its socket, connection, waiter and timer, ~1.6 KB of heap) are young
 // when it parks, and V8 promotes what survives two young-generation collections. A wake allocates
 // (a write request per waiter), so the first collection inside it copied every connection parked
-// since the last one: measured here (--trace-gc, 15,000 waiters over 2 processes and Redis), one
-// worker's wake of 7,500 held a 34 ms scavenge, ~4.5 µs per waiter it woke. Two young collections
+// since the last one (docs/perf/2026-11-28-reference-server.md, "Young garbage collected in the
+// quiet"). Two young collections
 // once the parked count has been still for an interval move that work (the same work, not less) out
 // of the wake, into the quiet before it. The harness's driver workers do the same (bench/driver/).
 //

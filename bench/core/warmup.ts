@@ -1,9 +1,9 @@
 // --warmup N: before a run's measured phases, N waiters park on a key of their own, one set wakes
 // them, and they leave: the target has then served the paths the run measures (accept, parse, park,
 // wake, write, close) N times. Why: a freshly started server on a JIT (Node, Python's tornado)
-// spends a run's first thousands of requests in unoptimised code; measured here, the reference
-// server's CPU for 10,000 connects fell ~886 → ~430–660 ms and per wake ~21 → ~11–15 µs from its
-// first run to its next ones. Off by default: a cold start is a figure too, and the CI gate's
+// spends a run's first thousands of requests in unoptimised code (the reference server's CPU per
+// connect and per wake fell by about half from its first run to its next ones:
+// docs/perf/2026-11-28-design-figures.md, "Warm-up"). Off by default: a cold start is a figure too, and the CI gate's
 // baseline is recorded cold. Every target gets the same warm-up, so comparisons stay fair.
 //
 // The warm-up's sockets are opened here, in the coordinator (not the driver workers), a few hundred

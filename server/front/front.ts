@@ -4,12 +4,10 @@
 // Why: a parked /get is the server's whole job, and Node's HTTP machinery costs most of it. Per
 // parked connection it keeps an IncomingMessage, a ServerResponse, a parser and about a dozen bound
 // functions (~5 KB of heap), and each wake went through ServerResponse (header string, cork, a
-// two-chunk writev, 'finish' bookkeeping): ~38 µs of server CPU per woken waiter. Here a parked
-// connection is the socket, one small Connection and the store's Waiter (~1.6 KB of heap), and a
-// wake is one write of a Buffer shared by every waiter of the notification: ~16 µs on one process,
-// of which ~90% is the write system call itself. The write goes on the descriptor at once
-// (writeDirect below: on one process that gained nothing, 17.5 vs 17.1 µs; on 8 processes it
-// spares each one compiling Node's stream write path inside the fan-out).
+// two-chunk writev, 'finish' bookkeeping). Here a parked connection is the socket, one small
+// Connection and the store's Waiter, and a wake is one write of a Buffer shared by every waiter of
+// the notification, on the descriptor at once (writeDirect below). The figures:
+// docs/perf/2026-11-28-design-figures.md, "The front".
 //
 // The fast path takes only the plain shape of `POST /get` (request-head.ts declines anything
 // else) with a form body or none. Any other request (/set, /stats, JSON bodies, chunked bodies,
@@ -127,9 +125,8 @@ const IDLE_SWEEP_INTERVAL_MS = 1000;
  * writeGeneric, createWriteWrap, onwrite, _unrefTimer) is first run hot by a fan-out, so each server
  * process compiles it with V8's optimizing compiler then, inside the fan-out: with 8 processes,
  * `--trace-opt` listed these being compiled during a 15,000-waiter fan-out and `perf` put 11-16% of
- * the server's CPU in the 100k fan-out in the compiler. Measured (8 processes over Redis, 15,000
- * waiters, a plain client, 3 interleaved runs each): server user time per notification 18.7-22 µs
- * through the stream, 6.7-7.3 µs written here; time to the last answer 363-412 vs 240-323 ms.
+ * the server's CPU in the 100k fan-out in the compiler (docs/perf/2026-11-28-design-figures.md,
+ * "writeDirect").
  */
 export function writeDirect(socket: Socket, bytes: Buffer): number {
   const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;

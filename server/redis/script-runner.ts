@@ -1,7 +1,7 @@
 // Runs a Lua script by its SHA1 (EVALSHA: the script's text is not sent with every call), loading
 // it with EVAL when Redis does not know it yet (first use, or after Redis restarted). The command goes
-// out through sendCommand: measured here, 20,000 EVALSHA of the set script, 50 in flight, cost 29–31 µs
-// of Node CPU each through client.evalSha (its option parsing) and 22–23 µs through sendCommand.
+// out through sendCommand, which skips client.evalSha's option parsing (about a quarter of the
+// call's Node CPU: docs/perf/2026-11-28-design-figures.md, "EVALSHA").
 
 import { createHash } from "node:crypto";
 import type { RedisClientType } from "redis";

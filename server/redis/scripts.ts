@@ -19,14 +19,10 @@ export const DEFAULT_PREFIX = "lpb:";
 
 // Batching: a process sends every /set, and every /get's read, that arrived in one turn of its event
 // loop as ONE script call (the sets in order; a key and cursor read once however many waiters share
-// them), and a batch of sets is ONE published message. Why: a profile of one server process (2 over
-// Redis) while 5,000 /get arrived put ~875 ms of CPU in node-redis, ~175 µs per read command sent
-// alone. Measured after, side by side with the unbatched server (2 processes, attached, 2 runs each):
-// /set 8–12% less server CPU per request (119 → 105 and 92 → 85 µs); connect CPU for fanout-10k
-// unchanged within noise (1.87/2.35 s before, 2.83/2.30 s after): arriving at 10,000 a second, most
-// turns carry one request, so batches only help under bursts. Hence reads wait 1 ms to travel together
-// (redis-broker.ts, READ_WINDOW_MS): fanout-10k on 2 processes, 3 runs each interleaved against the
-// same-turn batching: connect CPU 2.18–2.53 s → 1.01–1.94 s, all parked after 2.05–2.91 s → 1.00–2.07 s.
+// them), and a batch of sets is ONE published message. Why: each command sent alone costs the
+// process far more CPU in node-redis than its share of a batch; and since arrivals at 10,000 a second
+// mostly come one per turn, reads wait 1 ms to travel together (redis-broker.ts, READ_WINDOW_MS).
+// The figures: docs/perf/2026-11-28-design-figures.md, "Redis batching".
 
 /**
  * Store a batch of values: versions from one INCRBY of the counter (the batch's sets in order), then
@@ -34,8 +30,8 @@ export const DEFAULT_PREFIX = "lpb:";
  * trim to --history noting the compacted version, set the expiry; then publish the whole batch as one
  * message. Returns the versions, in order.
  *
- * Why per key: a set alone made ~9 Redis calls inside the script; measured here (set-throughput, 2
- * processes, one key), Redis spent ~23 µs per /set, about as much as fastify. A key set several
+ * Why per key: a set alone made ~9 Redis calls inside the script, and Redis's time per /set was as
+ * much as fastify's (docs/perf/2026-11-28-design-figures.md, "The set script"). A key set several
  * times in a batch (a hot key) now costs its calls once. The outcome is the one of the sets applied
  * one by one: a set with ttl 0 expires at once, so the next one of its key starts a new list; the
  * exp left is the last set's; the compacted version is the newest dropped.

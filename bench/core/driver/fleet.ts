@@ -25,10 +25,9 @@ const REPLY_TIMEOUT_MS = 30_000;
  * that the driver shares with the target, a worker asleep in epoll is woken by the answers the
  * target writes and, as a normal process, may preempt the target's process to read them, a few at
  * a time, interrupting the target's wake loop. A batch worker does not preempt on wakeup; it reads
- * when a CPU is free or at the next tick, many answers at a time. Measured here (fanout-100k, 2 cores, 3 interleaved runs
- * each way; docs/running.md, "How a run works"): the driver's CPU per notification fell from 19-22 µs to 9-17
- * (medians, by target) and every target's fan-out took less time. Remote clients never take the
- * server's CPU, so batch is the nearer picture of a deployment.
+ * when a CPU is free or at the next tick, many answers at a time, and every target's fan-out took
+ * less time so (docs/running.md, "How a run works"). Remote clients never take the server's CPU,
+ * so batch is the nearer picture of a deployment.
  */
 export const DEFAULT_DRIVER_SCHED: SchedPolicy = "batch";
 

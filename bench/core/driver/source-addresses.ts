@@ -5,10 +5,9 @@
 // and the kernel chooses as it always did (so the runs the CI baseline was recorded with are unchanged).
 //
 // Each socket gets its own address AND port, computed (socket n: address n mod A, port FIRST_PORT +
-// n div A). Measured here, 18,000 connects from one process: binding an address with port 0 (the
-// kernel searches the bind table for a free port) took 40 s of system CPU, ~2.2 ms a connect;
-// the kernel's own choice without binding 7.5 s (its search slows as the range fills); explicit
-// ports 0.8 s. Ports 10,000 and up on 127.0.0.2+ collide only with a listener on the wildcard address.
+// n div A): binding an address with port 0 makes the kernel search its bind table for a free port
+// on every connect, which grows costly as the range fills (docs/scale-out.md). Ports 10,000 and up
+// on 127.0.0.2+ collide only with a listener on the wildcard address.
 
 /** The share of the ephemeral range one source address is given (the rest: other sockets of the host). */
 const PORTS_PER_SOURCE_SHARE = 0.85;

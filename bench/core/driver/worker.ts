@@ -118,9 +118,8 @@ class WaiterShare {
   /**
    * Run the answer path (parse, classify, value, histogram) on made-up answers, into throwaway
    * objects, before any load: a fan-out's answers otherwise meet code V8 has not optimised yet.
-   * Measured on fanout-10k, one worker, pinned, 4 interleaved runs each (garbage collected before
-   * the fan-out, see Fleet.settle): 6.6–8.7 µs of CPU per notification with it, 8.8–14.1 without
-   * (medians 7.9 and 9.5). Unoptimised, the parse alone cost ~2–9 µs an answer (node --no-opt).
+   * (It lowers the driver's CPU per notification: docs/perf/2026-11-28-design-figures.md, "The
+   * driver's warm-up".)
    * Both answer shapes are tried (a JSON document and a bare value): classify keeps what fits.
    */
   private warmUp(): void {
@@ -416,9 +415,8 @@ class WaiterShare {
 /**
  * Two young-generation collections: what survives two is promoted, so the waiters' sockets and
  * parsers leave the young generation before the fan-out, and its scavenges copy only its own garbage.
- * (A full collection took ~30 ms for 10,000 waiters, these two ~9 ms; the fan-out gains alike:
- * fanout-10k, one worker, pinned, 5 interleaved runs each, median CPU per notification 10.4 µs
- * without, 8.2 with a full collection, 8.5 with two minor ones; per connection 62, 73 and 64 µs.)
+ * (Two minor collections cost a third of a full one, and the fan-out gains alike:
+ * docs/perf/2026-11-28-design-figures.md, "The driver's settle".)
  */
 function settle(): void {
   const gc = (globalThis as { gc?: (options?: { type: "minor" | "major" }) => void }).gc;

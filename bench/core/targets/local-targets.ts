@@ -44,10 +44,9 @@ export const processesFor = (sockets: number): number =>
 /**
  * Who deals a reference-cluster's connections (its --balance): with few connections the primary, in
  * turn; with many the kernel. Why: the kernel's dealing is lumpy when a few connections arrive at
- * once (set-throughput's 50 over 2 processes split 8/42, 46/4, 15/35, 40/10 in four runs here, so one
- * process did most of the work and the rate depended on luck: 11,948–15,837 /set a second against
- * 14,949–17,030 dealt in turn, 3 interleaved runs each), while the primary's passing costs ~210 µs
- * of CPU per connection (docs/server.md, "--processes N"): 0.2 s at this bound, 21 s at 100,000 waiters.
+ * once (one process may get most of 50 connections, and the rate then depends on luck), while the
+ * primary's passing costs CPU per connection that 100,000 waiters would multiply
+ * (docs/perf/2026-11-28-design-figures.md, "Dealing a few connections").
  */
 const ROUND_ROBIN_UP_TO_SOCKETS = 1_000;
 export const balanceFor = (sockets: number): "kernel" | "round-robin" =>
