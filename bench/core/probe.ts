@@ -148,7 +148,7 @@ export async function probeTarget(
   });
 
   // 3. A timeout is recognised.
-  if (!adapter.supports.includes("timeout-storm")) {
+  if (!adapter.hasTimeout) {
     checks.push({
       item: "a timeout is recognised",
       required: false,

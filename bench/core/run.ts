@@ -29,15 +29,9 @@ import type {
   ScenarioResult,
 } from "./result.ts";
 import type { RunnerApi, RunnerOutput } from "./runners/api.ts";
-import { runBurst } from "./runners/burst.ts";
-import { runChurn } from "./runners/churn.ts";
-import { runMemorySweep } from "./runners/memory-sweep.ts";
 import { POLL_MS } from "./runners/poll.ts";
 import { recordLatency } from "./runners/record.ts";
-import { runSetThroughput } from "./runners/set-throughput.ts";
-import { runStream } from "./runners/stream.ts";
-import { runTimeoutStorm } from "./runners/timeout-storm.ts";
-import { type Scenario, socketsNeeded } from "./scenario.ts";
+import { type Scenario, scenarioModule, socketsNeeded } from "./scenario.ts";
 import type { Target, TargetStats } from "./targets/target.ts";
 import { warmUpTarget } from "./warmup.ts";
 
@@ -68,17 +62,6 @@ export interface RunContext {
 }
 
 const DRAIN_DEADLINE_MS = 10_000;
-
-const RUNNERS: {
-  [T in Scenario["type"]]: (api: RunnerApi<Extract<Scenario, { type: T }>>) => Promise<RunnerOutput>;
-} = {
-  burst: runBurst,
-  stream: runStream,
-  "timeout-storm": runTimeoutStorm,
-  churn: runChurn,
-  "set-throughput": runSetThroughput,
-  "memory-sweep": runMemorySweep,
-};
 
 /** What the run observes while the runner works; private to one run, read once into the result. */
 interface Observed {
@@ -207,7 +190,7 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
         return undefined;
       }
       metric("parked_after_drain", left);
-      if (left > 0 && scenario.type !== "churn") {
+      if (left > 0 && !scenarioModule(scenario).drainJudgedByItself) {
         seen.warnings.push(
           `${scenario.name}: LEAK: ${left} waiters still parked ${DRAIN_DEADLINE_MS / 1000} s after every client closed its connection`,
         );
@@ -340,7 +323,8 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
         if (gone !== undefined) throw new TargetError(`target died mid-run: ${gone}`);
       },
     };
-    output = await (RUNNERS[scenario.type] as (api: RunnerApi) => Promise<RunnerOutput>)(api);
+    const runner = (await scenarioModule(scenario).loadRunner()) as (api: RunnerApi) => Promise<RunnerOutput>;
+    output = await runner(api);
 
     if (fleet && !drained) {
       phases.begin("drain");

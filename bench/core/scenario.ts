@@ -6,192 +6,43 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { z } from "zod";
 import { ScenarioError } from "../errors.ts";
-import { SCENARIO_TYPES, type ScenarioType } from "./scenario-types.ts";
+import type { ScenarioTypeModule } from "./scenarios/module.ts";
+import { SCENARIO_TYPE_MODULES } from "./scenarios/registry.ts";
 
-const positiveInt = z.number().int().positive();
+/** Every scenario type's module (scenarios/registry.ts): its schema, sockets, estimate, runner, tables. */
+type Module = (typeof SCENARIO_TYPE_MODULES)[number];
+/** A scenario file as the code takes it (defaults filled in): one of the registry's types. */
+export type Scenario = Module extends ScenarioTypeModule<string, infer S, infer _M> ? S : never;
+export type ScenarioType = Scenario["type"];
+export type { BurstScenario } from "./scenarios/burst/schema.ts";
+export type { ChurnScenario } from "./scenarios/churn/schema.ts";
+export type { Arrival } from "./scenarios/common.ts";
+export type { MemorySweepScenario } from "./scenarios/memory-sweep/schema.ts";
+export type { SetThroughputScenario } from "./scenarios/set-throughput/schema.ts";
+export type { StreamScenario } from "./scenarios/stream/schema.ts";
+export type { TimeoutStormScenario } from "./scenarios/timeout-storm/schema.ts";
 
-export const ArrivalSchema = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("all-at-once") }).strict(),
-  z.object({ type: z.literal("uniform"), window_ms: z.number().positive().max(600_000) }).strict(),
-  z.object({ type: z.literal("rate"), per_second: z.number().positive().max(1_000_000) }).strict(),
-]);
-export type Arrival = z.infer<typeof ArrivalSchema>;
+export const SCENARIO_TYPES: readonly ScenarioType[] = SCENARIO_TYPE_MODULES.map((m) => m.type);
 
-const DeadlinesSchema = z
-  .object({
-    /** From the first arrival until the target holds every waiter. */
-    ready_ms: positiveInt.default(30_000),
-    /** From the first set until every notification arrived. */
-    collect_ms: positiveInt.default(15_000),
-  })
-  .strict();
+/** A scenario file, by its type's own schema (zod's discriminated union over the registry). */
+export const ScenarioSchema = z.discriminatedUnion(
+  "type",
+  SCENARIO_TYPE_MODULES.map((m) => m.schema) as unknown as Parameters<typeof z.discriminatedUnion>[1],
+) as unknown as z.ZodType<Scenario>;
 
-const name = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "lower-case letters, digits and dashes");
-const description = z.string().min(1);
-const deadlines = DeadlinesSchema.default({ ready_ms: 30_000, collect_ms: 15_000 });
+/** The module of a scenario's type. */
+export function scenarioModule<S extends Scenario>(s: S): ScenarioTypeModule<S["type"], S> {
+  return SCENARIO_TYPE_MODULES.find((m) => m.type === s.type) as unknown as ScenarioTypeModule<S["type"], S>;
+}
 
-const keysAtMostWaiters = (s: { keys: number; waiters: number }, ctx: z.RefinementCtx) => {
-  if (s.keys > s.waiters) {
-    ctx.addIssue({ code: "custom", path: ["keys"], message: `must be at most waiters (${s.waiters})` });
-  }
-};
-
-/**
- * burst: W waiters over K keys arrive on a schedule and park; then `sets.count` sets (one per key,
- * the first `count` keys) go out spread over `sets.window_ms`. Count 0 measures connecting alone.
- */
-export const BurstScenarioSchema = z
-  .object({
-    name,
-    description,
-    type: z.literal("burst"),
-    waiters: positiveInt.max(200_000),
-    keys: positiveInt.default(1),
-    arrival: ArrivalSchema,
-    sets: z.object({ count: z.number().int().min(0), window_ms: z.number().min(0).default(0) }).strict(),
-    /** The timeout each waiting /get asks for; long enough that none times out during the run. */
-    wait_timeout_s: z.number().positive().default(120),
-    deadlines,
-  })
-  .strict()
-  .superRefine((s, ctx) => {
-    keysAtMostWaiters(s, ctx);
-    if (s.sets.count > s.keys) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["sets", "count"],
-        message: `must be at most keys (${s.keys}): each set goes to its own key`,
-      });
-    }
-  });
-
-/**
- * stream: W waiters over K keys re-poll after every answer (with the `since` cursor where the target
- * has one; else a fresh key per message) while the setter publishes at `rate_per_s` for `duration_s`,
- * round-robin over the keys. Every waiter must see every message of its key, once and in order.
- */
-export const StreamScenarioSchema = z
-  .object({
-    name,
-    description,
-    type: z.literal("stream"),
-    waiters: positiveInt.max(200_000),
-    keys: positiveInt,
-    arrival: ArrivalSchema,
-    rate_per_s: z.number().positive().max(100_000),
-    duration_s: z.number().positive().max(3600),
-    wait_timeout_s: z.number().positive().default(60),
-    deadlines,
-  })
-  .strict()
-  .superRefine(keysAtMostWaiters);
-
-/** timeout-storm: W waiters ask for the same short timeout and no set comes: every one must time out once, on time. */
-export const TimeoutStormScenarioSchema = z
-  .object({
-    name,
-    description,
-    type: z.literal("timeout-storm"),
-    waiters: positiveInt.max(200_000),
-    keys: positiveInt.default(1),
-    arrival: ArrivalSchema,
-    timeout_s: z.number().positive().max(600),
-    deadlines,
-  })
-  .strict()
-  .superRefine(keysAtMostWaiters);
-
-/**
- * churn: W waiters park; then for `duration_s`, `churn_per_s` of them per second abort their request
- * and open a new one; then all stop. The target must come back to 0 parked and its heap (after GC,
- * where the target exposes it) to within `heap_tolerance_bytes` of where it started.
- */
-export const ChurnScenarioSchema = z
-  .object({
-    name,
-    description,
-    type: z.literal("churn"),
-    waiters: positiveInt.max(200_000),
-    keys: positiveInt.default(1),
-    arrival: ArrivalSchema,
-    churn_per_s: z.number().positive().max(100_000),
-    duration_s: z.number().positive().max(3600),
-    heap_tolerance_bytes: positiveInt.default(4 * 1024 * 1024),
-    wait_timeout_s: z.number().positive().default(300),
-    deadlines,
-  })
-  .strict()
-  .superRefine(keysAtMostWaiters);
-
-/** set-throughput: autocannon drives /set (then /get of a present value) with no waiters: the plain request rate. */
-export const SetThroughputScenarioSchema = z
-  .object({
-    name,
-    description,
-    type: z.literal("set-throughput"),
-    connections: positiveInt.max(1000).default(50),
-    duration_s: z.number().positive().max(600).default(5),
-    value_bytes: positiveInt.max(65_536).default(64),
-    /** Also measure /get of a present value (answered at once). */
-    get: z.boolean().default(true),
-  })
-  .strict();
-
-/** memory-sweep: parked waiters stepped up through `steps`; RSS and heap at each; bytes per waiter as the fitted slope. */
-export const MemorySweepScenarioSchema = z
-  .object({
-    name,
-    description,
-    type: z.literal("memory-sweep"),
-    steps: z.array(positiveInt.max(200_000)).min(2),
-    keys: positiveInt.default(1),
-    /** Each step's new waiters arrive uniformly within this window. */
-    step_window_ms: z.number().positive().default(1000),
-    wait_timeout_s: z.number().positive().default(600),
-    deadlines,
-  })
-  .strict()
-  .superRefine((s, ctx) => {
-    for (let i = 1; i < s.steps.length; i++) {
-      if ((s.steps[i] as number) <= (s.steps[i - 1] as number)) {
-        ctx.addIssue({ code: "custom", path: ["steps", i], message: "steps must increase" });
-      }
-    }
-  });
-
-export const ScenarioSchema = z.discriminatedUnion("type", [
-  BurstScenarioSchema,
-  StreamScenarioSchema,
-  TimeoutStormScenarioSchema,
-  ChurnScenarioSchema,
-  SetThroughputScenarioSchema,
-  MemorySweepScenarioSchema,
-]);
-export type Scenario = z.infer<typeof ScenarioSchema>;
-export type { ScenarioType };
-export { SCENARIO_TYPES };
-
-// The schema's types and the plain list (scenario-types.ts) are one set: a compile error otherwise.
-type SameSet<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const schemaTypesMatchTheList: SameSet<Scenario["type"], ScenarioType> = true;
-void schemaTypesMatchTheList;
-export type BurstScenario = z.infer<typeof BurstScenarioSchema>;
-export type StreamScenario = z.infer<typeof StreamScenarioSchema>;
-export type TimeoutStormScenario = z.infer<typeof TimeoutStormScenarioSchema>;
-export type ChurnScenario = z.infer<typeof ChurnScenarioSchema>;
-export type SetThroughputScenario = z.infer<typeof SetThroughputScenarioSchema>;
-export type MemorySweepScenario = z.infer<typeof MemorySweepScenarioSchema>;
+/** The module of a scenario type, by its name. */
+export function scenarioModuleOf(type: ScenarioType): ScenarioTypeModule<ScenarioType> {
+  return SCENARIO_TYPE_MODULES.find((m) => m.type === type) as unknown as ScenarioTypeModule<ScenarioType>;
+}
 
 /** The most sockets a scenario holds open at once (for the host-limit preflight). */
 export function socketsNeeded(s: Scenario): number {
-  switch (s.type) {
-    case "set-throughput":
-      return s.connections;
-    case "memory-sweep":
-      return Math.max(...s.steps);
-    default:
-      return s.waiters;
-  }
+  return scenarioModule(s).sockets(s);
 }
 
 /** A suite is a named list of scenario files in scenarios/suites/<name>.json. */

@@ -2,15 +2,7 @@
 // flags a reader must see (driver-bound, approximate barrier, incomplete). Returns a string.
 
 import { isComplete, type ScenarioResult } from "../core/result.ts";
-
-interface Column {
-  head: string;
-  metric: string;
-  /** Digits after the point. */
-  digits?: number;
-  /** Shown with --wide only (the default table fits 120 columns; every figure is in the files). */
-  wide?: true;
-}
+import { scenarioModuleOf } from "../core/scenario.ts";
 
 /** What each abbreviated head means, for the legend under the table. */
 const LEGEND: Record<string, string> = {
@@ -32,92 +24,6 @@ const LEGEND: Record<string, string> = {
   "srv µs/set": "server CPU per /set, µs",
 };
 
-const PARKING: Column[] = [
-  { head: "waiters", metric: "waiters" },
-  { head: "in window", metric: "parked_within_window", wide: true },
-  { head: "parked ms", metric: "all_parked_ms", digits: 0 },
-  { head: "overflows", metric: "listen_overflows", wide: true },
-  { head: "conn p99", metric: "connect_p99_ms", digits: 1, wide: true },
-];
-const LATENCY: Column[] = [
-  { head: "p50 ms", metric: "latency_p50_ms", digits: 1 },
-  { head: "p99 ms", metric: "latency_p99_ms", digits: 1 },
-  { head: "max ms", metric: "latency_max_ms", digits: 1, wide: true },
-];
-const CPU: Column[] = [
-  { head: "srv µs/n", metric: "server_cpu_per_notification_us", digits: 1 },
-  { head: "drv µs/n", metric: "driver_cpu_per_notification_us", digits: 1 },
-];
-const MEMORY: Column[] = [
-  { head: "rss B/w", metric: "target_rss_per_waiter_bytes", digits: 0 },
-  { head: "heap B/w", metric: "target_heap_per_waiter_bytes", digits: 0, wide: true },
-];
-
-/** The headline columns of each scenario type's table. */
-const COLUMNS: Record<ScenarioResult["scenario"]["type"], Column[]> = {
-  burst: [
-    ...PARKING,
-    ...LATENCY,
-    { head: "last ms", metric: "time_to_last_delivery_ms", digits: 1 },
-    { head: "delivered", metric: "delivered", wide: true },
-    { head: "missing", metric: "missing" },
-    { head: "errors", metric: "errors", wide: true },
-    ...MEMORY,
-    ...CPU,
-  ],
-  stream: [
-    { head: "waiters", metric: "waiters" },
-    { head: "msgs/key", metric: "stream_messages_per_key" },
-    ...LATENCY,
-    { head: "delivered", metric: "delivered" },
-    { head: "lost", metric: "lost" },
-    { head: "dup", metric: "duplicates" },
-    { head: "reorder", metric: "out_of_order" },
-    { head: "late sets", metric: "sets_late" },
-    { head: "errors", metric: "errors" },
-    ...CPU,
-  ],
-  "timeout-storm": [
-    ...PARKING,
-    { head: "timeouts", metric: "timeouts" },
-    { head: "missing", metric: "missing_timeouts" },
-    { head: "extra", metric: "extra_timeouts" },
-    { head: "early", metric: "early_timeouts" },
-    { head: "late p50", metric: "timeout_lateness_p50_ms", digits: 1 },
-    { head: "late p99", metric: "timeout_lateness_p99_ms", digits: 1 },
-    { head: "late max", metric: "timeout_lateness_max_ms", digits: 1 },
-    { head: "srv cpu ms", metric: "server_cpu_storm_ms", digits: 0 },
-  ],
-  churn: [
-    { head: "waiters", metric: "waiters" },
-    { head: "churned", metric: "churned" },
-    { head: "errors", metric: "errors" },
-    { head: "parked after", metric: "parked_after_drain" },
-    { head: "heap before", metric: "heap_before_bytes" },
-    { head: "heap after", metric: "heap_after_bytes" },
-    { head: "growth", metric: "heap_growth_bytes" },
-    { head: "leak", metric: "leak" },
-  ],
-  "set-throughput": [
-    { head: "set/s", metric: "set_rps", digits: 0 },
-    { head: "set p50", metric: "set_latency_p50_ms", digits: 2 },
-    { head: "set p99", metric: "set_latency_p99_ms", digits: 2 },
-    { head: "get/s", metric: "get_rps", digits: 0 },
-    { head: "get p50", metric: "get_latency_p50_ms", digits: 2 },
-    { head: "get p99", metric: "get_latency_p99_ms", digits: 2 },
-    { head: "srv µs/set", metric: "server_cpu_per_set_us", digits: 1 },
-    { head: "non-2xx", metric: "non_2xx" },
-    { head: "errors", metric: "request_errors" },
-  ],
-  "memory-sweep": [
-    { head: "max waiters", metric: "waiters" },
-    { head: "rss B/w (slope)", metric: "memory_slope_rss_bytes_per_waiter", digits: 0 },
-    { head: "r²", metric: "memory_fit_r2_rss", digits: 3 },
-    { head: "heap B/w (slope)", metric: "memory_slope_heap_bytes_per_waiter", digits: 0 },
-    { head: "r²", metric: "memory_fit_r2_heap", digits: 3 },
-  ],
-};
-
 export function formatTable(rows: string[][]): string {
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length))) ?? [];
   return rows
@@ -136,7 +42,7 @@ export function summaryTable(results: ScenarioResult[], wide = false): string {
   const tables = types
     .map((type) => {
       const rows = results.filter((r) => r.scenario.type === type);
-      const used = COLUMNS[type].filter(
+      const used = scenarioModuleOf(type).columns.filter(
         (c) => (wide || !c.wide) && rows.some((r) => r.metrics.some((m) => m.name === c.metric)),
       );
       for (const c of used) if (LEGEND[c.head]) legend.set(c.head, LEGEND[c.head] as string);

@@ -10,6 +10,7 @@ import { createRequire } from "node:module";
 import type { LoadedRun } from "../analysis/run-folders.ts";
 import { parseCsv } from "../analysis/run-folders.ts";
 import { decodeHistogram, percentileRows } from "../core/metrics/histograms.ts";
+import { SCENARIO_TYPES, type ScenarioType, scenarioModuleOf } from "../core/scenario.ts";
 import { median } from "../stats/bootstrap.ts";
 import { leastSquares } from "../stats/least-squares.ts";
 import { newestOf } from "./new-files.ts";
@@ -21,52 +22,6 @@ const CLIENT_JS = new URL("./report-client.js", import.meta.url).pathname;
 
 /** At most this many points per timeseries line (the page stays small and fast). */
 const MAX_POINTS = 1500;
-
-/** Headline figures per scenario type: [metric, label, digits]. */
-const HEADLINES: Record<string, [string, string, number][]> = {
-  burst: [
-    ["parked_within_window", "parked within the arrival window", 0],
-    ["all_parked_ms", "all parked after (ms)", 0],
-    ["latency_p50_ms", "latency p50 (ms)", 1],
-    ["latency_p99_ms", "latency p99 (ms)", 1],
-    ["time_to_last_delivery_ms", "time to last delivery (ms)", 1],
-    ["delivered", "delivered", 0],
-    ["missing", "missing", 0],
-    ["target_rss_per_waiter_bytes", "RSS per parked waiter (bytes)", 0],
-    ["server_cpu_per_notification_us", "server CPU per notification (µs)", 1],
-    ["driver_cpu_per_notification_us", "driver CPU per notification (µs)", 1],
-  ],
-  stream: [
-    ["latency_p50_ms", "latency p50 (ms)", 1],
-    ["latency_p99_ms", "latency p99 (ms)", 1],
-    ["delivered", "delivered", 0],
-    ["lost", "lost", 0],
-    ["duplicates", "duplicates", 0],
-    ["out_of_order", "out of order", 0],
-  ],
-  "timeout-storm": [
-    ["timeouts", "timeouts", 0],
-    ["missing_timeouts", "missing timeouts", 0],
-    ["timeout_lateness_p99_ms", "timeout lateness p99 (ms)", 1],
-    ["server_cpu_storm_ms", "server CPU in the storm (ms)", 0],
-  ],
-  churn: [
-    ["churned", "churned", 0],
-    ["parked_after_drain", "parked after drain", 0],
-    ["heap_growth_bytes", "heap growth (bytes)", 0],
-    ["leak", "leak", 0],
-  ],
-  "set-throughput": [
-    ["set_rps", "/set per second", 0],
-    ["set_latency_p99_ms", "/set latency p99 (ms)", 2],
-    ["get_rps", "/get per second", 0],
-    ["server_cpu_per_set_us", "server CPU per /set (µs)", 1],
-  ],
-  "memory-sweep": [
-    ["memory_slope_rss_bytes_per_waiter", "RSS slope (bytes per waiter)", 0],
-    ["memory_slope_heap_bytes_per_waiter", "heap slope (bytes per waiter)", 0],
-  ],
-};
 
 const esc = (s: unknown) =>
   String(s).replace(
@@ -199,7 +154,7 @@ function table(head: string[], rows: string[][], cls = ""): string {
 }
 
 function figuresTable(series: Series[], scenario: string, type: string): string {
-  const metrics = (HEADLINES[type] ?? []).filter(([m]) =>
+  const metrics = headlinesOf(type).filter(([m]) =>
     series.some((s) => medianMetric(s, scenario, m) !== undefined),
   );
   if (metrics.length === 0) return "";
@@ -346,4 +301,11 @@ ${runs.map((r) => verdictTable(r, "compare.csv")).join("")}
 <script>${readFileSync(CLIENT_JS, "utf8")}</script>
 </body></html>
 `;
+}
+
+/** A scenario type's headline figures, from its module; none for a type this harness does not know. */
+function headlinesOf(type: string): readonly (readonly [string, string, number])[] {
+  return SCENARIO_TYPES.includes(type as ScenarioType)
+    ? scenarioModuleOf(type as ScenarioType).headlines
+    : [];
 }

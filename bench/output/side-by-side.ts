@@ -4,7 +4,7 @@
 import { stringify } from "csv-stringify/sync";
 import { METRICS, type MetricName } from "../core/metrics/catalog.ts";
 import { isComplete, type ScenarioResult } from "../core/result.ts";
-import type { ScenarioType } from "../core/scenario.ts";
+import { scenarioModuleOf } from "../core/scenario.ts";
 import { median } from "../stats/bootstrap.ts";
 import { formatTable } from "./console.ts";
 
@@ -53,24 +53,6 @@ export function sideBySideCsv(results: ScenarioResult[]): string {
   return stringify(rows, { header: true, columns: ["scenario", "metric", "unit", ...targets] });
 }
 
-/** The headline figures of a side-by-side run, per scenario type: [label, type, metric, digits]. */
-const HEADLINE: [string, ScenarioType, MetricName, number][] = [
-  ["waiters parked within the arrival window", "burst", "parked_within_window", 0],
-  ["all parked after (ms)", "burst", "all_parked_ms", 0],
-  ["listen-queue overflows", "burst", "listen_overflows", 0],
-  ["latency p50 (ms)", "burst", "latency_p50_ms", 1],
-  ["latency p99 (ms)", "burst", "latency_p99_ms", 1],
-  ["time to last delivery (ms)", "burst", "time_to_last_delivery_ms", 1],
-  ["RSS per parked waiter (bytes)", "burst", "target_rss_per_waiter_bytes", 0],
-  ["server CPU, connect phase (ms)", "burst", "server_cpu_connect_ms", 0],
-  ["server CPU per notification (µs)", "burst", "server_cpu_per_notification_us", 1],
-  ["missing notifications", "burst", "missing", 0],
-  ["/set requests per second", "set-throughput", "set_rps", 0],
-  ["server CPU per /set (µs)", "set-throughput", "server_cpu_per_set_us", 1],
-  ["latency p50 (ms)", "stream", "latency_p50_ms", 1],
-  ["lost messages", "stream", "lost", 0],
-];
-
 /** Medians over repeats of the headline figures, one column per target; rows with no data left out. */
 export function headlineTable(results: ScenarioResult[]): string | undefined {
   const targets = targetsOf(results);
@@ -79,8 +61,7 @@ export function headlineTable(results: ScenarioResult[]): string | undefined {
   const scenarios = [...new Map(results.map((r) => [r.scenario.name, r.scenario.type])).entries()];
   const body: string[][] = [];
   for (const [scenario, type] of scenarios) {
-    for (const [label, forType, metric, digits] of HEADLINE) {
-      if (forType !== type) continue;
+    for (const [metric, label, digits] of scenarioModuleOf(type).sideBySide ?? []) {
       const row = rows.find((r) => r.scenario === scenario && r.metric === metric);
       if (!row) continue;
       body.push([

@@ -1,7 +1,7 @@
 // When each waiter arrives: offsets in ms from the start of the connect phase, for the three
 // arrival schedules. Pure functions; the worker drives them with its clock, tests with a fake one.
 
-import type { Arrival } from "../scenario.ts";
+import type { Arrival } from "../scenarios/common.ts";
 
 /** Offsets (ms, non-decreasing) of n arrivals: evenly spaced over the window, at a fixed rate, or all at 0. */
 export function arrivalOffsetsMs(arrival: Arrival, n: number): Float64Array {

@@ -24,8 +24,8 @@ export interface ControlRequest {
 
 export interface ProtocolAdapter {
   readonly name: string;
-  /** Scenario types this protocol can run (a protocol without per-request timeouts has no timeout storm). */
-  readonly supports: readonly ScenarioType[];
+  /** The wait carries a timeout of the client's choosing (else no timeout storm can be asked of it). */
+  readonly hasTimeout: boolean;
   /** True when answers carry a cursor to re-poll from without loss. */
   readonly hasCursor: boolean;
   /** Lower-case names of response headers the cursor is read from (the parser keeps only these). */

@@ -16,8 +16,8 @@ import { seedProfile } from "./builtin-profiles.ts";
 import { startFromFile } from "./command.ts";
 import { LOCAL_TARGETS, localTarget } from "./local-targets.ts";
 import { loadProfile } from "./profile.ts";
-import { profileSupports } from "./profile-adapter.ts";
 import { spawnReference } from "./reference.ts";
+import { profileSupports } from "./supports.ts";
 import { isTargetFile, loadTargetFile } from "./target-file.ts";
 
 /** Refuse a non-loopback URL unless remote targets were allowed. */

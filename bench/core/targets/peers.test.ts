@@ -14,6 +14,7 @@ import { nchanProfile, seedProfile } from "./builtin-profiles.ts";
 import { nchanConfig, nchanMissing, startNchan, startTornado, tornadoMissing } from "./peers.ts";
 import { adapterFromProfile } from "./profile-adapter.ts";
 import { spawnTarget } from "./spawn.ts";
+import { profileSupports } from "./supports.ts";
 import type { Target } from "./target.ts";
 
 const context = (startTarget: () => Promise<Target>) => testContext(startTarget, { workers: 1 });
@@ -88,7 +89,8 @@ describe("nchan peer", { skip: nchanMissing() }, () => {
     assert.deepEqual(nchanAdapter.classify(200, "lpb:1"), { kind: "value", value: "lpb:1" });
     assert.deepEqual(nchanAdapter.classify(408, ""), { kind: "timeout" });
     assert.equal(nchanAdapter.classify(500, "").kind, "error");
-    assert.ok(!nchanAdapter.supports.includes("timeout-storm"));
+    assert.ok(!profileSupports(nchanProfile).includes("timeout-storm"));
+    assert.equal(nchanAdapter.hasTimeout, false);
     const answer = nchanAdapter.classify(200, "m", {
       "last-modified": "Sat, 28 Nov 2026 08:00:00 GMT",
       etag: "3",

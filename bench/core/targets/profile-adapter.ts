@@ -4,7 +4,6 @@
 // JSON.parse and a few property reads (the driver's cost per answer stays what it was with the
 // hand-written adapters).
 
-import { SCENARIO_TYPES, type ScenarioType } from "../scenario-types.ts";
 import type { Classified, ControlRequest, ProtocolAdapter } from "./adapter.ts";
 import type { Placeholder, Profile, ProfileRequest } from "./profile.ts";
 
@@ -220,7 +219,7 @@ export function adapterFromProfile(profile: Profile): ProtocolAdapter {
 
   return {
     name: profile.name,
-    supports: profileSupports(profile),
+    hasTimeout: profileHasTimeout(profile),
     hasCursor: cursor.from !== "none",
     cursorHeaders,
     waitRequest(hostHeader, key, timeoutS, cursorValue) {
@@ -280,10 +279,8 @@ export function adapterFromProfile(profile: Profile): ProtocolAdapter {
   };
 }
 
-/** The scenario types a profile can run: its own list, or what its requests allow. */
-export function profileSupports(p: Profile): readonly ScenarioType[] {
-  if (p.supports) return p.supports;
+/** Does the profile's wait carry a timeout of the client's choosing ({timeout_s} or {timeout_ms})? */
+export function profileHasTimeout(p: Profile): boolean {
   const waitText = [p.wait.path, p.wait.body ?? "", ...Object.values(p.wait.headers)].join(" ");
-  const hasTimeout = /\{timeout_(s|ms)\}/.test(waitText);
-  return SCENARIO_TYPES.filter((t) => t !== "timeout-storm" || hasTimeout);
+  return /\{timeout_(s|ms)\}/.test(waitText);
 }

@@ -11,7 +11,8 @@ import { test } from "node:test";
 import { nchanProfile, seedAdapter, seedProfile } from "./builtin-profiles.ts";
 import { checkReachable } from "./choose.ts";
 import { loadProfile, ProfileError, parseProfile } from "./profile.ts";
-import { adapterFromProfile, profileSupports } from "./profile-adapter.ts";
+import { adapterFromProfile } from "./profile-adapter.ts";
+import { profileSupports } from "./supports.ts";
 import { loadTargetFile } from "./target-file.ts";
 
 test("a bad profile: every problem at once, each with its path, as a usage error (exit 2)", () => {

@@ -12,7 +12,7 @@ import { readFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { z } from "zod";
 import { UsageError } from "../../errors.ts";
-import { SCENARIO_TYPES } from "../scenario-types.ts";
+import { SCENARIO_TYPES, type ScenarioType } from "../scenario.ts";
 
 export const PROFILE_DIR = new URL("../../../profiles/", import.meta.url).pathname;
 
@@ -161,7 +161,7 @@ export const ProfileSchema = z
     /** A path any answer of which proves the server is up (liveness while attached; set warm-up). */
     health: z.string().startsWith("/").default("/"),
     /** Scenario types the protocol can run (default: all its requests allow). */
-    supports: z.array(z.enum(SCENARIO_TYPES)).optional(),
+    supports: z.array(z.enum(SCENARIO_TYPES as [ScenarioType, ...ScenarioType[]])).optional(),
   })
   .strict();
 

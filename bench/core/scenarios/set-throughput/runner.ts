@@ -4,13 +4,13 @@
 // files (latency CSV, .hlog) as every other scenario's.
 
 import autocannon from "autocannon";
-import { cpuDelta } from "../metrics/cpu.ts";
-import { encodeHistogram, newHistogram, summarize } from "../metrics/histograms.ts";
-import { keyNames } from "../plan.ts";
-import type { SetThroughputScenario } from "../scenario.ts";
-import type { ControlRequest } from "../targets/adapter.ts";
-import { controlHeaders, sendOne } from "../targets/send-one.ts";
-import type { RunnerApi, RunnerOutput } from "./api.ts";
+import { cpuDelta } from "../../metrics/cpu.ts";
+import { encodeHistogram, newHistogram, summarize } from "../../metrics/histograms.ts";
+import { keyNames } from "../../plan.ts";
+import type { RunnerApi, RunnerOutput } from "../../runners/api.ts";
+import type { ControlRequest } from "../../targets/adapter.ts";
+import { controlHeaders, sendOne } from "../../targets/send-one.ts";
+import type { SetThroughputScenario } from "./schema.ts";
 
 interface Drive {
   rps: number;

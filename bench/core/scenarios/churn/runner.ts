@@ -3,9 +3,9 @@
 // one). Reports the before/after figures and flags a leak: parked waiters left, or heap growth over
 // the scenario's tolerance.
 
-import type { ChurnScenario } from "../scenario.ts";
-import type { RunnerApi, RunnerOutput } from "./api.ts";
-import { parkFleet, scenarioFleet } from "./parking.ts";
+import type { RunnerApi, RunnerOutput } from "../../runners/api.ts";
+import { parkFleet, scenarioFleet } from "../../runners/parking.ts";
+import type { ChurnScenario } from "./schema.ts";
 
 export async function runChurn(api: RunnerApi<ChurnScenario>): Promise<RunnerOutput> {
   const { scenario: s, guard, metric, phases } = api;

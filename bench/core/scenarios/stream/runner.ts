@@ -5,16 +5,16 @@
 // otherwise a fresh key per message (`<key>-m<seq>`), which loses nothing on the original protocol
 // either. run.json says which.
 
-import { cpuDelta } from "../metrics/cpu.ts";
-import { keyNames, streamSets } from "../plan.ts";
-import type { StreamScenario } from "../scenario.ts";
-import { runSets } from "../setter.ts";
-import { sendOne } from "../targets/send-one.ts";
-import type { Target } from "../targets/target.ts";
-import type { RunnerApi, RunnerOutput } from "./api.ts";
-import { failEveryWaiter, parkFleet, scenarioFleet } from "./parking.ts";
-import { nowNs, pollUntil } from "./poll.ts";
-import { recordDriverShare, recordFanout, recordLatency } from "./record.ts";
+import { cpuDelta } from "../../metrics/cpu.ts";
+import { keyNames, streamSets } from "../../plan.ts";
+import type { RunnerApi, RunnerOutput } from "../../runners/api.ts";
+import { failEveryWaiter, parkFleet, scenarioFleet } from "../../runners/parking.ts";
+import { nowNs, pollUntil } from "../../runners/poll.ts";
+import { recordDriverShare, recordFanout, recordLatency } from "../../runners/record.ts";
+import { runSets } from "../../setter.ts";
+import { sendOne } from "../../targets/send-one.ts";
+import type { Target } from "../../targets/target.ts";
+import type { StreamScenario } from "./schema.ts";
 
 /**
  * Can the target re-poll from a cursor? Its profile must name one; where the profile has a read that

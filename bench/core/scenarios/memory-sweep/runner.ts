@@ -3,11 +3,11 @@
 // fit of memory against waiters (the fixed cost of the process falls into the intercept). The steps
 // go into <scenario>.csv.
 
-import { leastSquares } from "../../stats/least-squares.ts";
-import { keyNames, planWaiters, workerRanges } from "../plan.ts";
-import type { MemorySweepScenario } from "../scenario.ts";
-import type { RunnerApi, RunnerOutput } from "./api.ts";
-import { connectAndPark } from "./parking.ts";
+import { leastSquares } from "../../../stats/least-squares.ts";
+import { keyNames, planWaiters, workerRanges } from "../../plan.ts";
+import type { RunnerApi, RunnerOutput } from "../../runners/api.ts";
+import { connectAndPark } from "../../runners/parking.ts";
+import type { MemorySweepScenario } from "./schema.ts";
 
 /** Let freed request buffers settle before reading memory. */
 const SETTLE_MS = 500;

@@ -2,12 +2,12 @@
 // exactly one timeout answer, none early; the figures are how late the answers come (the
 // distribution of arrival − (request written + timeout)) and the server's CPU during the storm.
 
-import { cpuDelta } from "../metrics/cpu.ts";
-import type { TimeoutStormScenario } from "../scenario.ts";
-import type { RunnerApi, RunnerOutput } from "./api.ts";
-import { parkFleet } from "./parking.ts";
-import { pollUntil } from "./poll.ts";
-import { recordDriverShare, recordLatency } from "./record.ts";
+import { cpuDelta } from "../../metrics/cpu.ts";
+import type { RunnerApi, RunnerOutput } from "../../runners/api.ts";
+import { parkFleet } from "../../runners/parking.ts";
+import { pollUntil } from "../../runners/poll.ts";
+import { recordDriverShare, recordLatency } from "../../runners/record.ts";
+import type { TimeoutStormScenario } from "./schema.ts";
 
 export async function runTimeoutStorm(api: RunnerApi<TimeoutStormScenario>): Promise<RunnerOutput> {
   const { scenario: s, metric, phases } = api;

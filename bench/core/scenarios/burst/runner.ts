@@ -1,14 +1,14 @@
 // burst: waiters park, then one burst of sets; notification latency, time to the last delivery,
 // delivered / missing / duplicates, and the CPU of server and driver per notification.
 
-import { cpuDelta } from "../metrics/cpu.ts";
-import { burstExpected, burstSets } from "../plan.ts";
-import type { BurstScenario } from "../scenario.ts";
-import { runSets } from "../setter.ts";
-import type { RunnerApi, RunnerOutput } from "./api.ts";
-import { failEveryWaiter, parkFleet, scenarioFleet } from "./parking.ts";
-import { nowNs, pollUntil } from "./poll.ts";
-import { recordDriverShare, recordFanout, recordLatency } from "./record.ts";
+import { cpuDelta } from "../../metrics/cpu.ts";
+import { burstExpected, burstSets } from "../../plan.ts";
+import type { RunnerApi, RunnerOutput } from "../../runners/api.ts";
+import { failEveryWaiter, parkFleet, scenarioFleet } from "../../runners/parking.ts";
+import { nowNs, pollUntil } from "../../runners/poll.ts";
+import { recordDriverShare, recordFanout, recordLatency } from "../../runners/record.ts";
+import { runSets } from "../../setter.ts";
+import type { BurstScenario } from "./schema.ts";
 
 /**
  * From the readiness barrier to the first set. Long enough for the setter to open its connections

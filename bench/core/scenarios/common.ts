@@ -1,0 +1,35 @@
+// The parts of a scenario file that every type shares (name, description, arrival, deadlines) and
+// the rules they follow; each type's own schema (scenarios/<type>/schema.ts) is built from them.
+
+import { z } from "zod";
+
+export const positiveInt = z.number().int().positive();
+
+export const ArrivalSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("all-at-once") }).strict(),
+  z.object({ type: z.literal("uniform"), window_ms: z.number().positive().max(600_000) }).strict(),
+  z.object({ type: z.literal("rate"), per_second: z.number().positive().max(1_000_000) }).strict(),
+]);
+export type Arrival = z.infer<typeof ArrivalSchema>;
+
+const DeadlinesSchema = z
+  .object({
+    /** From the first arrival until the target holds every waiter. */
+    ready_ms: positiveInt.default(30_000),
+    /** From the first set until every notification arrived. */
+    collect_ms: positiveInt.default(15_000),
+  })
+  .strict();
+
+export const name = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "lower-case letters, digits and dashes");
+export const description = z.string().min(1);
+export const deadlines = DeadlinesSchema.default({ ready_ms: 30_000, collect_ms: 15_000 });
+
+export const keysAtMostWaiters = (s: { keys: number; waiters: number }, ctx: z.RefinementCtx) => {
+  if (s.keys > s.waiters) {
+    ctx.addIssue({ code: "custom", path: ["keys"], message: `must be at most waiters (${s.waiters})` });
+  }
+};
+
+/** Start a target, fork the workers, settle, drain and stop: about this much per run here (the ETA). */
+export const FIXED_MS = 2_500;

@@ -1,0 +1,27 @@
+// The stream scenario file's schema: its own fields beside the shared ones (../common.ts).
+
+import { z } from "zod";
+import { ArrivalSchema, deadlines, description, keysAtMostWaiters, name, positiveInt } from "../common.ts";
+
+/**
+ * stream: W waiters over K keys re-poll after every answer (with the `since` cursor where the target
+ * has one; else a fresh key per message) while the setter publishes at `rate_per_s` for `duration_s`,
+ * round-robin over the keys. Every waiter must see every message of its key, once and in order.
+ */
+export const StreamScenarioSchema = z
+  .object({
+    name,
+    description,
+    type: z.literal("stream"),
+    waiters: positiveInt.max(200_000),
+    keys: positiveInt,
+    arrival: ArrivalSchema,
+    rate_per_s: z.number().positive().max(100_000),
+    duration_s: z.number().positive().max(3600),
+    wait_timeout_s: z.number().positive().default(60),
+    deadlines,
+  })
+  .strict()
+  .superRefine(keysAtMostWaiters);
+
+export type StreamScenario = z.infer<typeof StreamScenarioSchema>;
