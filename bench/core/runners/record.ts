@@ -29,7 +29,7 @@ const PERCENTILES = {
 
 /** Percentiles of an encoded merged histogram as metrics; nothing when it holds no sample. */
 export function recordLatency(
-  api: RunnerApi,
+  api: Pick<RunnerApi, "metric">,
   kind: keyof typeof PERCENTILES,
   encoded: string | undefined,
 ): void {
