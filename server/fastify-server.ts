@@ -16,6 +16,7 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import { readRequestHead } from "./front/request-head.ts";
 import { errorResponse, type Prebuilt } from "./responses.ts";
 
 /** Requests a connection may pipeline behind an unanswered /get before it is closed. */
@@ -23,13 +24,27 @@ export const MAX_REQUESTS_BEHIND_GET = 32;
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
-/** Per connection, from its first /get on. */
+/** Per connection (interposed at the hand-off, or from its first /get on). */
 interface GetState {
   /** /get requests on this connection not yet answered (parked, or their body still being read). */
   unanswered: number;
   /** Requests that arrived while one was. */
   behind: number;
+  /** Input not yet given to the parser while a /get is unanswered: a request not yet complete. */
+  held: Buffer | undefined;
+  /** Node's own 'data' listener: the parser's input. Undefined where not interposed. */
+  toParser: ((chunk: Buffer) => void) | undefined;
+  /** The most input held (a whole request at most: head and body limits). */
+  maxHeldBytes: number;
 }
+
+const newState = (): GetState => ({
+  unanswered: 0,
+  behind: 0,
+  held: undefined,
+  toParser: undefined,
+  maxHeldBytes: 0,
+});
 
 const kGets = Symbol("unanswered /get");
 type GuardedSocket = Socket & { [kGets]?: GetState };
@@ -57,7 +72,7 @@ export function fastifyServerFactory(options: FastifyServerOptions): (handler: H
       }
       if (req.method === "POST" && (req.url === "/get" || req.url?.startsWith("/get?"))) {
         if (state === undefined) {
-          state = { unanswered: 0, behind: 0 };
+          state = newState();
           socket[kGets] = state;
         }
         state.unanswered++;
@@ -85,10 +100,79 @@ export function fastifyServerFactory(options: FastifyServerOptions): (handler: H
 
 /** A /get's response is done (answered, or its connection gone). */
 function onGetClose(this: ServerResponse): void {
-  const state = (this.req.socket as GuardedSocket)[kGets];
+  const socket = this.req.socket as GuardedSocket;
+  const state = socket[kGets];
   if (state === undefined) return;
   state.unanswered--;
   if (state.unanswered === 0) state.behind = 0;
+}
+
+/**
+ * Stand between a connection handed to this server (emit("connection")) and Node's parser. Node
+ * parses a whole chunk of pipelined requests at once, making request and response objects of each
+ * (300 connections pipelining 800 requests behind a parked /get took the process up ~450 MB before
+ * any could be refused). So while a /get on the connection is unanswered, input is given to the
+ * parser one complete request at a time (the guard above counts them and closes the connection past
+ * its bound), and an incomplete one is held, up to `maxHeldBytes` (a request's head and body
+ * limits), then the connection is closed, as the front does. Reading goes on, so a client that
+ * closes is noticed at once; a /set behind a parked /get still reaches the server and wakes it.
+ * Call right after the hand-off.
+ */
+export function interposeOnData(socket: Socket, maxHeldBytes: number): void {
+  const guarded = socket as GuardedSocket;
+  const toParser = socket.listeners("data")[0] as ((chunk: Buffer) => void) | undefined;
+  if (toParser === undefined) return; // not a connection Node's HTTP server took
+  socket.removeListener("data", toParser);
+  const state = guarded[kGets] ?? newState();
+  state.toParser = toParser;
+  state.maxHeldBytes = maxHeldBytes;
+  guarded[kGets] = state;
+  // Adding a 'data' listener makes Node read this socket in JavaScript (it stops feeding its parser
+  // from the handle directly), so every chunk passes here.
+  socket.on("data", onInterposedData);
+}
+
+function onInterposedResume(this: GuardedSocket): void {
+  if (this[kGets]?.held !== undefined) onInterposedData.call(this, EMPTY);
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function onInterposedData(this: GuardedSocket, chunk: Buffer): void {
+  const state = this[kGets] as GetState;
+  const toParser = state.toParser as (chunk: Buffer) => void;
+  if (state.unanswered === 0 && state.held === undefined) {
+    toParser(chunk);
+    return;
+  }
+  let buf = state.held === undefined ? chunk : Buffer.concat([state.held, chunk]);
+  state.held = undefined;
+  while (buf.length > 0 && !this.destroyed) {
+    if (this.isPaused()) {
+      // Node stopped reading (answers queued): it may not be fed until it resumes.
+      state.held = buf;
+      this.once("resume", onInterposedResume);
+      return;
+    }
+    if (state.unanswered === 0) {
+      toParser(buf);
+      return;
+    }
+    const head = readRequestHead(buf, 0);
+    if (head.kind === "other") {
+      toParser(buf); // not a shape read here (chunked, malformed): Node's parser judges it
+      return;
+    }
+    const end = head.kind === "request" ? head.bodyStart + head.contentLength : -1;
+    if (end < 0 || end > buf.length) {
+      if (buf.length > state.maxHeldBytes)
+        this.destroy(); // a parked client piling up input
+      else state.held = buf;
+      return;
+    }
+    toParser(buf.subarray(0, end));
+    buf = buf.subarray(end);
+  }
 }
 
 function answerAndClose(res: ServerResponse, p: Prebuilt): void {
