@@ -5,7 +5,7 @@ import { InterruptedError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
 import type { Progress } from "../output/progress.ts";
 
-/** What early-signals.mjs (a preload) remembered while the harness was loading, if it ran. */
+/** early-signals.mjs (a preload) handles signals while the harness loads; from here, these do. */
 const EARLY = Symbol.for("longpoll-bench.early-signals");
 
 export function interruptOnSignals(progress: Progress): AbortSignal {
@@ -18,7 +18,6 @@ export function interruptOnSignals(progress: Progress): AbortSignal {
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   process.on("SIGHUP", onSignal);
-  const early = (globalThis as { [EARLY]?: { release(): NodeJS.Signals[] } })[EARLY]?.release() ?? [];
-  if (early[0] !== undefined) onSignal(early[0]);
+  (globalThis as { [EARLY]?: { release(): void } })[EARLY]?.release();
   return controller.signal;
 }
