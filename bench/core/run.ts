@@ -160,7 +160,9 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
       countErrors: seen.countErrors,
       async startFleet(plans: WorkerPlan[]) {
         if (fleet) throw new Error("one fleet per run");
-        const startedLoad = await load.start(plans, guard, guardStart);
+        const startedLoad = await load.start(plans, guard, guardStart, (dealt) => {
+          agents = dealt;
+        });
         fleet = startedLoad.fleet;
         agents = startedLoad.agents;
         return fleet;

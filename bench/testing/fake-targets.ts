@@ -135,6 +135,8 @@ export function createFakeTarget(options: FakeTargetOptions = {}): { server: Ser
       waiters.delete(key);
       const answer = () => {
         for (const w of set) {
+          // Out of the set as it is answered: its 'close' must not count it out a second time.
+          set.delete(w);
           parked--;
           json(w.res, 200, { error_code: 0, value: current.value, version: current.version });
         }

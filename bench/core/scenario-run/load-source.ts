@@ -18,10 +18,15 @@ export interface StartedLoad {
 }
 
 export interface LoadSource {
+  /**
+   * Start the workers for these plans. `dealt` hears, before the workers start, which agent got how
+   * many waiters (so that an agent lost while starting is still reported with its share).
+   */
   start(
     plans: WorkerPlan[],
     guard: <T>(p: Promise<T>) => Promise<T>,
     guardStart: <T>(starting: Promise<T>, stopIt: (started: T) => Promise<unknown>) => Promise<T>,
+    dealt: (agents: NonNullable<StartedLoad["agents"]>) => void,
   ): Promise<StartedLoad>;
 }
 
@@ -63,13 +68,14 @@ export function localLoad(o: {
 
 export function agentsLoad(pool: AgentPool): LoadSource {
   return {
-    async start(plans, guard, guardStart) {
+    async start(plans, guard, guardStart, dealt) {
       const { links, shares } = await guard(pool.links(plans.length));
       const waiters = new Map<string, number>();
       links.forEach((link, i) => {
         const name = link.agent as string;
         waiters.set(name, (waiters.get(name) ?? 0) + (plans[i]?.waiterKeys.length ?? 0));
       });
+      dealt({ shares, waiters });
       const fleet = await guardStart(Fleet.on(links, plans), (f) => f.stop());
       return { fleet, agents: { shares, waiters } };
     },
