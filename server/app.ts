@@ -12,6 +12,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { Broker } from "./broker.ts";
 import { fastifyServerFactory } from "./fastify-server.ts";
 import { createFront, type Front } from "./front/front.ts";
+import { MAX_HEAD_BYTES } from "./front/request-head.ts";
 import { exposedGc, startIdleCollector } from "./idle-gc.ts";
 import {
   decodeBody,
@@ -168,6 +169,7 @@ export function createApp(options: AppOptions = {}): LongPollApp {
       keepAliveTimeoutMs: KEEP_ALIVE_S * 1000,
       requestTimeoutMs: deadlines.requestMs,
       headersTimeoutMs: deadlines.headersMs,
+      maxHeldBytes: MAX_HEAD_BYTES + limits.maxBodyBytes, // as the front's fast path holds
     }),
     // One decoding of parameters on both paths (protocol.ts parseForm): the same key for the same bytes.
     // A query that cannot be decoded carries its error to the route (see requestParams).

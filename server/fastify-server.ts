@@ -53,6 +53,8 @@ export interface FastifyServerOptions {
   keepAliveTimeoutMs: number;
   requestTimeoutMs: number;
   headersTimeoutMs: number;
+  /** Input held behind an unanswered /get before the connection is closed (a whole request). */
+  maxHeldBytes: number;
 }
 
 /** Fastify's `serverFactory`: the server, with fastify's handler behind the guards above. */
@@ -74,6 +76,10 @@ export function fastifyServerFactory(options: FastifyServerOptions): (handler: H
         if (state === undefined) {
           state = newState();
           socket[kGets] = state;
+          // From its first /get on, this connection's input passes interposeOnData. Not before: Node
+          // reads a connection fastest when it feeds its parser itself (a /set connection stays so),
+          // and not inside the parser's own callback: on the next tick, before the next read.
+          process.nextTick(interposeOnData, socket, options.maxHeldBytes);
         }
         state.unanswered++;
         res.once("close", onGetClose);
@@ -116,10 +122,11 @@ function onGetClose(this: ServerResponse): void {
  * its bound), and an incomplete one is held, up to `maxHeldBytes` (a request's head and body
  * limits), then the connection is closed, as the front does. Reading goes on, so a client that
  * closes is noticed at once; a /set behind a parked /get still reaches the server and wakes it.
- * Call right after the hand-off.
+ * Called for a connection once its first /get arrives.
  */
 export function interposeOnData(socket: Socket, maxHeldBytes: number): void {
   const guarded = socket as GuardedSocket;
+  if (socket.destroyed || guarded[kGets]?.toParser !== undefined) return;
   const toParser = socket.listeners("data")[0] as ((chunk: Buffer) => void) | undefined;
   if (toParser === undefined) return; // not a connection Node's HTTP server took
   socket.removeListener("data", toParser);

@@ -19,7 +19,6 @@ import { writeSync } from "node:fs";
 import type { Server as HttpServer, ServerResponse } from "node:http";
 import { createServer, type Server as NetServer, type Socket } from "node:net";
 import type { Broker } from "../broker.ts";
-import { interposeOnData } from "../fastify-server.ts";
 import {
   decodeBody,
   mergeParams,
@@ -378,7 +377,6 @@ export function createFront(options: FrontOptions): Front {
     handedOff.add(socket);
     socket.once("close", forget);
     fallback.emit("connection", socket);
-    interposeOnData(socket, maxPendingBytes); // behind an unanswered /get: one request at a time
   }
 
   const server = createServer({ noDelay: true, allowHalfOpen: false }, (socket: FrontSocket) => {
