@@ -10,7 +10,8 @@
 //    connection, more than MAX_REQUESTS_BEHIND_GET requests behind it, or Node no longer reading it,
 //    close the connection, and its waiters leave at once (the front bounds the same by bytes).
 //    Counted when a request arrives, not when it parks: Node parses a whole chunk of pipelined
-//    requests before fastify has read the first one's body.
+//    requests before fastify has read the first one's body; and from a connection's first /get on,
+//    input behind an unanswered one reaches the parser a request at a time (interposeOnData).
 // 2. An HTTP/1.1 request without Host gets this protocol's error body (Node answers 400 with none).
 // 3. An Expect other than 100-continue gets 417 with the error body (Node's has none).
 
@@ -24,7 +25,7 @@ export const MAX_REQUESTS_BEHIND_GET = 32;
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
-/** Per connection (interposed at the hand-off, or from its first /get on). */
+/** Per connection, from its first /get on. */
 interface GetState {
   /** /get requests on this connection not yet answered (parked, or their body still being read). */
   unanswered: number;
