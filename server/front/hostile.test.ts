@@ -4,13 +4,13 @@
 // deadlines (see the reliability issue); the figures asserted are the bounds themselves.
 
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { describe, test } from "node:test";
 import { request } from "undici";
 import { createApp, type Deadlines } from "../app.ts";
 import { MAX_REQUESTS_BEHIND_GET } from "../fastify-server.ts";
 import type { StoreStats } from "../store.ts";
+import { closeWaitCount } from "../testing/close-wait.ts";
 import { postForm, RawClient } from "../testing/raw-client.ts";
 
 async function start(t: { after(fn: () => unknown): void }, deadlines: Partial<Deadlines> = {}) {
@@ -233,25 +233,6 @@ describe("pipelining behind a parked /get", () => {
 /** A POST with a JSON body, as bytes. */
 function postJson(path: string, json: string): string {
   return `POST ${path} HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`;
-}
-
-/** Sockets of this process whose peer closed and that this process has not closed: CLOSE-WAIT. */
-function closeWaitCount(serverPort: number): number {
-  const hex = serverPort.toString(16).toUpperCase().padStart(4, "0");
-  let n = 0;
-  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-    let text = "";
-    try {
-      text = readFileSync(table, "utf8");
-    } catch {
-      continue;
-    }
-    for (const line of text.split("\n").slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f[1]?.endsWith(`:${hex}`) && f[3] === "08") n++;
-    }
-  }
-  return n;
 }
 
 describe("the JSON path (fastify's connections) bounds what is pipelined behind a parked /get", () => {

@@ -9,11 +9,11 @@
 //    well-behaved client does /set → wake round trips: each process's RSS growth, the slowest trip.
 
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { parseArgs } from "node:util";
 import { request } from "undici";
 import { RedisServer } from "../../bench/core/targets/redis-server.ts";
+import { closeWaitCount } from "./close-wait.ts";
 
 const { values: flags } = parseArgs({ options: { processes: { type: "string", default: "1" } } });
 const processes = Number(flags.processes);
@@ -53,18 +53,6 @@ async function stats(url: string): Promise<Stats> {
 
 const rssOf = (s: Stats): number[] => (s.per_process ?? [s]).map((p) => p.memory.rss_bytes);
 
-function closeWait(port: number): number {
-  const hex = `:${port.toString(16).toUpperCase().padStart(4, "0")}`;
-  let n = 0;
-  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-    for (const line of readFileSync(table, "utf8").split("\n").slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f[1]?.endsWith(hex) && f[3] === "08") n++;
-    }
-  }
-  return n;
-}
-
 function open(url: string): Promise<Socket> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
@@ -93,7 +81,7 @@ async function leaversAttack(url: string): Promise<void> {
   let cw = -1;
   for (let i = 0; i < 200; i++) {
     waiters = (await stats(url)).waiters;
-    cw = closeWait(port);
+    cw = closeWaitCount(port);
     if (waiters === 0 && cw === 0) break;
     await sleep(25);
   }
