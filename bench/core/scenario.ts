@@ -32,7 +32,7 @@ export const ScenarioSchema = z.discriminatedUnion(
 
 /** The module of a scenario's type. */
 export function scenarioModule<S extends Scenario>(s: S): ScenarioTypeModule<S["type"], S> {
-  return SCENARIO_TYPE_MODULES.find((m) => m.type === s.type) as unknown as ScenarioTypeModule<S["type"], S>;
+  return scenarioModuleOf(s.type) as unknown as ScenarioTypeModule<S["type"], S>;
 }
 
 /** The module of a scenario type, by its name. */
