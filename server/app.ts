@@ -1,5 +1,5 @@
 // The HTTP layer of the reference server: fastify routes that map the protocol (docs/server.md) onto the
-// pure Store. It owns parsing of bodies, error responses and the disconnect hook; the store owns state.
+// broker (broker.ts). It owns parsing of bodies, error responses and the disconnect hook; the broker owns state.
 //
 // Connections arrive at the front (front/front.ts), which serves plain POST /get on raw sockets
 // (the hot path: parking and waking) and hands every other connection to fastify's server here.
@@ -9,11 +9,14 @@
 import type { ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
-import type { Broker } from "./broker.ts";
+import type { Broker, BrokerStats, Deliver, Outcome } from "./broker.ts";
+import { type Clock, systemClock } from "./clock.ts";
 import { fastifyServerFactory } from "./fastify-server.ts";
 import { createFront, type Front } from "./front/front.ts";
 import { MAX_HEAD_BYTES } from "./front/request-head.ts";
 import { exposedGc, startIdleCollector } from "./idle-gc.ts";
+import { MemoryBroker } from "./memory-broker.ts";
+import { Waiter } from "./parking-lot.ts";
 import {
   decodeBody,
   type ErrorName,
@@ -30,15 +33,6 @@ import {
 } from "./protocol.ts";
 import { errorResponse, JSON_TYPE, KEEP_ALIVE_S, ResponseCache, rawResponse } from "./responses.ts";
 import { isLoopback, StatsCollector } from "./stats-gc.ts";
-import {
-  type Clock,
-  type Deliver,
-  type Outcome,
-  Store,
-  type StoreStats,
-  systemClock,
-  Waiter,
-} from "./store.ts";
 
 export interface ServerLimits extends ParamLimits {
   maxBodyBytes: number;
@@ -93,7 +87,7 @@ export interface ListenOptions {
 }
 
 /** The body of GET /stats (docs/server.md): the protocol's figures and the process's resources. */
-export interface StatsDocument extends StoreStats {
+export interface StatsDocument extends BrokerStats {
   error_code: 0;
   memory: { rss_bytes: number; heap_used_bytes: number; heap_total_bytes: number };
   cpu: { user_us: number; system_us: number };
@@ -154,7 +148,7 @@ const ROUTE_METHODS: Record<string, string> = {
 export function createApp(options: AppOptions = {}): LongPollApp {
   const limits: Readonly<ServerLimits> = Object.freeze({ ...DEFAULT_LIMITS, ...options.limits });
   const clock = options.clock ?? systemClock;
-  const broker: Broker = options.broker ?? new Store(limits, clock);
+  const broker: Broker = options.broker ?? new MemoryBroker(limits, clock);
   const faultCostNs = BigInt(Math.round((options.faultWakeCostUs ?? 0) * 1000));
   let closing = false;
 
@@ -382,7 +376,7 @@ export function createApp(options: AppOptions = {}): LongPollApp {
   const sweep = setInterval(() => broker.sweepExpired(), SWEEP_INTERVAL_MS);
   sweep.unref();
   // Young garbage collected in the quiet after parks, not inside the next wake (idle-gc.ts).
-  const idleCollector = startIdleCollector(() => broker.parkedCount(), exposedGc());
+  const idleCollector = startIdleCollector(() => broker.parkedCount(), exposedGc(), clock);
 
   const front = createFront({
     broker,

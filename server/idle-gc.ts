@@ -8,6 +8,8 @@
 // once the parked count has been still for an interval move that work (the same work, not less) out
 // of the wake, into the quiet before it. The harness's driver workers do the same (bench/driver/).
 //
+// Time is the injected Clock (clock.ts), so its test steps through the looks without sleeping.
+//
 // Needs --expose-gc (the harness starts the server with it, and so does `npm run server`); without it
 // this does nothing.
 
@@ -15,6 +17,8 @@
 const INTERVAL_MS = 50;
 /** At least this many more parked than after the last collection (or the lowest count since). */
 export const MIN_NEW_PARKED = 1_000;
+
+import { type Clock, systemClock, type TimerHandle } from "./clock.ts";
 
 type Collect = (options: { type: "minor" }) => void;
 
@@ -27,29 +31,43 @@ export interface IdleCollector {
 /** V8's collector where the process runs with --expose-gc. */
 export const exposedGc = (): Collect | undefined => (globalThis as { gc?: Collect }).gc;
 
-export function startIdleCollector(parkedCount: () => number, collect: Collect | undefined): IdleCollector {
+export function startIdleCollector(
+  parkedCount: () => number,
+  collect: Collect | undefined,
+  clock: Clock = systemClock,
+): IdleCollector {
   let collections = 0;
   if (collect === undefined) return { collections, stop: () => {} };
   let last = parkedCount();
   let base = last;
-  const timer = setInterval(() => {
+  let stopped = false;
+  let timer: TimerHandle;
+  const look = () => {
     const now = parkedCount();
     if (now !== last) {
       last = now; // still moving: parks arriving or a wake under way
       base = Math.min(base, now);
-      return;
+    } else if (now - base >= MIN_NEW_PARKED) {
+      collect({ type: "minor" });
+      collect({ type: "minor" });
+      collections++;
+      base = now;
     }
-    if (now - base < MIN_NEW_PARKED) return;
-    collect({ type: "minor" });
-    collect({ type: "minor" });
-    collections++;
-    base = now;
-  }, INTERVAL_MS);
-  timer.unref();
+    if (!stopped) arm();
+  };
+  const arm = () => {
+    timer = clock.setTimeout(look, INTERVAL_MS);
+    // A real timer must not keep the process alive on its own (a server's sockets do that).
+    (timer as { unref?: () => void }).unref?.();
+  };
+  arm();
   return {
     get collections() {
       return collections;
     },
-    stop: () => clearInterval(timer),
+    stop: () => {
+      stopped = true;
+      clock.clearTimeout(timer);
+    },
   };
 }

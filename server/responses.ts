@@ -6,6 +6,7 @@
 // rebuilt only when the Date header's second changes.
 
 import { STATUS_CODES } from "node:http";
+import type { Notification, Outcome } from "./broker.ts";
 import {
   BROKER_UNAVAILABLE_MESSAGE,
   ERRORS,
@@ -14,7 +15,6 @@ import {
   SHUTTING_DOWN_MESSAGE,
   TIMEOUT_MESSAGE,
 } from "./protocol.ts";
-import type { Notification, Outcome } from "./store.ts";
 
 export const JSON_TYPE = "application/json; charset=utf-8";
 

@@ -7,8 +7,8 @@ import { type AddressInfo, connect, createServer as createNetServer, type Socket
 import { after, before, describe, test } from "node:test";
 import { request } from "undici";
 import { createApp, DEFAULT_LIMITS, type LongPollApp, type ServerLimits } from "../app.ts";
+import { MemoryBroker } from "../memory-broker.ts";
 import { ResponseCache } from "../responses.ts";
-import { Store } from "../store.ts";
 import { FakeClock } from "../testing/fake-clock.ts";
 import { postForm, type RawAnswer, RawClient } from "../testing/raw-client.ts";
 import { createFront, writeDirect } from "./front.ts";
@@ -207,7 +207,7 @@ describe("the front's limits", () => {
 
 describe("the front's idle sweep", () => {
   test("closes a connection idle past the timeout, never one with a parked /get (injected clock)", async (t) => {
-    const store = new Store(DEFAULT_LIMITS);
+    const store = new MemoryBroker(DEFAULT_LIMITS);
     const clock = new FakeClock();
     const front = createFront({
       broker: store,

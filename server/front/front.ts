@@ -18,7 +18,8 @@
 import { writeSync } from "node:fs";
 import type { Server as HttpServer, ServerResponse } from "node:http";
 import { createServer, type Server as NetServer, type Socket } from "node:net";
-import type { Broker } from "../broker.ts";
+import type { Broker, Deliver } from "../broker.ts";
+import { Waiter } from "../parking-lot.ts";
 import {
   decodeBody,
   mergeParams,
@@ -30,7 +31,6 @@ import {
   SHUTTING_DOWN_MESSAGE,
 } from "../protocol.ts";
 import { errorResponse, KEEP_ALIVE_S, type Prebuilt, type ResponseCache, rawResponse } from "../responses.ts";
-import { type Deliver, Waiter } from "../store.ts";
 import { type Head, MAX_HEAD_BYTES, readRequestHead } from "./request-head.ts";
 
 export interface FrontOptions {

@@ -8,8 +8,8 @@ import { connect } from "node:net";
 import { describe, test } from "node:test";
 import { request } from "undici";
 import { createApp, type Deadlines } from "../app.ts";
+import type { BrokerStats } from "../broker.ts";
 import { MAX_REQUESTS_BEHIND_GET } from "../fastify-server.ts";
-import type { StoreStats } from "../store.ts";
 import { closeWaitCount } from "../testing/close-wait.ts";
 import { postForm, RawClient } from "../testing/raw-client.ts";
 
@@ -223,7 +223,7 @@ describe("pipelining behind a parked /get", () => {
     assert.equal(JSON.parse(first.body).value, "now", "the /get's answer first");
     assert.deepEqual([second.status, JSON.parse(second.body).error_code], [200, 0], "then the /set's");
     assert.equal(
-      (s.server.broker.stats() as StoreStats).counters.disconnects,
+      (s.server.broker.stats() as BrokerStats).counters.disconnects,
       0,
       "handed over, not a disconnect",
     );

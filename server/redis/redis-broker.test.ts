@@ -9,8 +9,9 @@ import { after, before, describe, test } from "node:test";
 import { createClient } from "redis";
 import { RedisServer, redisMissing } from "../../bench/core/targets/redis-server.ts";
 import { DEFAULT_LIMITS } from "../app.ts";
-import type { Broker } from "../broker.ts";
-import { type Outcome, Store, type Waiter } from "../store.ts";
+import type { Broker, Outcome } from "../broker.ts";
+import { MemoryBroker } from "../memory-broker.ts";
+import { Waiter } from "../parking-lot.ts";
 import { FakeClock } from "../testing/fake-clock.ts";
 import { RedisBroker } from "./redis-broker.ts";
 
@@ -35,11 +36,11 @@ async function pair(urlA = redis.url) {
   return { a, b, close: () => Promise.all([a.close(), b.close()]) };
 }
 
-/** Park a /get on a broker (Redis, or the memory Store); resolves with its outcome. */
+/** Park a /get on a broker (Redis, or the memory broker); resolves with its outcome. */
 function waitOn(broker: Pick<Broker, "get">, key: string, since?: number, timeoutS = 10) {
   return new Promise<Outcome>((resolve) => {
     const r = broker.get({ key, timeoutS, since }, (outcome) => resolve(outcome));
-    if (!("entry" in (r as Waiter))) resolve(r as Outcome);
+    if (!(r instanceof Waiter)) resolve(r);
   });
 }
 
@@ -122,13 +123,13 @@ describe("Redis broker between two processes", { skip: NO_REDIS ?? false }, () =
 
   test("batches with a key set many times (expiring at once between, trimmed within) end as the memory broker does", async (t) => {
     // Batches of one turn, so the set script's per-key pass (one RPUSH for a key's sets) carries
-    // them; the memory Store applies the same sets one by one. Both read back at every cursor, alike.
+    // them; the memory broker applies the same sets one by one. Both read back at every cursor, alike.
     const clock = new FakeClock();
     const limits = { ...DEFAULT_LIMITS, maxHistory: 4 };
     const prefix = `rb${++prefixes}:`;
     const b = await RedisBroker.connect({ url: redis.url, prefix, limits, clock, log: quiet });
     t.after(() => b.close());
-    const memory = new Store(limits, clock);
+    const memory = new MemoryBroker(limits, clock);
     let seed = 7;
     const random = () => {
       seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;

@@ -1,9 +1,9 @@
 // The Redis broker: values, versions and history in Redis (scripts.ts), shared by every process and
-// host of the server; each process parks its own waiters in a local Store and is woken through one
+// host of the server; each process parks its own waiters in its parking lot and is woken through one
 // pub/sub channel. node-redis (the `redis` package): one connection for commands, one subscribed.
 //
 // The race between a /get that finds nothing newer and a /set on another process: a /get is parked
-// first and read second (Store.park, then the read script). The subscription is live before any
+// first and read second (ParkingLot.park, then the read script). The subscription is live before any
 // waiter parks, so a /set that lands after the read is seen as a message, and one that lands before
 // it is seen by the read; a message that arrives while the read is in flight is held by the waiter
 // and settle() answers with the read's value if there is one (the oldest the cursor has not seen).
@@ -20,25 +20,26 @@
 // (a key and cursor read once). Both keep the order above: a waiter is parked before its read leaves.
 
 import { ClientClosedError, ClientOfflineError, createClient, type RedisClientType } from "redis";
-import type { Broker } from "../broker.ts";
+import {
+  type Broker,
+  type BrokerCounters,
+  type BrokerLimits,
+  type BrokerStats,
+  type Deliver,
+  type Found,
+  type Outcome,
+  zeroCounters,
+} from "../broker.ts";
+import { type Clock, systemClock } from "../clock.ts";
+import { ParkingLot, refusal, type Waiter } from "../parking-lot.ts";
 import {
   BROKER_UNAVAILABLE_MESSAGE,
   type ClearRequest,
   type GetRequest,
   ProtocolError,
   type SetRequest,
+  SHUTTING_DOWN_MESSAGE,
 } from "../protocol.ts";
-import {
-  type Clock,
-  type Deliver,
-  type Found,
-  type Outcome,
-  Store,
-  type StoreLimits,
-  type StoreStats,
-  systemClock,
-  type Waiter,
-} from "../store.ts";
 import { ScriptRunner } from "./script-runner.ts";
 import {
   CLEAR_SCRIPT,
@@ -57,7 +58,7 @@ import {
 export interface RedisBrokerOptions {
   /** redis://HOST:PORT[/DB] */
   url: string;
-  limits: StoreLimits;
+  limits: BrokerLimits;
   clock?: Clock;
   /** Key prefix, so several servers (or tests) can share one Redis. */
   prefix?: string;
@@ -89,7 +90,9 @@ interface ReadGroup {
 
 export class RedisBroker implements Broker {
   readonly kind = "redis";
-  private readonly local: Store;
+  private readonly lot: ParkingLot;
+  private readonly counters: BrokerCounters = zeroCounters();
+  private closed = false;
   private readonly keys: Layout;
   private readonly clock: Clock;
   private readonly scripts: ScriptRunner;
@@ -115,7 +118,7 @@ export class RedisBroker implements Broker {
     private readonly options: RedisBrokerOptions,
   ) {
     this.clock = options.clock ?? systemClock;
-    this.local = new Store(options.limits, this.clock);
+    this.lot = new ParkingLot(options.limits, this.clock, this.counters);
     this.keys = layout(options.prefix ?? DEFAULT_PREFIX);
     this.scripts = new ScriptRunner(cmd);
   }
@@ -156,17 +159,20 @@ export class RedisBroker implements Broker {
   }
 
   get(req: GetRequest, deliver: Deliver, context?: unknown): Outcome | Waiter {
-    const waiter = this.local.park(req, deliver, context);
+    this.counters.gets++;
+    if (this.closed) throw refusal(this.counters, "shutting_down", SHUTTING_DOWN_MESSAGE);
+    // With timeout 0 the waiter has no timer: settle() answers it whatever the read finds.
+    const waiter = this.lot.park(req, deliver, context, { timed: req.timeoutS > 0, reading: true });
     this.read(req.key, waiter.since, [waiter]);
     return waiter;
   }
 
   cancel(waiter: Waiter): void {
-    this.local.cancel(waiter);
+    this.lot.cancel(waiter);
   }
 
   handOver(waiter: Waiter): GetRequest | undefined {
-    return this.local.handOver(waiter);
+    return this.lot.handOver(waiter);
   }
 
   /**
@@ -178,7 +184,8 @@ export class RedisBroker implements Broker {
    * reply, ~13% of a process's CPU in node-redis's write path alone.
    */
   set(req: SetRequest): Promise<{ version: number }> {
-    this.local.noteSet();
+    this.counters.sets++;
+    if (this.closed) throw refusal(this.counters, "shutting_down", SHUTTING_DOWN_MESSAGE);
     const item: SetItem = {
       key: req.key,
       value: req.value,
@@ -225,7 +232,7 @@ export class RedisBroker implements Broker {
   }
 
   async clear(req: ClearRequest): Promise<{ cleared: number }> {
-    this.local.noteClear();
+    this.counters.clears++;
     const cutoff = req.validBegin === undefined ? "all" : String(req.validBegin * 1000);
     return this.call(async () => {
       let cleared = 0;
@@ -237,9 +244,9 @@ export class RedisBroker implements Broker {
     });
   }
 
-  async stats(): Promise<StoreStats> {
-    const s = this.local.stats();
-    delete s.values; // in Redis, not counted per request (a SCAN of every key)
+  async stats(): Promise<BrokerStats> {
+    // values: absent, they are in Redis and not counted per request (a SCAN of every key)
+    const s = { waiters: this.lot.count, keys: this.lot.keyCount, counters: { ...this.counters } };
     let version = this.maxSeen;
     try {
       if (this.connected()) version = Math.max(version, Number((await this.cmd.get(this.keys.version)) ?? 0));
@@ -250,15 +257,17 @@ export class RedisBroker implements Broker {
   }
 
   parkedCount(): number {
-    return this.local.parkedCount();
+    return this.lot.count;
   }
 
+  /** Nothing expires here: values expire in Redis, and a key's waiters go with its last one. */
   sweepExpired(): number {
-    return this.local.sweepExpired();
+    return 0;
   }
 
   shutdown(): number {
-    return this.local.shutdown();
+    this.closed = true;
+    return this.lot.shutdown();
   }
 
   async close(): Promise<void> {
@@ -316,17 +325,17 @@ export class RedisBroker implements Broker {
         const results = reply as unknown[];
         groups.forEach((g, i) => {
           const found = this.found(g.key, results[i]);
-          for (const w of g.waiters) this.local.settle(w, found);
+          for (const w of g.waiters) this.lot.settle(w, found);
         });
       },
       () => {
-        for (const g of groups) for (const w of g.waiters) this.local.settle(w, undefined, true);
+        for (const g of groups) for (const w of g.waiters) this.lot.settle(w, undefined, true);
         // Failed while connected (a command timeout, Redis busy): no reconnect will bring the
         // catch-up, so read again soon for those still parked. (Unreachable: the catch-up will.)
         if (!this.connected()) return;
         setTimeout(() => {
           for (const g of groups) {
-            const still = g.waiters.filter((w) => this.local.isParked(w) && !w.reading);
+            const still = g.waiters.filter((w) => this.lot.isParked(w) && !w.reading);
             if (still.length > 0) this.read(g.key, g.since, still);
           }
         }, READ_RETRY_MS);
@@ -346,7 +355,7 @@ export class RedisBroker implements Broker {
     if (batch === undefined) return; // not ours (another writer on the channel)
     for (const n of batch) {
       this.seen(n.version);
-      this.local.wake(n);
+      this.lot.wake(n);
     }
   }
 
@@ -388,8 +397,8 @@ export class RedisBroker implements Broker {
     }
     // read() joins them into one batch, one read per key and cursor however many waiters share them.
     let count = 0;
-    for (const w of this.local.parkedWaiters()) {
-      this.read(w.entry.key, w.since, [w]);
+    for (const w of this.lot.parkedWaiters()) {
+      this.read(w.key, w.since, [w]);
       count++;
     }
     log(`longpoll-server: redis back; reading again for ${count} parked waiters`);

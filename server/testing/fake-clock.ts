@@ -1,7 +1,7 @@
 // A manual clock for tests: time moves only when a test calls advance(), so timeouts and expiry
-// are exact and no test sleeps. Implements the Store's Clock.
+// are exact and no test sleeps. Implements the server's Clock.
 
-import type { Clock, TimerHandle } from "../store.ts";
+import type { Clock, TimerHandle } from "../clock.ts";
 
 interface Timer {
   at: number;

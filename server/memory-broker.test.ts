@@ -1,14 +1,16 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import type { BrokerLimits, Outcome } from "./broker.ts";
+import { MemoryBroker } from "./memory-broker.ts";
+import { Waiter } from "./parking-lot.ts";
 import { ProtocolError } from "./protocol.ts";
-import { type Outcome, Store, type StoreLimits, Waiter } from "./store.ts";
 import { FakeClock } from "./testing/fake-clock.ts";
 
-const LIMITS: StoreLimits = { maxWaiters: 1000, maxWaitersPerKey: 1000, maxKeys: 1000, maxHistory: 8 };
+const LIMITS: BrokerLimits = { maxWaiters: 1000, maxWaitersPerKey: 1000, maxKeys: 1000, maxHistory: 8 };
 
-function setup(limits: Partial<StoreLimits> = {}) {
+function setup(limits: Partial<BrokerLimits> = {}) {
   const clock = new FakeClock();
-  const store = new Store({ ...LIMITS, ...limits }, clock);
+  const store = new MemoryBroker({ ...LIMITS, ...limits }, clock);
   const outcomes: Outcome[] = [];
   const park = (key: string, timeoutS = 60, since?: number) => {
     const result = store.get({ key, timeoutS, since }, (o) => outcomes.push(o));
@@ -20,7 +22,7 @@ function setup(limits: Partial<StoreLimits> = {}) {
 
 const outcomeText = (o: Outcome | undefined) => (o?.kind === "value" ? o.notification.value : o?.kind);
 
-describe("Store", () => {
+describe("MemoryBroker", () => {
   test("a parked get is answered by set, and nothing is left behind", () => {
     const { store, outcomes, park, clock } = setup();
     park("k");
@@ -231,60 +233,6 @@ describe("Store", () => {
       () => park("x"),
       (e: unknown) => e instanceof ProtocolError && e.errorName === "shutting_down",
     );
-  });
-});
-
-describe("Store as the parking lot of a shared broker (park, then read, then settle)", () => {
-  const n = (value: string, version: number) => ({ key: "k", value, version });
-
-  test("a wake during the read is held; with nothing found by the read, the held value answers", () => {
-    const { store, outcomes } = setup();
-    const w = store.park({ key: "k", timeoutS: 60, since: 4 }, (o) => outcomes.push(o));
-    store.wake(n("newer", 6)); // the set landed after the read ran, its message came first
-    assert.deepEqual(outcomes, [], "not delivered while the read is in flight");
-    store.settle(w, undefined);
-    assert.deepEqual(outcomes.map(outcomeText), ["newer"]);
-    assert.equal(store.parkedCount(), 0);
-  });
-
-  test("the read's value wins over a held one: the cursor gets the oldest value it has not seen", () => {
-    const { store, outcomes } = setup();
-    const w = store.park({ key: "k", timeoutS: 60, since: 4 }, (o) => outcomes.push(o));
-    store.wake(n("six", 6));
-    store.settle(w, { notification: n("five", 5), compacted: false });
-    assert.deepEqual(outcomes.map(outcomeText), ["five"]);
-  });
-
-  test("nothing found and nothing held: it stays parked, and a later wake answers it", () => {
-    const { store, outcomes, clock } = setup();
-    const w = store.park({ key: "k", timeoutS: 60, since: undefined }, (o) => outcomes.push(o));
-    store.settle(w, undefined);
-    assert.equal(store.parkedCount(), 1);
-    store.wake(n("later", 7));
-    assert.deepEqual(outcomes.map(outcomeText), ["later"]);
-    assert.equal(clock.pending, 0);
-  });
-
-  test("timeout 0 is answered by the read: a value, a timeout, or broker_unavailable when the read failed", () => {
-    const { store, outcomes } = setup();
-    const deliver = (o: Outcome) => outcomes.push(o);
-    store.settle(store.park({ key: "a", timeoutS: 0, since: undefined }, deliver), {
-      notification: n("v", 1),
-      compacted: false,
-    });
-    store.settle(store.park({ key: "b", timeoutS: 0, since: undefined }, deliver), undefined);
-    store.settle(store.park({ key: "c", timeoutS: 0, since: undefined }, deliver), undefined, true);
-    assert.deepEqual(outcomes.map(outcomeText), ["v", "timeout", "broker_unavailable"]);
-    assert.equal(store.parkedCount(), 0);
-  });
-
-  test("a failed read keeps a timed waiter parked (for the catch-up), even with a held wake", () => {
-    const { store, outcomes } = setup();
-    const w = store.park({ key: "k", timeoutS: 60, since: 1 }, (o) => outcomes.push(o));
-    store.wake(n("held", 3));
-    store.settle(w, undefined, true);
-    assert.deepEqual(outcomes, []);
-    assert.deepEqual([...store.parkedWaiters()], [w], "offered to the catch-up");
   });
 
   test("a set after a value expired starts a fresh history (an expired value is never a cursor's answer)", () => {
