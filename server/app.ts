@@ -9,14 +9,13 @@
 import type { ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
-import type { Broker, BrokerStats, Deliver, Outcome } from "./broker.ts";
+import { type Broker, type BrokerStats, type Deliver, type Outcome, Waiter } from "./broker.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { fastifyServerFactory } from "./fastify-server.ts";
 import { createFront, type Front } from "./front/front.ts";
 import { MAX_HEAD_BYTES } from "./front/request-head.ts";
 import { exposedGc, startIdleCollector } from "./idle-gc.ts";
 import { MemoryBroker } from "./memory-broker.ts";
-import { Waiter } from "./parking-lot.ts";
 import {
   decodeBody,
   type ErrorName,

@@ -7,7 +7,7 @@
 // Waiters are always local (a parked /get is a socket of this process): both brokers park them in
 // a parking lot (parking-lot.ts); only values are shared.
 
-import type { Waiter } from "./parking-lot.ts";
+import type { TimerHandle } from "./clock.ts";
 import type { ClearRequest, GetRequest, SetRequest } from "./protocol.ts";
 
 /** A figure that may be ready now (memory) or after a round trip (Redis). */
@@ -58,6 +58,36 @@ export interface Found {
  * allocates no closure per waiter.
  */
 export type Deliver = (outcome: Outcome, context: unknown) => void;
+
+/** The parked waiters of one key (the parking lot's). */
+export interface WaiterSlot extends Set<Waiter> {
+  readonly key: string;
+}
+
+/** A parked /get. Opaque to callers: they hold it only to cancel it. */
+export class Waiter {
+  timer: TimerHandle = undefined;
+  /** When its timeout ends (clock ms). */
+  deadlineMs = 0;
+  /**
+   * A shared broker's read for it is in flight (parked first, then read: see parking-lot.ts). Wakes
+   * that come meanwhile are held in `held`, not delivered, so a cursor is answered with the oldest
+   * value it has not seen (the read's), not a newer one that happened to arrive first.
+   */
+  reading = false;
+  held: Notification | undefined = undefined;
+  constructor(
+    /** The parked waiters of its key, itself among them while it is parked. */
+    readonly slot: WaiterSlot,
+    readonly since: number,
+    readonly deliver: Deliver,
+    readonly context: unknown,
+  ) {}
+
+  get key(): string {
+    return this.slot.key;
+  }
+}
 
 export interface BrokerCounters {
   gets: number;

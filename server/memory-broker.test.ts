@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { BrokerLimits, Outcome } from "./broker.ts";
+import { type BrokerLimits, type Outcome, Waiter } from "./broker.ts";
 import { MemoryBroker } from "./memory-broker.ts";
-import { Waiter } from "./parking-lot.ts";
 import { ProtocolError } from "./protocol.ts";
 import { FakeClock } from "./testing/fake-clock.ts";
 

@@ -14,10 +14,11 @@ import {
   type Notification,
   type Outcome,
   TIMEOUT,
+  type Waiter,
   zeroCounters,
 } from "./broker.ts";
 import { type Clock, systemClock } from "./clock.ts";
-import { ParkingLot, refusal, type Waiter } from "./parking-lot.ts";
+import { ParkingLot, refusal } from "./parking-lot.ts";
 import type { ClearRequest, GetRequest, SetRequest } from "./protocol.ts";
 import { SHUTTING_DOWN_MESSAGE } from "./protocol.ts";
 

@@ -3,7 +3,8 @@
 // values in Redis); it knows no values, no HTTP and no sockets.
 //
 // Memory stays bounded: a waiter that is answered, times out or is cancelled leaves nothing behind
-// (its timer is cleared, its entry removed, its key's set dropped with its last waiter).
+// (its timer is cleared, its entry removed, its key's set dropped with its last waiter). The Waiter
+// itself is in broker.ts: the HTTP layer holds it too.
 
 import {
   BROKER_UNAVAILABLE,
@@ -15,8 +16,10 @@ import {
   type Outcome,
   SHUTTING_DOWN,
   TIMEOUT,
+  Waiter,
+  type WaiterSlot,
 } from "./broker.ts";
-import type { Clock, TimerHandle } from "./clock.ts";
+import type { Clock } from "./clock.ts";
 import { type GetRequest, ProtocolError } from "./protocol.ts";
 
 export type RefusalName = "overloaded" | "key_overloaded" | "too_many_keys" | "shutting_down";
@@ -27,32 +30,7 @@ export function refusal(counters: BrokerCounters, name: RefusalName, message: st
   return new ProtocolError(name, message);
 }
 
-/** A parked /get. Opaque to callers: they hold it only to cancel it. */
-export class Waiter {
-  timer: TimerHandle = undefined;
-  /** When its timeout ends (clock ms). */
-  deadlineMs = 0;
-  /**
-   * A shared broker's read for it is in flight (parked first, then read: see ParkingLot.park). Wakes
-   * that come meanwhile are held in `held`, not delivered, so a cursor is answered with the oldest
-   * value it has not seen (the read's), not a newer one that happened to arrive first.
-   */
-  reading = false;
-  held: Notification | undefined = undefined;
-  constructor(
-    /** The parked waiters of its key, itself among them while it is parked. */
-    readonly slot: KeySlot,
-    readonly since: number,
-    readonly deliver: Deliver,
-    readonly context: unknown,
-  ) {}
-
-  get key(): string {
-    return this.slot.key;
-  }
-}
-
-class KeySlot extends Set<Waiter> {
+class KeySlot extends Set<Waiter> implements WaiterSlot {
   constructor(readonly key: string) {
     super();
   }

@@ -9,6 +9,7 @@
 
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { CLAIM_FILE, newRunId } from "../output/run-id.mjs";
 
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"];
 /** Commands that run nothing: a signal while they load needs no record. */
@@ -23,11 +24,6 @@ function outFolder(argv) {
   return undefined;
 }
 
-function newRunId(date = new Date()) {
-  const stamp = date.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
-  return `${stamp}-${Math.random().toString(36).slice(2, 6)}`;
-}
-
 /** The run's record, written where nothing exists yet; silently nothing where that is not so. */
 function recordInterrupted(signal) {
   const argv = process.argv.slice(2);
@@ -37,7 +33,7 @@ function recordInterrupted(signal) {
   try {
     mkdirSync(dir, { recursive: true });
     if (readdirSync(dir).length > 0) return;
-    writeFileSync(join(dir, ".longpoll-bench-run"), `${runId} pid ${process.pid}\n`, { flag: "wx" });
+    writeFileSync(join(dir, CLAIM_FILE), `${runId} pid ${process.pid}\n`, { flag: "wx" });
     const now = new Date().toISOString();
     const record = {
       tool: "longpoll-bench",

@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { UsageError } from "../errors.ts";
 import { newestOf, writeFreshFile, writeNewFile } from "./new-files.ts";
-import { CLAIM_FILE, createRunFolder } from "./results-folder.ts";
+import { createRunFolder } from "./results-folder.ts";
+import { CLAIM_FILE } from "./run-id.mjs";
 
 const tmp = () => mkdtempSync(join(tmpdir(), "lpb-new-files-"));
 

@@ -1,7 +1,8 @@
 // The run folder: results/<run-id>/ with run.json, summary.csv, latency-<scenario>.csv,
 // timeseries-<scenario>.csv and <scenario>.hlog. A folder is never overwritten: an existing,
-// non-empty folder is refused, and a new one is claimed for one run (CLAIM_FILE). Files are rewritten after every scenario, so whatever was measured
-// before a crash or Ctrl-C is on disk.
+// non-empty folder is refused, and a new one is claimed for one run (CLAIM_FILE, run-id.mjs).
+// Files are rewritten after every scenario, so whatever was measured before a crash or Ctrl-C is on
+// disk.
 
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -15,24 +16,17 @@ import { latencyCsv, summaryCsv, tableCsv, timeseriesCsv } from "./csv.ts";
 import { hlogText } from "./hlog.ts";
 import { isDirectory, writeNewFile } from "./new-files.ts";
 import { reportHtml } from "./report.ts";
+import { CLAIM_FILE, newRunId } from "./run-id.mjs";
 import { sideBySideCsv, targetsOf } from "./side-by-side.ts";
 
 /** Run folders go under results/ in the folder the command runs in (the repository, with npm run). */
 export const resultsRoot = (): string => join(process.cwd(), "results");
-
-export function newRunId(date = new Date()): string {
-  const stamp = date.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
-  return `${stamp}-${Math.random().toString(36).slice(2, 6)}`;
-}
 
 /** A new run id and its folder: --out DIR, or results/<run-id>. */
 export function openRunFolder(out: string | undefined): { runId: string; dir: string } {
   const runId = newRunId();
   return { runId, dir: createRunFolder(out ?? join(resultsRoot(), runId), runId) };
 }
-
-/** The file that claims a run folder for one run (new-files.ts: created exclusively). */
-export const CLAIM_FILE = ".longpoll-bench-run";
 
 /**
  * Create the run folder and claim it; refuse one that exists with files in it, or that another run

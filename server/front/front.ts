@@ -18,8 +18,7 @@
 import { writeSync } from "node:fs";
 import type { Server as HttpServer, ServerResponse } from "node:http";
 import { createServer, type Server as NetServer, type Socket } from "node:net";
-import type { Broker, Deliver } from "../broker.ts";
-import { Waiter } from "../parking-lot.ts";
+import { type Broker, type Deliver, Waiter } from "../broker.ts";
 import {
   decodeBody,
   mergeParams,

@@ -9,9 +9,8 @@ import { after, before, describe, test } from "node:test";
 import { createClient } from "redis";
 import { RedisServer, redisMissing } from "../../bench/core/targets/redis-server.ts";
 import { DEFAULT_LIMITS } from "../app.ts";
-import type { Broker, Outcome } from "../broker.ts";
+import { type Broker, type Outcome, Waiter } from "../broker.ts";
 import { MemoryBroker } from "../memory-broker.ts";
-import { Waiter } from "../parking-lot.ts";
 import { FakeClock } from "../testing/fake-clock.ts";
 import { RedisBroker } from "./redis-broker.ts";
 

@@ -28,10 +28,11 @@ import {
   type Deliver,
   type Found,
   type Outcome,
+  type Waiter,
   zeroCounters,
 } from "../broker.ts";
 import { type Clock, systemClock } from "../clock.ts";
-import { ParkingLot, refusal, type Waiter } from "../parking-lot.ts";
+import { ParkingLot, refusal } from "../parking-lot.ts";
 import {
   BROKER_UNAVAILABLE_MESSAGE,
   type ClearRequest,
