@@ -2,7 +2,7 @@
 // (type-only imports included: a cycle of types is still two modules that cannot be read apart), and
 // bench/ is in layers whose imports go one way only (docs/design.md):
 //
-//   shared (errors, exit codes, child processes) and stats/ (pure statistics)
+//   shared (errors, exit codes, child processes) and statistics/ (pure statistics)
 //   ← core/      the run: scenarios, plans, sessions, runners, driver, targets, metrics, run records
 //   ← analysis/  what reads run records: compare, the gate, the studies
 //   ← output/    what renders: console, CSV, hlog, the report, the run folder
@@ -96,7 +96,7 @@ export function layerOf(path: string): Layer | undefined {
   const rel = relative(join(ROOT, "bench"), path);
   if (rel.endsWith(".test.ts") || rel.startsWith("testing/")) return undefined;
   const top = rel.includes("/") ? rel.slice(0, rel.indexOf("/")) : "";
-  return top === "" || top === "stats" ? "shared" : (top as Layer);
+  return top === "" || top === "statistics" ? "shared" : (top as Layer);
 }
 
 const LAYERS = ["shared", "core", "analysis", "output", "cli"] as const;
@@ -133,7 +133,7 @@ test("the layer check fails on a core module that imports a command or the outpu
       [
         join(ROOT, "bench/cli/args.ts"),
         join(ROOT, "bench/output/progress.ts"),
-        join(ROOT, "bench/stats/paired.ts"),
+        join(ROOT, "bench/statistics/paired.ts"),
       ],
     ],
   ]);

@@ -1,14 +1,11 @@
 #!/usr/bin/env node
 // `npx longpoll-bench [command] [args]`: every command of the harness through one executable, in one
 // Node process (so its exit codes survive Ctrl-C: `npm run` turns an interrupted run into 130).
-// The commands are named as the npm scripts are (bench, the default; bench:ci and baseline:update
-// also answer to gate and baseline). The TypeScript sources run through tsx, a dependency, so an
+// The commands are named as the npm scripts are (bench is the default). The TypeScript sources run through tsx, a dependency, so an
 // installed package needs nothing from devDependencies.
 const COMMANDS = {
   bench: "../bench/cli/bench.ts",
-  "bench:ci": "../bench/cli/gate.ts",
   gate: "../bench/cli/gate.ts",
-  "baseline:update": "../bench/cli/baseline.ts",
   baseline: "../bench/cli/baseline.ts",
   compare: "../bench/cli/compare.ts",
   probe: "../bench/cli/probe.ts",

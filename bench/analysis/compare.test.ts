@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { tsxNodeArgs } from "../child-process.ts";
 import type { RunRecord } from "../core/run-record.ts";
-import { seededRandom } from "../stats/bootstrap.ts";
+import { seededRandom } from "../statistics/bootstrap.ts";
 import { syntheticRun } from "../testing/synthetic-run.ts";
 import {
   compareRuns,

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { metricSpec } from "../core/metrics/catalog.ts";
 import { driverSchedOf, type RunRecord } from "../core/run-record.ts";
-import { bootstrapRatio, median } from "../stats/bootstrap.ts";
+import { bootstrapRatio, median } from "../statistics/bootstrap.ts";
 
 export type Verdict = "better" | "worse" | "within noise" | "same" | "too few repeats";
 
@@ -29,7 +29,7 @@ export interface CompareOptions {
 export const MIN_EFFECTS: Readonly<Record<string, number>> = loadMinEffects();
 
 function loadMinEffects(): Record<string, number> {
-  const file = new URL("../stats/min-effects.json", import.meta.url);
+  const file = new URL("../statistics/min-effects.json", import.meta.url);
   if (!existsSync(file)) return {};
   const doc = JSON.parse(readFileSync(file, "utf8")) as { min_effect?: Record<string, number> };
   return doc.min_effect ?? {};

@@ -2,7 +2,7 @@
 // Runs 2 × pairs runs of unchanged code (the bench, one after another), pairs them (1 with 2, 3 with
 // 4, ...), and writes per metric: the largest shift unchanged code showed with a confident interval,
 // the false verdicts at the uniform 15%, and the minimum effect that silences them, into
-// DIR/aa-study.json and bench/stats/min-effects.json (what compare uses). --analyze DIR redoes the
+// DIR/aa-study.json and bench/statistics/min-effects.json (what compare uses). --analyze DIR redoes the
 // analysis of runs already in DIR (DIR/run-1, DIR/run-2, ...).
 
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
@@ -16,12 +16,12 @@ import { parseFlags, positiveInt } from "./args.ts";
 import { benchInto } from "./bench-child.ts";
 import { runCommand } from "./entry.ts";
 
-const MIN_EFFECTS_FILE = new URL("../stats/min-effects.json", import.meta.url).pathname;
+const MIN_EFFECTS_FILE = new URL("../statistics/min-effects.json", import.meta.url).pathname;
 
 const USAGE = `usage: npm run aa-study -- [--pairs 10] [--repeat 5] [--scenario fanout-1k] [--out DIR] [--analyze DIR]
 
 The A/A study: pairs of runs of unchanged code compared as two versions would be; every verdict
-between them is false. Sets compare's minimum effect per metric (bench/stats/min-effects.json) so
+between them is false. Sets compare's minimum effect per metric (bench/statistics/min-effects.json) so
 that unchanged code draws none, and writes DIR/aa-study.json.`;
 
 function main(argv: string[]): number {

@@ -1,4 +1,4 @@
-// `npm run baseline:update -- [--base REF]`: move the gate's base pointer (results/baseline/base.json)
+// `npm run baseline -- [--base REF]`: move the gate's base pointer (results/baseline/base.json)
 // to a commit, HEAD by default. The gate measures that commit's server beside the head's, so no
 // numbers are recorded: accepting an intended performance change is moving this pointer past it,
 // and committing the file.
@@ -11,9 +11,9 @@ import { ExitCode } from "../exit-codes.ts";
 import { parseFlags } from "./args.ts";
 import { runCommand } from "./entry.ts";
 
-const USAGE = `usage: npm run baseline:update -- [--base REF] [--baseline DIR]
+const USAGE = `usage: npm run baseline -- [--base REF] [--baseline DIR]
 
-Points the gate (npm run bench:ci) at a base commit: writes its id to base.json in the baseline
+Points the gate (npm run gate) at a base commit: writes its id to base.json in the baseline
 folder (default results/baseline). REF: a branch, tag, HEAD~1 or commit id (default HEAD). Commit
 base.json afterwards; the gate then measures every later head against that commit's server.`;
 
@@ -29,7 +29,7 @@ function main(argv: string[]): number {
   }
   if (positionals.length > 0)
     throw new UsageError(
-      `baseline:update takes no run folders: the gate's baseline is a commit, not numbers (--base REF; default HEAD), got ${positionals.join(" ")}`,
+      `baseline takes no run folders: the gate's baseline is a commit, not numbers (--base REF; default HEAD), got ${positionals.join(" ")}`,
     );
   const dir = (values.baseline as string | undefined) ?? BASELINE_DIR;
   loadThresholds(join(dir, "thresholds.json")); // a folder the gate can use, checked now
@@ -41,7 +41,7 @@ function main(argv: string[]): number {
     );
   writeBasePointer(dir, {
     description:
-      "The commit whose server the gate (npm run bench:ci) measures beside the head's. Move it with npm run baseline:update.",
+      "The commit whose server the gate (npm run gate) measures beside the head's. Move it with npm run baseline.",
     commit: commit.sha,
     subject: commit.subject,
     updated_at: new Date().toISOString(),
@@ -52,4 +52,4 @@ function main(argv: string[]): number {
   return ExitCode.ok;
 }
 
-await runCommand("npm run baseline:update", main);
+await runCommand("npm run baseline", main);

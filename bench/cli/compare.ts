@@ -22,7 +22,7 @@ const USAGE = `usage: npm run compare -- <results A> <results B> [--min-effect 0
 
 Per scenario, target and metric: medians over repeats, B/A, a 95% bootstrap confidence interval
 of the ratio, and a verdict (better / worse / within noise / same). The minimum effect is 15%, more
-for the metrics the A/A study found noisier (bench/stats/min-effects.json); --min-effect sets one for all. With fewer than ${MIN_REPEATS} repeats
+for the metrics the A/A study found noisier (bench/statistics/min-effects.json); --min-effect sets one for all. With fewer than ${MIN_REPEATS} repeats
 on a side no statistical verdict is given ("too few repeats"). Correctness metrics (missing,
 duplicates, errors, ...) are exact: any increase is worse. Scenarios and targets present on one
 side only are listed. Writes compare.csv into B (or --csv FILE).

@@ -1,4 +1,4 @@
-// The one entry wrapper of every command (bench, compare, gate, baseline:update): runs main, maps an
+// The one entry wrapper of every command (bench, compare, gate, baseline): runs main, maps an
 // error to its documented exit code (README "Exit codes"; BenchError's own, 70 for a bug), prints it once with
 // the command's name, and treats a closed stdout (`| head`) as the reader's choice, not a failure.
 

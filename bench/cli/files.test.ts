@@ -1,5 +1,5 @@
 // Every file a command reads is validated and every CLI fails the documented way: a malformed
-// run.json, a suite that is not JSON, baseline:update's flags and folder.
+// run.json, a suite that is not JSON, baseline's flags and folder.
 
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
@@ -46,7 +46,7 @@ describe("files read by the commands", () => {
     );
   });
 
-  test("baseline:update: --help, bad flags and a folder without thresholds.json are exit 2", async () => {
+  test("baseline: --help, bad flags and a folder without thresholds.json are exit 2", async () => {
     const help = await runCli(BASELINE, ["--help"]);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /--base REF/);

@@ -1,5 +1,5 @@
 // `npm run gate-study`: does the gate tell a regression from noise on this machine? Runs the gate
-// (npm run bench:ci -- --base HEAD) N times per condition, the conditions taken in turn so that
+// (npm run gate -- --base HEAD) N times per condition, the conditions taken in turn so that
 // drift hits each alike: A/A (unchanged code: every failure is a false alarm), A/A while a busy loop
 // holds one core, and a fault injected into the head's server alone (--fault-wake-cost-us K: every
 // failure is a detection). Prints and writes the table (study.md, study.csv) and keeps every gate
@@ -29,7 +29,7 @@ const CONDITIONS: readonly Condition[] = ["aa", "aa-busy", "fault"];
 const USAGE = `usage: npm run gate-study -- [--runs 10] [--fault-us 3] [--conditions aa,aa-busy,fault]
                                [--budget-s N] [--out DIR]
 
-Runs the gate (bench:ci --base HEAD) --runs times per condition, in turn: aa (unchanged code),
+Runs the gate (gate --base HEAD) --runs times per condition, in turn: aa (unchanged code),
 aa-busy (the same while a busy loop holds one core), fault (the head's server slowed by --fault-us
 µs per wake). Prints false alarms, detections and the gate's time; writes DIR/study.md, study.csv.
 The runs take as long as the gate does each (its budget; --budget-s passes one on).`;

@@ -1,4 +1,4 @@
-// `npm run bench:ci`: the regression gate. The base commit (results/baseline/base.json, or --base
+// `npm run gate`: the regression gate. The base commit (results/baseline/base.json, or --base
 // REF) is checked out in a worktree and its server runs beside this checkout's, on this machine, in
 // paired rounds: every scenario of the gate's suite once on each side, the order alternating from
 // round to round. After the minimum rounds, rounds go on (only for the scenarios that need them)
@@ -41,12 +41,12 @@ import {
 import { createProgress } from "../output/progress.ts";
 import { reportHtml } from "../output/report.ts";
 import { folderSink, openRunFolder } from "../output/results-folder.ts";
-import { median } from "../stats/bootstrap.ts";
+import { median } from "../statistics/bootstrap.ts";
 import { parseFlags, positiveInt, RUN_FLAGS, readRunFlags } from "./args.ts";
 import { runCommand } from "./entry.ts";
 import { interruptOnSignals } from "./signals.ts";
 
-const USAGE = `usage: npm run bench:ci -- [scenario files...] [flags]
+const USAGE = `usage: npm run gate -- [scenario files...] [flags]
 
 Measures the base commit's server and this checkout's side by side, in paired rounds, until every
 judged metric is decided or the budget is spent.
@@ -68,7 +68,7 @@ judged metric is decided or the budget is spent.
   --cpus target=L,driver=L  pin both sides' servers and the driver (taskset lists)
   --quiet                 no progress on stderr
 
-Accept an intended change: npm run baseline:update (moves base.json to HEAD), then commit it.
+Accept an intended change: npm run baseline (moves base.json to HEAD), then commit it.
 
 Exit codes: 0 pass, 1 regression (or unresolved with --strict), 2 bad thresholds or arguments,
 3 target failed, 5 interrupted, 70 internal error.`;
@@ -184,7 +184,7 @@ async function main(argv: string[]): Promise<number> {
     strict,
     exitCode,
     stoppedBecause,
-    acceptCommand: "npm run baseline:update",
+    acceptCommand: "npm run baseline",
   };
   writeFileSync(join(dir, "gate.csv"), gateCsv(rows));
   const markdown = gateMarkdown(rows, summary);
@@ -220,4 +220,4 @@ function roundDurations(results: readonly ScenarioResult[]): Map<string, number[
   return out;
 }
 
-await runCommand("npm run bench:ci", main);
+await runCommand("npm run gate", main);

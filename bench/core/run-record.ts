@@ -83,7 +83,7 @@ export interface RunRecord {
   scenarios: Scenario[];
   /** Scenario × target pairs not run, and why (a protocol that cannot run that type). */
   skipped: string[];
-  /** A pooled baseline: the run ids it was made of (npm run baseline:update with several runs). */
+  /** A pooled baseline: the run ids it was made of (npm run baseline with several runs). */
   pooled_from?: string[];
   results: {
     scenario: string;
@@ -143,7 +143,7 @@ export function readRunRecord(dir: string): RunRecord {
 }
 
 /**
- * What compare, the gate and baseline:update read of a run.json, checked before use (a malformed
+ * What compare, the gate and baseline read of a run.json, checked before use (a malformed
  * file is exit 2 naming the field, not an internal error). Other fields are kept as they are.
  */
 const RunFileSchema = z.looseObject({

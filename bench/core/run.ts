@@ -10,7 +10,7 @@ import type { AgentPool } from "./agents/pool.ts";
 import type { CpuPlacement } from "./choices.ts";
 import { defaultWorkerCount, type Fleet } from "./driver/fleet.ts";
 import type { WorkerPlan, WorkerStatus } from "./driver/messages.ts";
-import { type Aggregate, aggregateReports } from "./metrics/aggregate.ts";
+import { type Aggregate, aggregateWorkerResults } from "./metrics/aggregate.ts";
 import { readCpu } from "./metrics/cpu.ts";
 import { processTree } from "./metrics/proc.ts";
 import { Sampler } from "./metrics/sampler.ts";
@@ -74,11 +74,11 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
   let output: RunnerOutput = {};
   let failure: RunFailure | undefined;
 
-  /** Aggregate the workers' reports once and keep them. After a failure, called unguarded: the workers still answer. */
+  /** Aggregate the workers' results once and keep them. After a failure, called unguarded: the workers still answer. */
   const takeReports = async (guarded = true): Promise<Aggregate> => {
-    const pending = fleet ? fleet.reports() : Promise.resolve([]);
+    const pending = fleet ? fleet.results() : Promise.resolve([]);
     const reports = await (guarded ? guard(pending) : pending);
-    const aggregate = aggregateReports(reports);
+    const aggregate = aggregateWorkerResults(reports);
     if (fleet && agents && !agentResults) {
       agentResults = perAgent(agents.shares, agents.waiters, fleet.agents, reports);
       const clockWarning = clockUncertaintyWarning(scenario.name, agentResults, aggregate.histograms.latency);

@@ -83,7 +83,7 @@ export async function warmUpTarget(
       await sleep(STEP_MS);
     }
     await until(() => connected + errors >= waiters, "not every warm-up waiter connected");
-    // Parked, where the target counts them; otherwise a settle, as the run's own barrier does.
+    // Parked, where the target counts them; otherwise a fixed wait, as the run's own barrier does.
     const parked = async () => (await target.stats().catch(() => undefined))?.waiters;
     if ((await parked()) === undefined) await sleep(1_000);
     else await until(async () => ((await parked()) ?? 0) >= connected, "not every warm-up waiter parked");

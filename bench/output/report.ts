@@ -11,8 +11,8 @@ import type { LoadedRun } from "../analysis/run-folders.ts";
 import { parseCsv } from "../analysis/run-folders.ts";
 import { decodeHistogram, percentileRows } from "../core/metrics/histograms.ts";
 import { SCENARIO_TYPES, type ScenarioType, scenarioModuleOf } from "../core/scenario.ts";
-import { median } from "../stats/bootstrap.ts";
-import { leastSquares } from "../stats/least-squares.ts";
+import { median } from "../statistics/bootstrap.ts";
+import { leastSquares } from "../statistics/least-squares.ts";
 import { newestOf } from "./new-files.ts";
 
 const require = createRequire(import.meta.url);

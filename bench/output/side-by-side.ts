@@ -5,7 +5,7 @@ import { stringify } from "csv-stringify/sync";
 import { METRICS, type MetricName } from "../core/metrics/catalog.ts";
 import { isComplete, type ScenarioResult } from "../core/result.ts";
 import { scenarioModuleOf } from "../core/scenario.ts";
-import { median } from "../stats/bootstrap.ts";
+import { median } from "../statistics/bootstrap.ts";
 import { formatTable } from "./console.ts";
 
 export interface SideBySideRow {

@@ -110,7 +110,7 @@ export function loadBasePointer(dir: string): BasePointer {
   const file = basePointerFile(dir);
   const data = readJson(
     file,
-    `no ${file}: the gate needs a base commit; name one with --base REF, or record HEAD with: npm run baseline:update`,
+    `no ${file}: the gate needs a base commit; name one with --base REF, or record HEAD with: npm run baseline`,
   );
   const parsed = BasePointer.safeParse(data);
   if (!parsed.success)

@@ -146,7 +146,7 @@ describe("gate verdicts from paired rounds", () => {
   });
 });
 
-describe("baseline:update moves the base pointer", () => {
+describe("baseline moves the base pointer", () => {
   test("to HEAD by default, or a named commit; run folders and unknown refs are refused", async () => {
     const dir = settingsDir();
     const r = await runCli(BASELINE, ["--baseline", dir]);

@@ -1,7 +1,7 @@
 // The gate's verdicts, from paired rounds: in each round every scenario ran once on the base and
 // once on the head, one right after the other, so the machine's speed of that minute divides out of
 // head ÷ base. Per scenario and metric, the rounds' ratios give an estimate and a 95% interval
-// (bench/stats/paired.ts), placed against the metric's limit L:
+// (bench/statistics/paired.ts), placed against the metric's limit L:
 //
 //   regression    the whole interval above L          (the head is worse by more than the limit)
 //   improvement   the whole interval below 1/L
@@ -14,8 +14,8 @@
 
 import { isMetricName, METRICS } from "../../core/metrics/catalog.ts";
 import type { RunRecord } from "../../core/run-record.ts";
-import { median } from "../../stats/bootstrap.ts";
-import { pairedRatio } from "../../stats/paired.ts";
+import { median } from "../../statistics/bootstrap.ts";
+import { pairedRatio } from "../../statistics/paired.ts";
 import type { Thresholds } from "./config.ts";
 
 export const BASE = "base";

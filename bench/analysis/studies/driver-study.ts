@@ -5,7 +5,7 @@
 // Each cell is the range over the repeats (min–max), so the spread is in plain view.
 
 import type { RunRecord } from "../../core/run-record.ts";
-import { median } from "../../stats/bootstrap.ts";
+import { median } from "../../statistics/bootstrap.ts";
 
 /** One run of the plain client (its JSON line). */
 export interface PlainClientRun {

@@ -2,7 +2,7 @@
 // unchanged code (A/A, with or without a busy loop) every failure is a false alarm; with the fault
 // injected into the head every failure is a detection. Pure; the CLI runs the gates.
 
-import { median } from "../../stats/bootstrap.ts";
+import { median } from "../../statistics/bootstrap.ts";
 
 export type Condition = "aa" | "aa-busy" | "fault";
 

@@ -1,5 +1,5 @@
 // The coordinator's handle on the driver worker processes: fork them, hand each its plan, start the
-// arrivals at one shared instant, ask for status and reports, close the sockets, stop the workers.
+// arrivals at one shared instant, ask for status and results, close the sockets, stop the workers.
 // One process holds at most ~19,000 sockets here (ulimit -n 20,000), so the fleet is many processes
 // from the start; one worker is just the smallest case.
 
@@ -13,7 +13,7 @@ import type {
   WorkerCall,
   WorkerPlan,
   WorkerReplies,
-  WorkerReport,
+  WorkerResults,
   WorkerStatus,
 } from "./messages.ts";
 
@@ -74,7 +74,7 @@ export function localLink(): WorkerLink {
   const child = fork(WORKER_MAIN, [], {
     // LPB_WORKER_NODE_ARGS: extra Node flags for the workers, for profiling them
     // (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"; NODE_OPTIONS refuses --cpu-prof).
-    // --expose-gc: a worker collects its garbage between the connect phase and the fan-out (settle).
+    // --expose-gc: a worker collects its garbage between the connect phase and the fan-out (collectGarbage).
     execArgv: [
       ...tsxNodeArgs(),
       "--expose-gc",
@@ -259,13 +259,13 @@ export class Fleet {
    * and a scavenge in the middle of a fan-out copied them (12–18 ms of a 10k fan-out's ~100 ms, seen
    * with --trace-gc); collected here, that cost is the connect phase's, where it was made.
    */
-  async settle(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.call({ type: "settle" })));
+  async collectGarbage(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.call({ type: "collect-garbage" })));
   }
 
-  async reports(): Promise<WorkerReport[]> {
-    const all = await Promise.all(this.workers.map((w) => w.call({ type: "report" })));
-    return all.map((m) => m.report);
+  async results(): Promise<WorkerResults[]> {
+    const all = await Promise.all(this.workers.map((w) => w.call({ type: "results" })));
+    return all.map((m) => m.results);
   }
 
   /** Close every waiter socket (the drain phase). */

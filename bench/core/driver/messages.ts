@@ -91,7 +91,7 @@ export function emptyStatus(): WorkerStatus {
   };
 }
 
-export interface WorkerReport extends WorkerStatus {
+export interface WorkerResults extends WorkerStatus {
   /** Notification latency (arrival − scheduled send), µs. */
   latencyHistogram: string;
   /** TCP connect latency from the scheduled arrival, µs. */
@@ -109,9 +109,9 @@ export type WorkerCall =
   /** Abort and reopen waiters round-robin at this rate until durationMs has passed; replies when done. */
   | { type: "churn"; perSecond: number; durationMs: number }
   | { type: "status" }
-  /** Collect garbage now, before a measured phase (see Fleet.settle). */
-  | { type: "settle" }
-  | { type: "report" }
+  /** Collect young garbage now, before a measured phase (see Fleet.collectGarbage). */
+  | { type: "collect-garbage" }
+  | { type: "results" }
   | { type: "close" };
 
 export type ToWorker =
@@ -124,8 +124,8 @@ export interface WorkerReplies {
   plan: { type: "ready" };
   churn: { type: "churn-done" };
   status: { type: "status"; status: WorkerStatus };
-  settle: { type: "settled" };
-  report: { type: "report"; report: WorkerReport };
+  "collect-garbage": { type: "garbage-collected" };
+  results: { type: "results"; results: WorkerResults };
   close: { type: "closed" };
 }
 

@@ -17,7 +17,7 @@ import {
   type FromWorker,
   type ToWorker,
   type WorkerPlan,
-  type WorkerReport,
+  type WorkerResults,
   type WorkerStatus,
 } from "./messages.ts";
 import { sourceOf } from "./source-addresses.ts";
@@ -29,8 +29,8 @@ const SAMPLE_INTERVAL_MS = 100;
  * per read and went through Readable's push, emit and read-more ticks for every notification.
  */
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
-/** Made-up answers per shape the worker parses before any load (see WaiterShare.warmUp). */
-const WARM_UP_ANSWERS = 10_000;
+/** Made-up answers per shape the worker parses before any load (see WaiterShare.primeAnswerPath); not the target's --warmup. */
+const PRIMING_ANSWERS = 10_000;
 /**
  * What answers still arriving may hold in one worker, all waiters together. One answer may be up to
  * the parser's 1 MiB, but a target that starts an endless or huge answer to each of 1,000 waiters
@@ -112,7 +112,7 @@ class WaiterShare {
     this.parsers = new Array(n);
     this.flags = new Uint8Array(n);
     this.scheduledAt = new Float64Array(n);
-    this.warmUp();
+    this.primeAnswerPath();
   }
 
   /**
@@ -122,7 +122,7 @@ class WaiterShare {
    * driver's warm-up".)
    * Both answer shapes are tried (a JSON document and a bare value): classify keeps what fits.
    */
-  private warmUp(): void {
+  private primeAnswerPath(): void {
     const value = formatSetValue(process.hrtime.bigint());
     const histogram = newHistogram();
     const parser = new ResponseParser(this.adapter.cursorHeaders);
@@ -136,7 +136,7 @@ class WaiterShare {
         `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: keep-alive\r\n\r\n${body}`,
         "latin1",
       );
-      for (let k = 0; k < WARM_UP_ANSWERS; k++) parser.feed(bytes, 0, bytes.length, record);
+      for (let k = 0; k < PRIMING_ANSWERS; k++) parser.feed(bytes, 0, bytes.length, record);
     }
   }
 
@@ -395,7 +395,7 @@ class WaiterShare {
     return { ...this.status, lost: this.status.lost + tail, tail, finished, cpuUs: cpu.user + cpu.system };
   }
 
-  report(): WorkerReport {
+  results(): WorkerResults {
     return {
       ...this.snapshot(),
       latencyHistogram: encodeHistogram(this.latency),
@@ -418,7 +418,7 @@ class WaiterShare {
  * (Two minor collections cost a third of a full one, and the fan-out gains alike:
  * docs/perf/2026-11-28-design-figures.md, "The driver's settle".)
  */
-function settle(): void {
+function collectYoungGarbage(): void {
   const gc = (globalThis as { gc?: (options?: { type: "minor" | "major" }) => void }).gc;
   gc?.({ type: "minor" });
   gc?.({ type: "minor" });
@@ -473,12 +473,12 @@ process.on("message", (message: ToWorker) => {
       case "status":
         if (share) send({ type: "status", id: message.id, status: share.snapshot() });
         return;
-      case "settle":
-        settle();
-        send({ type: "settled", id: message.id });
+      case "collect-garbage":
+        collectYoungGarbage();
+        send({ type: "garbage-collected", id: message.id });
         return;
-      case "report":
-        if (share) send({ type: "report", id: message.id, report: share.report() });
+      case "results":
+        if (share) send({ type: "results", id: message.id, results: share.results() });
         return;
       case "close":
         share?.close();

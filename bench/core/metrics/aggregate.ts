@@ -1,8 +1,8 @@
-// The one aggregation of driver worker reports (autocannon's aggregateResult is the model): counters
+// The one aggregation of driver workers' results (autocannon's aggregateResult is the model): counters
 // summed, histograms merged from their encoded form, error reasons added, the latest delivery kept.
 // Pure: every runner and the run itself use this, so a report is merged exactly once.
 
-import { emptyStatus, type WorkerReport, type WorkerStatus } from "../driver/messages.ts";
+import { emptyStatus, type WorkerResults, type WorkerStatus } from "../driver/messages.ts";
 import { encodeHistogram, mergeEncoded } from "./histograms.ts";
 
 export interface Aggregate {
@@ -22,8 +22,8 @@ export function sumStatus(all: readonly WorkerStatus[]): WorkerStatus {
   return total;
 }
 
-export function aggregateReports(reports: readonly WorkerReport[]): Aggregate {
-  const merged = (pick: (r: WorkerReport) => string) => {
+export function aggregateWorkerResults(reports: readonly WorkerResults[]): Aggregate {
+  const merged = (pick: (r: WorkerResults) => string) => {
     const h = mergeEncoded(reports.map(pick));
     return h.totalCount > 0 ? encodeHistogram(h) : undefined;
   };

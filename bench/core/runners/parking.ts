@@ -1,7 +1,7 @@
 // Parking waiters, shared by every scenario that holds them: the connect phase opens them on the
 // arrival schedule from one shared instant; the ready phase waits until the target holds all of them
 // (its stats say so) or, for a target that cannot count, until every request is written plus a
-// settle delay (approximate, and run.json says so). Then the connect-side metrics.
+// fixed wait (approximate, and run.json says so). Then the connect-side metrics.
 
 import { TargetError } from "../../errors.ts";
 import { arrivalSpanMs } from "../driver/arrival-schedule.ts";
@@ -18,7 +18,7 @@ import { nowNs, POLL_MS } from "./poll.ts";
 import { recordDriverShare } from "./record.ts";
 
 /** A target that cannot count its waiters: after every request is written, wait this long. */
-const APPROXIMATE_SETTLE_MS = 1_000;
+const APPROXIMATE_BARRIER_WAIT_MS = 1_000;
 
 export interface ParkOptions {
   /** Waiters parked when this batch is done (all batches so far). */
@@ -124,14 +124,14 @@ export async function connectAndPark(api: RunnerApi, fleet: Fleet, o: ParkOption
   const allParkedMs = reachedAll ? Number(nowNs() - startAtNs) / 1e6 : undefined;
   if (parked === undefined) {
     api.flagBarrierApproximate();
-    await guard(api.sleep(APPROXIMATE_SETTLE_MS));
+    await guard(api.sleep(APPROXIMATE_BARRIER_WAIT_MS));
     // Without a count, answers that are errors (another protocol's 404s) show up only now.
     status = await guard(fleet.status());
     if (status.errors >= o.total) await failEveryWaiter(api, "every waiter failed");
   }
   const listenAfter = listenCounters();
   const atReady = await guard(api.readMemory());
-  await guard(fleet.settle()); // the driver's connect-phase garbage is collected in the connect phase
+  await guard(fleet.collectGarbage()); // the driver's connect-phase garbage is collected in the connect phase
   return {
     startAtNs,
     parked,

@@ -2,8 +2,8 @@
 // agent's clock is known well enough for the latencies measured there.
 
 import type { AgentShare } from "../agents/pool.ts";
-import type { WorkerReport } from "../driver/messages.ts";
-import { aggregateReports } from "../metrics/aggregate.ts";
+import type { WorkerResults } from "../driver/messages.ts";
+import { aggregateWorkerResults } from "../metrics/aggregate.ts";
 import { decodeHistogram } from "../metrics/histograms.ts";
 import type { AgentResult } from "../result.ts";
 
@@ -12,10 +12,10 @@ export function perAgent(
   shares: AgentShare[],
   waiters: Map<string, number> | undefined,
   agentOfWorker: (string | undefined)[],
-  reports: WorkerReport[],
+  reports: WorkerResults[],
 ): AgentResult[] {
   return shares.map((share) => {
-    const own = aggregateReports(reports.filter((_, i) => agentOfWorker[i] === share.name));
+    const own = aggregateWorkerResults(reports.filter((_, i) => agentOfWorker[i] === share.name));
     const latency = own.histograms.latency;
     const h = latency ? decodeHistogram(latency) : undefined;
     return {

@@ -31,5 +31,5 @@ export const keysAtMostWaiters = (s: { keys: number; waiters: number }, ctx: z.R
   }
 };
 
-/** Start a target, fork the workers, settle, drain and stop: about this much per run here (the ETA). */
+/** Start a target, fork the workers, collect garbage, drain and stop: about this much per run here (the ETA). */
 export const FIXED_MS = 2_500;

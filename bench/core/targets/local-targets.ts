@@ -30,7 +30,7 @@ export interface LocalTarget {
   start(options: StartOptions): Promise<Target>;
 }
 
-const CALIBRATION_MAIN = new URL("../../../server/calibration.ts", import.meta.url).pathname;
+const NODE_HTTP_MAIN = new URL("../../../server/peers/node-http.ts", import.meta.url).pathname;
 
 /**
  * Sockets one process of a multi-process target is given: well under the ~19,000 descriptors a
@@ -91,13 +91,13 @@ export const LOCAL_TARGETS: LocalTarget[] = [
     name: "node-http",
     profile: seedProfile,
     description:
-      "a plain node:http long-poll server (server/calibration.ts): the floor of what Node does, and the gate's yardstick",
+      "a plain node:http long-poll server (server/peers/node-http.ts): the floor of what Node does",
     missing: () => undefined,
     start: () =>
       spawnTarget({
         name: "node-http",
         command: process.execPath,
-        args: ["--expose-gc", ...tsxNodeArgs(), CALIBRATION_MAIN, "--port", "0", "--host", "127.0.0.1"],
+        args: ["--expose-gc", ...tsxNodeArgs(), NODE_HTTP_MAIN, "--port", "0", "--host", "127.0.0.1"],
         profile: seedProfile,
         ready: { kind: "line", pattern: /listening on (http:\/\/\S+)/ },
       }),

@@ -3,14 +3,14 @@
 // fit of memory against waiters (the fixed cost of the process falls into the intercept). The steps
 // go into <scenario>.csv.
 
-import { leastSquares } from "../../../stats/least-squares.ts";
+import { leastSquares } from "../../../statistics/least-squares.ts";
 import { keyNames, planWaiters, workerRanges } from "../../plan.ts";
 import type { RunnerApi, RunnerOutput } from "../../runners/api.ts";
 import { connectAndPark } from "../../runners/parking.ts";
 import type { MemorySweepScenario } from "./schema.ts";
 
-/** Let freed request buffers settle before reading memory. */
-const SETTLE_MS = 500;
+/** A quiet moment for freed request buffers to be released before memory is read. */
+const QUIET_BEFORE_READ_MS = 500;
 
 export async function runMemorySweep(api: RunnerApi<MemorySweepScenario>): Promise<RunnerOutput> {
   const { scenario: s, target, guard, metric, phases } = api;
@@ -48,7 +48,7 @@ export async function runMemorySweep(api: RunnerApi<MemorySweepScenario>): Promi
       ranges: workerRanges(from, step, api.workers),
       phases: false,
     });
-    await guard(api.sleep(SETTLE_MS));
+    await guard(api.sleep(QUIET_BEFORE_READ_MS));
     const m = await guard(api.readMemory(true));
     rows.push({
       waiters: step,

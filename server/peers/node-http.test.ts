@@ -1,4 +1,4 @@
-// The calibration server (the gate's yardstick and the node-http peer) speaks the seed protocol: a
+// The node-http peer speaks the seed protocol: a
 // parked /get is woken by /set, a timeout is answered as the original does, /stats counts the parked
 // waiters, and a client that leaves is no longer counted.
 
@@ -6,10 +6,10 @@ import assert from "node:assert/strict";
 import type { AddressInfo } from "node:net";
 import { test } from "node:test";
 import { request } from "undici";
-import { createCalibrationServer } from "./calibration.ts";
+import { createNodeHttpServer } from "./node-http.ts";
 
 async function start(t: { after(fn: () => unknown): void }) {
-  const server = createCalibrationServer();
+  const server = createNodeHttpServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   t.after(
     () =>

@@ -1,11 +1,9 @@
-// The calibration server: a plain node:http long-poll server speaking the same protocol (seed) with
-// no framework, no limits beyond the essentials, and no extensions but /stats and /healthz.
-// Two uses: the floor of what Node can do (the `node-http` peer), and the gate's yardstick: the gate
-// runs every scenario against it in the same run and judges the reference server by the ratio, so a
-// slower CI machine moves both and the ratio holds. Keep it plain: a change here moves every ratio.
+// The `node-http` peer: a plain node:http long-poll server speaking the same protocol (seed) with
+// no framework, no limits beyond the essentials, and no extensions but /stats and /healthz. It is
+// the floor of what Node can do, beside which the reference server is measured. Keep it plain.
 //
-// Usage: node --import tsx server/calibration.ts [--port 0] [--host 127.0.0.1]
-// Prints "calibration-server listening on URL" when ready.
+// Usage: node --import tsx server/peers/node-http.ts [--port 0] [--host 127.0.0.1]
+// Prints "node-http-server listening on URL" when ready.
 
 import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -25,7 +23,7 @@ interface Entry {
   waiters: Set<Waiter>;
 }
 
-export function createCalibrationServer() {
+export function createNodeHttpServer() {
   const entries = new Map<string, Entry>();
   let parked = 0;
 
@@ -137,10 +135,10 @@ export function createCalibrationServer() {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { values } = parseArgs({ options: { port: { type: "string" }, host: { type: "string" } } });
-  const server = createCalibrationServer();
+  const server = createNodeHttpServer();
   server.listen(Number(values.port ?? 8889), values.host ?? "127.0.0.1", 511, () => {
     const { address, port } = server.address() as AddressInfo;
-    process.stdout.write(`calibration-server listening on http://${address}:${port} pid=${process.pid}\n`);
+    process.stdout.write(`node-http-server listening on http://${address}:${port} pid=${process.pid}\n`);
   });
   // Parked waiters would hold close() open: drop every connection, then leave.
   const stop = () => {
