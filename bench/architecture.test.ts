@@ -147,3 +147,48 @@ test("bench/'s root holds at most 4 source files; every other module is in a lay
   const root = readdirSync(join(ROOT, "bench")).filter((n) => /\.(ts|mjs|js)$/.test(n));
   assert.ok(root.length <= 4, `bench/ root: ${root.join(", ")}`);
 });
+
+/** Every file under dir (not node_modules, results or dot-folders) whose name ends with one of ends. */
+function filesUnder(dir: string, ends: string[]): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    if (name.startsWith(".") || name === "node_modules" || name === "results") return [];
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return filesUnder(path, ends);
+    return ends.some((e) => name.endsWith(e)) ? [path] : [];
+  });
+}
+
+test("the documents' links and the documents code cites exist in the repository", () => {
+  const missing: string[] = [];
+  const exists = (path: string) => {
+    try {
+      statSync(path);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  // Relative links of the README, the changelog and docs/.
+  for (const doc of [
+    join(ROOT, "README.md"),
+    join(ROOT, "CHANGELOG.md"),
+    ...filesUnder(join(ROOT, "docs"), [".md"]),
+  ]) {
+    for (const m of readFileSync(doc, "utf8").matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)) {
+      const target = m[1] as string;
+      if (/^[a-z]+:/.test(target)) continue; // https:, mailto:
+      if (!exists(resolve(dirname(doc), target))) missing.push(`${relative(ROOT, doc)} → ${target}`);
+    }
+  }
+  // Documents named in source files (comments, usage texts): docs/….md and README.md only.
+  const code = [".ts", ".js", ".mjs", ".py", ".sh"];
+  for (const dir of ["bench", "server", "bin", "scripts", "examples"]) {
+    if (!exists(join(ROOT, dir))) continue;
+    for (const file of filesUnder(join(ROOT, dir), code)) {
+      for (const m of readFileSync(file, "utf8").matchAll(/\b(docs\/[\w./-]+\.(?:md|png))/g)) {
+        if (!exists(join(ROOT, m[1] as string))) missing.push(`${relative(ROOT, file)} → ${m[1]}`);
+      }
+    }
+  }
+  assert.deepEqual(missing, [], "links and citations to documents that are not in the repository");
+});
