@@ -291,11 +291,22 @@ describe("pinned cores (--cpus)", () => {
     assert.equal(failureOf(result), undefined, failureOf(result)?.message);
     assert.equal(allowed.target, "0");
     assert.match(allowed.driver ?? "", /^1(,1)*$/);
+    let unpinnedPid: number | undefined;
     const bad = await runScenario(
       scenario({ waiters: 10, keys: 1, sets: { count: 1, window_ms: 0 } }),
-      context((sc) => spawnReference({ waiters: socketsNeeded(sc) }), { cpus: { target: "4095" } }),
+      context(
+        async (sc) => {
+          const t = await spawnReference({ waiters: socketsNeeded(sc) });
+          unpinnedPid = t.pid;
+          return t;
+        },
+        { cpus: { target: "4095" } },
+      ),
     );
     assert.equal(failureOf(bad)?.exitCode, 2);
     assert.match(failureOf(bad)?.message ?? "", /--cpus: taskset could not pin/);
+    // The target that could not be pinned was stopped, not left running.
+    assert.ok(unpinnedPid !== undefined);
+    assert.throws(() => process.kill(unpinnedPid as number, 0), /ESRCH/, "the unpinned target is gone");
   });
 });
