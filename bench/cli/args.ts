@@ -5,7 +5,9 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { SCHED_POLICIES, type SchedPolicy } from "../child-process.ts";
 import { type CpuPlacement, isLoopback, type TargetSelection } from "../core/choices.ts";
+import { closest } from "../core/did-you-mean.ts";
 import { type FieldOverride, parseOverride } from "../core/scenario.ts";
+import { parseThresholdFlag, type Threshold } from "../core/verdict/thresholds.ts";
 import { MAX_WARMUP_WAITERS } from "../core/warmup.ts";
 import { UsageError } from "../errors.ts";
 
@@ -26,7 +28,14 @@ export function parseFlags(
       positionals: parsed.positionals,
     };
   } catch (error) {
-    throw new UsageError(`${(error as Error).message}; see --help`);
+    const e = error as Error & { code?: string };
+    const unknown = /^Unknown option '(-{1,2}[^']+)'/.exec(e.message)?.[1];
+    if (e.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && unknown !== undefined) {
+      const flags = Object.keys(options).map((f) => `--${f}`);
+      const near = closest(unknown, flags);
+      throw new UsageError(`unknown flag ${unknown}${near ? `; did you mean ${near}?` : ""} (see --help)`);
+    }
+    throw new UsageError(`${e.message}; see --help`);
   }
 }
 
@@ -129,6 +138,10 @@ export interface BenchOptions extends RunFlags, TargetSelection {
   minAgents: number;
   /** Waiters that warm each target up before its measured phases (--warmup); 0: none. */
   warmup: number;
+  /** Pass/fail conditions from the command line (--threshold, repeatable). */
+  thresholds: Threshold[];
+  /** Print the metric catalogue and exit (--list-metrics). */
+  listMetrics: boolean;
 }
 
 export const BENCH_USAGE = `usage: npm run bench -- [scenarios...] [flags]     (or: npx longpoll-bench ...)
@@ -169,6 +182,12 @@ it starts itself.
   -w, --workers N  driver worker processes (default: one per 5,000 waiters, up to the cores, and
                    at least one per 15,000)
   -r, --repeat N   run every scenario N times, all kept in the results (default 1)
+  --threshold [SCENARIO][@TARGET]:METRIC<LIMIT
+                   a pass/fail condition, judged on the median over repeats (repeatable), e.g.
+                   --threshold 'fanout-10k:latency_p99_ms<500' or 'latency_p99_ms<500' (every
+                   scenario); operators < <= > >= ==; METRIC:off lifts one. By default every
+                   correctness figure (lost, duplicates, errors, ...) must be 0 (docs/verdicts.md)
+  --list-metrics   list every metric (name, unit, which way is better, kind), then exit
   --agents URL     drive the load from agents (npm run agent -- --redis URL on each load machine)
                    coordinated through the Redis at URL; histograms merged exactly
   --min-agents N   live agents needed before any load is sent (default 1)
@@ -179,7 +198,8 @@ it starts itself.
   -h, --help       show this help
 
 Exit codes: 0 ok, 2 invalid scenario or arguments, 3 target failed, 4 host limits too low,
-5 interrupted, 6 load agents too few or one lost mid-run, 70 internal error.`;
+5 interrupted, 6 load agents too few or one lost mid-run, 7 a threshold failed (everything was
+measured and written), 70 internal error.`;
 
 export function parseBenchArgs(argv: string[]): Readonly<BenchOptions> {
   const { values: v, positionals } = parseFlags(argv, {
@@ -197,6 +217,8 @@ export function parseBenchArgs(argv: string[]): Readonly<BenchOptions> {
     agents: { type: "string" },
     "min-agents": { type: "string" },
     warmup: { type: "string" },
+    threshold: { type: "string", multiple: true },
+    "list-metrics": { type: "boolean" },
   });
   const agents = v.agents as string | undefined;
   if (agents !== undefined && !/^rediss?:\/\/./.test(agents))
@@ -251,6 +273,8 @@ export function parseBenchArgs(argv: string[]): Readonly<BenchOptions> {
     minAgents: positiveInt("min-agents", v["min-agents"] as string | undefined, 1000) ?? 1,
     warmup:
       v.warmup === "0" ? 0 : (positiveInt("warmup", v.warmup as string | undefined, MAX_WARMUP_WAITERS) ?? 0),
+    thresholds: ((v.threshold as unknown as string[] | undefined) ?? []).map(parseThresholdFlag),
+    listMetrics: v["list-metrics"] === true,
     targets: targets.length > 0 ? targets : target === undefined ? ["reference"] : [],
     repeat: run.repeat ?? 1,
   });

@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { AgentPool } from "../core/agents/pool.ts";
 import { defaultWorkerCount } from "../core/driver/fleet.ts";
+import { METRICS } from "../core/metrics/catalog.ts";
 import { preflight, readHostLimits } from "../core/preflight.ts";
 import {
   DEFAULT_SUITE,
@@ -44,6 +45,19 @@ function listing(): string {
   return lines.join("\n");
 }
 
+/** --list-metrics: every metric a threshold, compare or the gate may name. */
+function metricListing(): string {
+  const rows = Object.entries(METRICS).map(([name, m]) => [name, m.unit, m.better, m.kind, m.help]);
+  const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => (r[i] as string).length)));
+  const line = (r: string[]) => r.map((c, i) => (i < 4 ? c.padEnd(widths[i] as number) : c)).join("  ");
+  return [
+    line(["metric", "unit", "better", "kind", "what it is"]),
+    ...rows.map(line),
+    "",
+    "kind correctness: a threshold ==0 by default (docs/verdicts.md).",
+  ].join("\n");
+}
+
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
     version: string;
@@ -53,7 +67,10 @@ function packageVersion(): string {
 
 /** --json: what a script needs, on stdout (the tables are for people). */
 function jsonSummary(outcome: SessionOutcome, dir: string) {
+  const verdicts = outcome.record.thresholds ?? [];
   return {
+    verdict: verdicts.every((v) => v.pass) ? "pass" : "fail",
+    thresholds: verdicts,
     results_dir: dir,
     report: outcome.report ?? null,
     complete: outcome.complete,
@@ -82,6 +99,10 @@ async function main(argv: string[]): Promise<number> {
   }
   if (options.list) {
     process.stdout.write(`${listing()}\n`);
+    return ExitCode.ok;
+  }
+  if (options.listMetrics) {
+    process.stdout.write(`${metricListing()}\n`);
     return ExitCode.ok;
   }
   // From here a Ctrl-C ends the run as interrupted, however early: the session still writes run.json.
@@ -136,12 +157,17 @@ async function main(argv: string[]): Promise<number> {
     driverSched: options.driverSched,
     agents,
     warmup: options.warmup,
+    thresholds: options.thresholds,
   }).finally(() => agents?.close());
   progress.done();
   process.stdout.write(
     options.json
       ? `${JSON.stringify(jsonSummary(outcome, dir), null, 2)}\n`
-      : closingText(outcome.results, dir, outcome.complete, { report: outcome.report, wide: options.wide }),
+      : closingText(outcome.results, dir, outcome.complete, {
+          report: outcome.report,
+          wide: options.wide,
+          verdicts: outcome.record.thresholds ?? [],
+        }),
   );
   return outcome.exitCode;
 }

@@ -10,7 +10,9 @@ export type CommandMain = (argv: string[]) => Promise<number> | number;
 /** Map an error to what the user sees and the exit code. */
 export function exitFor(command: string, error: unknown): { message: string; exitCode: number } {
   if (error instanceof BenchError) {
-    const hint = error instanceof UsageError ? `\nsee: ${command} --help` : "";
+    // Through npm, the command's own --help comes after "--" (npm run bench --help is npm's help).
+    const help = command.startsWith("npm run ") ? `${command} -- --help` : `${command} --help`;
+    const hint = error instanceof UsageError ? `\nsee: ${help}` : "";
     return { message: `${command}: ${error.message}${hint}`, exitCode: error.exitCode };
   }
   return {

@@ -13,6 +13,7 @@ import { cpuModel } from "./metrics/proc.ts";
 import type { HostLimits } from "./preflight.ts";
 import { type AgentResult, failureOf, isComplete, type RunFailure, type ScenarioResult } from "./result.ts";
 import type { Scenario } from "./scenario.ts";
+import type { ThresholdVerdict } from "./verdict/thresholds.ts";
 
 export interface Environment {
   node: string;
@@ -85,6 +86,11 @@ export interface RunRecord {
   skipped: string[];
   /** A pooled baseline: the run ids it was made of (npm run baseline with several runs). */
   pooled_from?: string[];
+  /**
+   * Every threshold judged at the end of the run, per scenario and target (verdict/thresholds.ts);
+   * absent while the run goes on, and in runs made before thresholds existed.
+   */
+  thresholds?: ThresholdVerdict[];
   results: {
     scenario: string;
     target: string;

@@ -6,8 +6,10 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { z } from "zod";
 import { ScenarioError } from "../errors.ts";
+import { closest } from "./did-you-mean.ts";
 import type { ScenarioTypeModule } from "./scenarios/module.ts";
 import { SCENARIO_TYPE_MODULES } from "./scenarios/registry.ts";
+import { parseThresholdRecord } from "./verdict/thresholds.ts";
 
 /** Every scenario type's module (scenarios/registry.ts): its schema, sockets, estimate, runner, tables. */
 type Module = (typeof SCENARIO_TYPE_MODULES)[number];
@@ -111,6 +113,8 @@ export function parseScenario(
   }
   const result = ScenarioSchema.safeParse(applyOverrides(data, overrides));
   if (!result.success) return { problems: formatIssues(file, result.error) };
+  const { problems } = parseThresholdRecord(result.data.thresholds, "scenario", `${file}: thresholds`);
+  if (problems.length > 0) return { problems };
   return { scenario: Object.freeze(result.data), problems: [] };
 }
 
@@ -175,36 +179,6 @@ export function resolveScenario(arg: string, dir = SCENARIO_DIR): string {
   throw new ScenarioError([
     `no scenario "${arg}" in scenarios/${near ? `; did you mean ${near}?` : ""} (see --list; or name a file)`,
   ]);
-}
-
-/** The closest of the candidates by edit distance, if it is close enough to be a typo. */
-export function closest(word: string, candidates: string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Number.POSITIVE_INFINITY;
-  for (const c of candidates) {
-    const d = editDistance(word, c);
-    if (d < bestDistance) {
-      best = c;
-      bestDistance = d;
-    }
-  }
-  return bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(
-        (prev[j] as number) + 1,
-        (row[j - 1] as number) + 1,
-        (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-    prev = row;
-  }
-  return prev[b.length] as number;
 }
 
 /** A suite's description, for --list. */

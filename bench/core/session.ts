@@ -20,6 +20,7 @@ import type { Scenario } from "./scenario.ts";
 import type { StartPlace } from "./targets/command.ts";
 import type { Profile } from "./targets/profile.ts";
 import type { Target } from "./targets/target.ts";
+import { judgeThresholds, type Threshold } from "./verdict/thresholds.ts";
 
 export interface TargetChoice {
   name: string;
@@ -35,6 +36,8 @@ export interface TargetChoice {
   host?: string;
   /** Start it for one scenario run; `runDir` is where a failing target's output is kept. */
   start(scenario: Scenario, place: StartPlace): Promise<Target>;
+  /** Its target file's thresholds (verdict/thresholds.ts), for every scenario it runs. */
+  thresholds?: readonly Threshold[];
 }
 
 /** The processes of a spawned target that share its sockets; undefined for an attached one. */
@@ -75,6 +78,8 @@ export interface SessionOptions {
   warmup?: number | undefined;
   /** The driver workers' scheduling policy (--driver-sched); default batch where chrt can set it. */
   driverSched?: SchedPolicy | undefined;
+  /** Thresholds from the command line (--threshold); the defaults and the files' come with scenarios and targets. */
+  thresholds?: readonly Threshold[];
   /** Reverse the targets' order on every other repeat (the gate's paired rounds). */
   alternateOrder?: boolean;
   /**
@@ -202,8 +207,19 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
     }
   }
   const complete = exitCode === ExitCode.ok && results.every(isComplete);
+  const thresholds = judgeThresholds(
+    results.map((r) => ({
+      scenario: r.scenario,
+      target: r.target,
+      metrics: Object.fromEntries(r.metrics.map((m) => [m.name, m.value])),
+    })),
+    (name) => o.targets.find((t) => t.name === name)?.thresholds ?? [],
+    o.thresholds ?? [],
+  );
+  // Measured in full, judged failed: its own exit code. A run that failed otherwise keeps its code.
+  if (exitCode === ExitCode.ok && thresholds.some((t) => !t.pass)) exitCode = ExitCode.thresholdFailed;
   const record = runRecord(
-    { ...base, finished_at: new Date().toISOString(), complete, exit_code: exitCode },
+    { ...base, finished_at: new Date().toISOString(), complete, exit_code: exitCode, thresholds },
     results,
   );
   const report = o.sink.finish(record, results, startedAtMs);

@@ -1,10 +1,12 @@
-// The lines a run ends with on stdout: the summary table, the side-by-side table, which results were
+// The lines a run ends with on stdout: the verdict (thresholds), the summary table, the side-by-side table, which results were
 // driver-bound, every warning, and where the results are. Printing only.
 
 import { relative } from "node:path";
 import { failureOf, type ScenarioResult } from "../core/result.ts";
+import type { ThresholdVerdict } from "../core/verdict/thresholds.ts";
 import { summaryTable } from "./console.ts";
 import { headlineTable } from "./side-by-side.ts";
+import { verdictLines } from "./verdict.ts";
 
 export function displayPath(dir: string): string {
   const rel = relative(process.cwd(), dir);
@@ -15,10 +17,12 @@ export function closingText(
   results: ScenarioResult[],
   dir: string,
   complete: boolean,
-  options: { report?: string | undefined; wide?: boolean } = {},
+  options: { report?: string | undefined; wide?: boolean; verdicts?: readonly ThresholdVerdict[] } = {},
 ): string {
-  const { report, wide = false } = options;
-  const lines: string[] = [];
+  const { report, wide = false, verdicts = [] } = options;
+  // The verdict first (and again last, where a long table would have scrolled it away).
+  const verdict = verdictLines(verdicts);
+  const lines: string[] = verdict.length > 0 ? [...verdict, ""] : [];
   if (results.length > 0) lines.push(summaryTable(results, wide));
   const headline = headlineTable(results);
   if (headline) lines.push("", "side by side (all figures per target in peers.csv):", headline, "");
@@ -37,5 +41,6 @@ export function closingText(
   }
   lines.push(`results: ${displayPath(dir)}${complete ? "" : " (incomplete)"}`);
   if (report) lines.push(`report: ${displayPath(report)}`);
+  if (verdict.length > 0) lines.push(verdict[0] as string);
   return `${lines.join("\n")}\n`;
 }

@@ -9,11 +9,13 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import type { LoadedRun } from "../analysis/run-folders.ts";
 import { parseCsv } from "../analysis/run-folders.ts";
+import { metricSpec } from "../core/metrics/catalog.ts";
 import { decodeHistogram, percentileRows } from "../core/metrics/histograms.ts";
 import { SCENARIO_TYPES, type ScenarioType, scenarioModuleOf } from "../core/scenario.ts";
 import { median } from "../statistics/bootstrap.ts";
 import { leastSquares } from "../statistics/least-squares.ts";
 import { newestOf } from "./new-files.ts";
+import { formatValue } from "./verdict.ts";
 
 const require = createRequire(import.meta.url);
 const UPLOT_JS = require.resolve("uplot/dist/uPlot.iife.min.js");
@@ -57,12 +59,45 @@ function seriesOf(runs: LoadedRun[], scenario: string): Series[] {
   return out;
 }
 
-function medianMetric(s: Series, scenario: string, metric: string): number | undefined {
+/** A series' figure over its complete repeats: the median (what tables, ratios and bars show) and the range. */
+function metricOver(
+  s: Series,
+  scenario: string,
+  metric: string,
+): { median: number; min: number; max: number; n: number } | undefined {
   const values = s.run.record.results
     .filter((r) => r.scenario === scenario && r.target === s.target && r.complete)
     .map((r) => r.metrics[metric])
     .filter((v): v is number => typeof v === "number");
-  return values.length ? median(values) : undefined;
+  if (values.length === 0) return undefined;
+  return { median: median(values), min: Math.min(...values), max: Math.max(...values), n: values.length };
+}
+
+function medianMetric(s: Series, scenario: string, metric: string): number | undefined {
+  return metricOver(s, scenario, metric)?.median;
+}
+
+/** 12345.6 → "12,346"; small figures keep their decimals. */
+const fmt = (v: number, digits: number) =>
+  v.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const plural = (n: number, word: string) => `${n.toLocaleString("en-US")} ${word}${n === 1 ? "" : "s"}`;
+
+/** Which way is better for a metric (the catalogue's), or undefined where neither is. */
+function betterOf(metric: string): "smaller" | "larger" | undefined {
+  const better = metricSpec(metric)?.better;
+  return better === "smaller" || better === "larger" ? better : undefined;
+}
+
+/**
+ * The best series for a metric and each series' ratio to the first: undefined where the metric has
+ * no direction, fewer than two series measured it, or all are equal.
+ */
+function ranking(values: (number | undefined)[], metric: string) {
+  const better = betterOf(metric);
+  const measured = values.filter((v): v is number => v !== undefined);
+  if (!better || measured.length < 2 || measured.every((v) => v === measured[0])) return undefined;
+  const best = better === "smaller" ? Math.min(...measured) : Math.max(...measured);
+  return { better, best, bestIndex: values.indexOf(best) };
 }
 
 /** Points [1/(1−p), value ms] of a histogram's percentile distribution (the last, p = 1, has no x). */
@@ -159,19 +194,32 @@ function figuresTable(series: Series[], scenario: string, type: string): string 
   );
   if (metrics.length === 0) return "";
   const rows = metrics.map(([metric, label, digits]) => {
-    const values = series.map((s) => medianMetric(s, scenario, metric));
+    const figures = series.map((s) => metricOver(s, scenario, metric));
+    const values = figures.map((f) => f?.median);
     const max = Math.max(...values.map((v) => Math.abs(v ?? 0)), 0);
+    const rank = ranking(values, metric);
+    const first = values[0];
+    const direction = betterOf(metric);
     return [
-      `<td>${esc(label)}</td>`,
-      ...values.map((v, i) =>
-        v === undefined
-          ? `<td class="absent" data-series="${esc(series[i]?.name)}" data-metric="${metric}">–</td>`
-          : `<td data-series="${esc(series[i]?.name)}" data-metric="${metric}" data-value="${v}"><span class="num">${v.toFixed(digits)}</span>${
-              series.length > 1 && max > 0
-                ? `<span class="bar" style="width:${((Math.abs(v) / max) * 100).toFixed(1)}%"></span>`
-                : ""
-            }</td>`,
-      ),
+      `<td>${esc(label)}${direction ? ` <small>${direction === "smaller" ? "↓ better" : "↑ better"}</small>` : ""}</td>`,
+      ...figures.map((f, i) => {
+        if (f === undefined)
+          return `<td class="absent" data-series="${esc(series[i]?.name)}" data-metric="${metric}">–</td>`;
+        const v = f.median;
+        const best = rank !== undefined && v === rank.best;
+        // Bars: length is the figure; colour says whether it is the best (green) or not (amber).
+        const bar =
+          series.length > 1 && max > 0
+            ? `<span class="bar${rank ? (best ? " good" : " behind") : ""}" style="width:${((Math.abs(v) / max) * 100).toFixed(1)}%"></span>`
+            : "";
+        const ratio =
+          series.length > 1 && i > 0 && first !== undefined && first !== 0
+            ? ` <small class="ratio">${(v / first).toFixed(2)}×</small>`
+            : "";
+        const range =
+          f.n > 1 && f.min !== f.max ? `<br><small>${fmt(f.min, digits)}–${fmt(f.max, digits)}</small>` : "";
+        return `<td class="${best ? "best" : ""}" data-series="${esc(series[i]?.name)}" data-metric="${metric}" data-value="${v}"><span class="num">${fmt(v, digits)}</span>${ratio}${range}${bar}</td>`;
+      }),
     ];
   });
   const repeats = Math.max(
@@ -179,7 +227,12 @@ function figuresTable(series: Series[], scenario: string, type: string): string 
       (s) => s.run.record.results.filter((r) => r.scenario === scenario && r.target === s.target).length,
     ),
   );
-  return table([`median of ${repeats} repeat(s)`, ...series.map((s) => esc(s.name))], rows, "figures");
+  const head = repeats > 1 ? `median of ${plural(repeats, "repeat")} (range below)` : "one repeat";
+  return `<div class="scroll">${table([head, ...series.map((s) => esc(s.name))], rows, "figures")}</div>${
+    series.length > 1
+      ? `<p><small>Ratios are to ${esc(series[0]?.name)}; the best figure of a row is in bold with a green bar. Tables, ratios and the verdict above use the same medians over complete repeats.</small></p>`
+      : ""
+  }`;
 }
 
 function warningsOf(runs: LoadedRun[]): string[] {
@@ -232,6 +285,63 @@ function verdictTable(run: LoadedRun, file: string): string {
 
 const runLabel = (run: LoadedRun) => ` <small>${esc(run.label)}</small>`;
 
+/** The verdict, above everything: each run's thresholds (✓/✗), then who won each headline figure. */
+function verdictBanner(runs: LoadedRun[], scenarios: { name: string; type: string }[]): string {
+  const parts: string[] = [];
+  for (const run of runs) {
+    const verdicts = run.record.thresholds;
+    if (verdicts === undefined) continue; // a run made before thresholds existed
+    const failed = verdicts.filter((v) => !v.pass);
+    const prefix = runs.length > 1 ? `${esc(run.label)}: ` : "";
+    parts.push(
+      `<div class="banner ${failed.length ? "fail" : "pass"}" data-verdict="${failed.length ? "fail" : "pass"}" data-exit-code="${esc(run.record.exit_code)}">${prefix}<b>${
+        failed.length ? "FAIL" : "PASS"
+      }</b>: ${
+        failed.length
+          ? `${plural(failed.length, "threshold")} of ${verdicts.length.toLocaleString("en-US")} failed`
+          : `${plural(verdicts.length, "threshold")} met`
+      } <small>(exit code ${esc(run.record.exit_code)})</small>${
+        failed.length
+          ? `<ul>${failed
+              .map(
+                (v) =>
+                  `<li>✗ ${esc(v.scenario)} @${esc(v.target)}: ${esc(v.metric)} ${esc(v.condition)}: ${esc(formatValue(v))} <small>[${esc(v.source)}]</small></li>`,
+              )
+              .join("")}</ul>`
+          : ""
+      }</div>`,
+    );
+  }
+  const wins: string[] = [];
+  for (const s of scenarios) {
+    const series = seriesOf(runs, s.name);
+    if (series.length < 2) continue;
+    for (const [metric, label, digits] of headlinesOf(s.type)) {
+      const values = series.map((x) => medianMetric(x, s.name, metric));
+      const rank = ranking(values, metric);
+      if (!rank) continue;
+      const winner = series[rank.bestIndex] as Series;
+      const first = values[0];
+      const others = series
+        .map((x, i) => ({ x, v: values[i] }))
+        .filter(({ v }, i) => i !== rank.bestIndex && v !== undefined)
+        .map(({ x, v }) => `${esc(x.name)} ${fmt(v as number, digits)}`);
+      const ratio =
+        rank.bestIndex > 0 && first !== undefined && first !== 0
+          ? ` (${(rank.best / first).toFixed(2)}× ${esc(series[0]?.name)})`
+          : "";
+      wins.push(
+        `<tr><td>${esc(s.name)}</td><td>${esc(label)}</td><td class="best">${esc(winner.name)} ${fmt(rank.best, digits)}${ratio}</td><td>${others.join(", ")}</td></tr>`,
+      );
+    }
+  }
+  if (wins.length)
+    parts.push(
+      `<h2>Who won</h2><div class="scroll"><table class="wins"><thead><tr><th>scenario</th><th>figure</th><th>best (median)</th><th>the others</th></tr></thead><tbody>${wins.join("")}</tbody></table></div>`,
+    );
+  return parts.join("\n");
+}
+
 export function reportHtml(runs: LoadedRun[]): string {
   const scenarios: { name: string; type: string; definition: unknown }[] = [];
   for (const run of runs) {
@@ -280,6 +390,10 @@ h1 { font-size: 22px; } h2 { font-size: 18px; margin-top: 28px; } small { color:
 table { border-collapse: collapse; margin: 8px 0; } th, td { padding: 3px 10px; border-bottom: 1px solid var(--grid); text-align: right; }
 th:first-child, td:first-child { text-align: left; } td.absent { color: var(--muted); }
 table.figures td { position: relative; min-width: 90px; } .bar { position: absolute; left: 0; bottom: 1px; height: 3px; background: var(--bar); }
+.bar.good { background: var(--good); } .bar.behind { background: var(--warn); } td.best .num { font-weight: bold; } .ratio { color: var(--muted); }
+.banner { border-radius: 6px; padding: 8px 12px; margin: 8px 0; border-left: 6px solid; } .banner.pass { border-color: var(--good); background: var(--panel); } .banner.fail { border-color: var(--bad); background: var(--panel); }
+.banner ul { margin: 4px 0 0; padding-left: 18px; } .scroll { overflow-x: auto; max-width: 100%; }
+@media (max-width: 600px) { body { padding: 8px; } th, td { padding: 2px 5px; } table.figures td { min-width: 0; } }
 .verdict.regression, .verdict.worse { color: var(--bad); font-weight: bold; } .verdict.pass, .verdict.better, .verdict.improvement, .verdict.unchanged { color: var(--good); }
 .verdict.unresolved { color: var(--warn); font-weight: bold; }
 .charts { display: flex; flex-wrap: wrap; gap: 12px; } .chart { background: var(--panel); border-radius: 6px; padding: 6px; }
@@ -289,6 +403,7 @@ pre { background: var(--panel); padding: 8px; overflow: auto; }
 </style></head>
 <body>
 <h1>${esc(title)}</h1>
+${verdictBanner(runs, scenarios)}
 ${runs.map((r) => verdictTable(r, "gate.csv")).join("")}
 ${table(["run", "started", "runtime", "CPU", "commit", "status"], envRows, "env")}
 <p><small>${esc(runs.map((r) => `${r.label}: ${(r.record.command ?? []).join(" ")}`).join(" · "))}</small></p>

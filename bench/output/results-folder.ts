@@ -1,5 +1,5 @@
 // The run folder: results/<run-id>/ with run.json, summary.csv, latency-<scenario>.csv,
-// timeseries-<scenario>.csv and <scenario>.hlog. A folder is never overwritten: an existing,
+// timeseries-<scenario>.csv and <scenario>.hlog; at the end summary.md, junit.xml and report.html. A folder is never overwritten: an existing,
 // non-empty folder is refused, and a new one is claimed for one run (CLAIM_FILE, run-id.mjs).
 // Files are rewritten after every scenario, so whatever was measured before a crash or Ctrl-C is on
 // disk.
@@ -18,6 +18,7 @@ import { isDirectory, writeNewFile } from "./new-files.ts";
 import { reportHtml } from "./report.ts";
 import { CLAIM_FILE, newRunId } from "./run-id.mjs";
 import { sideBySideCsv, targetsOf } from "./side-by-side.ts";
+import { junitXml, summaryMarkdown } from "./verdict.ts";
 
 /** Run folders go under results/ in the folder the command runs in (the repository, with npm run). */
 export const resultsRoot = (): string => join(process.cwd(), "results");
@@ -78,6 +79,9 @@ export function folderSink(dir: string, progress: Pick<Progress, "line">): Resul
     write: (record, results, startedAtMs) => writeRunFolder(dir, record, results, startedAtMs),
     finish(record, results, startedAtMs) {
       writeRunFolder(dir, record, results, startedAtMs);
+      // The verdict, for CI pages (Markdown) and test reports (JUnit): once it is known, at the end.
+      writeFileSync(join(dir, "summary.md"), summaryMarkdown(record));
+      writeFileSync(join(dir, "junit.xml"), junitXml(record));
       try {
         const file = join(dir, "report.html");
         writeFileSync(file, reportHtml([loadRunFolder(dir)]));

@@ -8,7 +8,9 @@
 // - negativeStats: /stats gives negative CPU and RSS (a stats page that cannot be true);
 // - chunkedFlood: every /get is answered at once with a chunked body that never ends (1 KiB chunks,
 //   as fast as the client reads, until it closes or 60 s pass);
-// - closeAll: every connection is closed as soon as it opens.
+// - closeAll: every connection is closed as soon as it opens;
+// - answerTwice: every woken waiter gets its answer twice (a second, unasked-for response on its
+//   connection: every notification duplicated).
 // They speak the seed protocol (form bodies), with the `since` version cursor, and count parked
 // waiters on GET /stats. Run as a script, it prints "fake-target listening on URL" (for spawn tests).
 
@@ -25,6 +27,7 @@ export interface FakeTargetOptions {
   negativeStats?: boolean;
   chunkedFlood?: boolean;
   closeAll?: boolean;
+  answerTwice?: boolean;
 }
 
 const FLOOD_CHUNK = Buffer.from(`400\r\n${"x".repeat(1024)}\r\n`);
@@ -139,6 +142,12 @@ export function createFakeTarget(options: FakeTargetOptions = {}): { server: Ser
           set.delete(w);
           parked--;
           json(w.res, 200, { error_code: 0, value: current.value, version: current.version });
+          if (options.answerTwice) {
+            const body = JSON.stringify({ error_code: 0, value: current.value, version: current.version });
+            w.res.socket?.write(
+              `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+            );
+          }
         }
       };
       if (options.delayMs) setTimeout(answer, options.delayMs);

@@ -24,6 +24,11 @@ const DeadlinesSchema = z
 export const name = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "lower-case letters, digits and dashes");
 export const description = z.string().min(1);
 export const deadlines = DeadlinesSchema.default({ ready_ms: 30_000, collect_ms: 15_000 });
+/**
+ * Pass/fail conditions on the run's figures, by metric: {"latency_p99_ms": "<500", "duplicates":
+ * "off"}. Checked against the metric catalogue when the file is loaded (core/verdict/thresholds.ts).
+ */
+export const thresholds = z.record(z.string(), z.string()).optional();
 
 export const keysAtMostWaiters = (s: { keys: number; waiters: number }, ctx: z.RefinementCtx) => {
   if (s.keys > s.waiters) {

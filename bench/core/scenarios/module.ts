@@ -46,6 +46,11 @@ export interface ScenarioTypeModule<
   readonly needs?: "timeout";
   /** Waiters may stay parked after the drain without a LEAK warning (they are the finding itself). */
   readonly drainJudgedByItself?: boolean;
+  /**
+   * Correctness metrics this type expects to be above 0 (a timeout storm's timeouts): not among its
+   * default thresholds (core/verdict/thresholds.ts). Every other correctness metric must be 0.
+   */
+  readonly expectedNonZero?: readonly string[];
 }
 
 /** A module with its types kept as written (the registry derives the scenario and metric types). */

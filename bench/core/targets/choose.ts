@@ -65,6 +65,7 @@ export function chooseTargets(selection: Readonly<TargetSelection>, progress: Pr
         profile: file.resolvedProfile,
         supports: profileSupports(file.resolvedProfile),
         spawned: file.command !== undefined,
+        thresholds: file.parsedThresholds,
         start: (_scenario, place) => startFromFile(file, place),
       });
       continue;

@@ -13,6 +13,7 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
 import { UsageError } from "../../errors.ts";
+import { parseThresholdRecord, type Threshold } from "../verdict/thresholds.ts";
 import { loadProfile, type Profile, ProfileError, parseProfile } from "./profile.ts";
 
 export const TargetFileSchema = z
@@ -37,6 +38,8 @@ export const TargetFileSchema = z
     env: z.record(z.string(), z.string()).default({}),
     start_timeout_ms: z.number().int().positive().max(600_000).default(15_000),
     stop_grace_ms: z.number().int().positive().max(60_000).default(5_000),
+    /** Pass/fail conditions for this target in every scenario (core/verdict/thresholds.ts). */
+    thresholds: z.record(z.string(), z.string()).optional(),
   })
   .strict()
   .superRefine((t, ctx) => {
@@ -65,6 +68,8 @@ export type TargetFile = z.infer<typeof TargetFileSchema> & {
   resolvedProfile: Profile;
   /** The folder relative paths start from. */
   dir: string;
+  /** Its thresholds, checked against the metric catalogue. */
+  parsedThresholds: Threshold[];
   file: string;
 };
 
@@ -98,6 +103,8 @@ export function loadTargetFile(path: string): TargetFile {
     if (error instanceof ProfileError) problems.push(...error.problems);
     else throw error;
   }
+  const thresholds = parseThresholdRecord(result.data?.thresholds, "target", `${file}: thresholds`);
+  problems.push(...thresholds.problems);
   if (problems.length > 0 || !result.success || !profile) throw new ProfileError(problems, "target file");
-  return { ...result.data, resolvedProfile: profile, dir, file };
+  return { ...result.data, resolvedProfile: profile, dir, file, parsedThresholds: thresholds.thresholds };
 }

@@ -1,7 +1,15 @@
 // The burst scenario file's schema: its own fields beside the shared ones (../common.ts).
 
 import { z } from "zod";
-import { ArrivalSchema, deadlines, description, keysAtMostWaiters, name, positiveInt } from "../common.ts";
+import {
+  ArrivalSchema,
+  deadlines,
+  description,
+  keysAtMostWaiters,
+  name,
+  positiveInt,
+  thresholds,
+} from "../common.ts";
 
 /**
  * burst: W waiters over K keys arrive on a schedule and park; then `sets.count` sets (one per key,
@@ -11,6 +19,7 @@ export const BurstScenarioSchema = z
   .object({
     name,
     description,
+    thresholds,
     type: z.literal("burst"),
     waiters: positiveInt.max(200_000),
     keys: positiveInt.default(1),

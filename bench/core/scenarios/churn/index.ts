@@ -15,6 +15,7 @@ export const churn = scenarioType({
   expectedMs: (s) => FIXED_MS + arrivalSpanMs(s.arrival, s.waiters) + s.duration_s * 1000 + 1_500,
   loadRunner: () => import("./runner.ts").then((m) => m.runChurn),
   drainJudgedByItself: true,
+  expectedNonZero: ["parked_after_drain"],
   metrics: {
     churned: info("count", "waiters aborted and opened again"),
     heap_before_bytes: info("bytes", "target heap after GC before the run"),

@@ -22,6 +22,9 @@ export const stream = scenarioType({
     out_of_order: correctness("messages that arrived after a later one"),
     sets_late: info("count", "sets sent over 2 ms behind their schedule (the setter's own lateness)"),
     set_lateness_p99_ms: info("ms", "setter lateness behind schedule, 99th percentile"),
+    fell_behind: correctness(
+      "1 when the stream fell behind: its sets went out (p99), or its messages arrived (p50), later than 10 × a key's message interval (at least 1 s)",
+    ),
   },
   columns: [
     { head: "waiters", metric: "waiters" },

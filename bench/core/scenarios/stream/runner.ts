@@ -6,6 +6,7 @@
 // either. run.json says which.
 
 import { cpuDelta } from "../../metrics/cpu.ts";
+import { decodeHistogram, summarize } from "../../metrics/histograms.ts";
 import { keyNames, streamSets } from "../../plan.ts";
 import type { RunnerApi, RunnerOutput } from "../../runners/api.ts";
 import { failEveryWaiter, parkFleet, scenarioFleet } from "../../runners/parking.ts";
@@ -30,6 +31,22 @@ export async function detectCursor(target: Target, key: string): Promise<boolean
   const { status, body, headers } = await sendOne(target, read);
   const classified = adapter.classify(status, body, headers);
   return classified.kind === "value" && classified.cursor !== undefined;
+}
+
+/** Behind by more than this many of a key's message intervals: the stream fell behind. */
+export const FALL_BEHIND_FACTOR = 10;
+/** The interval the factor applies to is at least this: a fast stream may lag a few messages. */
+const MIN_INTERVAL_MS = 100;
+
+/**
+ * 1 when the setter's sets went out (p99) or the messages arrived (p50) later than FALL_BEHIND_FACTOR
+ * × the time between two messages of one key: a target (or setter) that cannot keep up with the rate
+ * lags more and more, and its latencies read as the stream's backlog, not its speed.
+ */
+export function fellBehind(s: StreamScenario, setLatenessP99Ms: number, latency: string | undefined): number {
+  const boundMs = FALL_BEHIND_FACTOR * Math.max((1000 * s.keys) / s.rate_per_s, MIN_INTERVAL_MS);
+  const p50 = latency === undefined ? 0 : summarize(decodeHistogram(latency)).p50_ms;
+  return setLatenessP99Ms > boundMs || p50 > boundMs ? 1 : 0;
 }
 
 export async function runStream(api: RunnerApi<StreamScenario>): Promise<RunnerOutput> {
@@ -84,6 +101,7 @@ export async function runStream(api: RunnerApi<StreamScenario>): Promise<RunnerO
   metric("errors", counts.errors);
   recordLatency(api, "notification", histograms.latency);
   recordFanout(api, setter, cpu, counts.delivered);
+  metric("fell_behind", fellBehind(s, setter.lateness.getValueAtPercentile(99) / 1000, histograms.latency));
   if (counts.delivered === 0) await failEveryWaiter(api, "no waiter got a message of the stream");
   return { streamMode: cursor ? "cursor" : "fresh-key" };
 }

@@ -1,7 +1,15 @@
 // The stream scenario file's schema: its own fields beside the shared ones (../common.ts).
 
 import { z } from "zod";
-import { ArrivalSchema, deadlines, description, keysAtMostWaiters, name, positiveInt } from "../common.ts";
+import {
+  ArrivalSchema,
+  deadlines,
+  description,
+  keysAtMostWaiters,
+  name,
+  positiveInt,
+  thresholds,
+} from "../common.ts";
 
 /**
  * stream: W waiters over K keys re-poll after every answer (with the `since` cursor where the target
@@ -12,6 +20,7 @@ export const StreamScenarioSchema = z
   .object({
     name,
     description,
+    thresholds,
     type: z.literal("stream"),
     waiters: positiveInt.max(200_000),
     keys: positiveInt,

@@ -15,6 +15,7 @@ export const timeoutStorm = scenarioType({
   expectedMs: (s) => FIXED_MS + arrivalSpanMs(s.arrival, s.waiters) + s.timeout_s * 1000 + 500,
   loadRunner: () => import("./runner.ts").then((m) => m.runTimeoutStorm),
   needs: "timeout",
+  expectedNonZero: ["timeouts"],
   metrics: {
     missing_timeouts: correctness("waiters that got no timeout answer"),
     extra_timeouts: correctness("timeout answers beyond one per waiter"),
