@@ -14,10 +14,12 @@ export interface LoadedRun {
   /** How the report names this run (the folder's name). */
   label: string;
   record: RunRecord;
-  /** scenario → kind ("latency", "connect", ...) → target → encoded histogram, merged over repeats. */
-  histograms: Record<string, Record<string, Record<string, string>>>;
+  /** scenario → kind ("latency", "connect", ...) → target → repeat → encoded histogram (merged over workers). */
+  histograms: Record<string, Record<string, Record<string, Record<number, string>>>>;
   /** scenario → rows of timeseries-<scenario>.csv. */
   timeseries: Record<string, Record<string, string>[]>;
+  /** scenario → rows of deliveries-<scenario>.csv (absent in runs made before it was written). */
+  deliveries: Record<string, Record<string, string>[]>;
   /** scenario → rows of <scenario>.csv (memory-sweep steps). */
   tables: Record<string, Record<string, string>[]>;
 }
@@ -56,22 +58,23 @@ export function parseCsv(text: string): Record<string, string>[] {
   return body.map((cells) => Object.fromEntries(head.map((h, i) => [h, cells[i] ?? ""])));
 }
 
-/** The histograms of one .hlog, merged over repeats per kind and target (tags: kind.target.rN). */
-function readHlog(text: string, targets: string[]): Record<string, Record<string, string>> {
+/** The histograms of one .hlog per kind, target and repeat (tags: kind.target.rN; an agent's own part is skipped: the merged one is there). */
+function readHlog(text: string, targets: string[]): Record<string, Record<string, Record<number, string>>> {
   const byTag = new Map(targets.map((t) => [tagSafe(t), t]));
   const parts = new Map<string, string[]>();
   const reader = new HistogramLogReader(text);
   for (let h = reader.nextIntervalHistogram(); h !== null; h = reader.nextIntervalHistogram()) {
-    const m = /^([a-z]+)\.(.*)\.r\d+$/.exec(h.tag ?? "");
+    const m = /^([a-z]+)\.(.*)\.r(\d+)$/.exec(h.tag ?? "");
     if (!m) continue;
-    const key = `${m[1]}\u0000${byTag.get(m[2] as string) ?? (m[2] as string)}`;
+    const key = `${m[1]}\u0000${byTag.get(m[2] as string) ?? (m[2] as string)}\u0000${m[3]}`;
     parts.set(key, [...(parts.get(key) ?? []), encodeHistogram(h)]);
   }
-  const out: Record<string, Record<string, string>> = {};
+  const out: Record<string, Record<string, Record<number, string>>> = {};
   for (const [key, encoded] of parts) {
-    const [kind, target] = key.split("\u0000") as [string, string];
+    const [kind, target, repeat] = key.split("\u0000") as [string, string, string];
     out[kind] ??= {};
-    out[kind][target] = encodeHistogram(mergeEncoded(encoded));
+    out[kind][target] ??= {};
+    out[kind][target][Number(repeat)] = encodeHistogram(mergeEncoded(encoded));
   }
   return out;
 }
@@ -84,15 +87,18 @@ export function loadRunFolder(dir: string): LoadedRun {
   const histograms: LoadedRun["histograms"] = {};
   const timeseries: LoadedRun["timeseries"] = {};
   const tables: LoadedRun["tables"] = {};
+  const deliveries: LoadedRun["deliveries"] = {};
   for (const s of scenarios) {
     const hlog = read(`${s}.hlog`);
     if (hlog) histograms[s] = readHlog(hlog, record.targets ?? []);
     const ts = read(`timeseries-${s}.csv`);
     if (ts) timeseries[s] = parseCsv(ts);
+    const d = read(`deliveries-${s}.csv`);
+    if (d) deliveries[s] = parseCsv(d);
     const table = read(`${s}.csv`);
     if (table) tables[s] = parseCsv(table);
   }
-  return { dir, label: basename(dir), record, histograms, timeseries, tables };
+  return { dir, label: basename(dir), record, histograms, timeseries, deliveries, tables };
 }
 
 /** Every run folder named, in order; a folder that is not one is a usage error from readRunRecord. */

@@ -5,6 +5,7 @@
 // a failed run still carries everything measured before the failure.
 
 import type { DriverPhase, MetricName, Unit } from "./metrics/catalog.ts";
+import type { DeliveryTimeline } from "./metrics/delivery-timeline.ts";
 import type { TimeseriesRow } from "./metrics/sampler.ts";
 import type { PhaseTiming } from "./phases.ts";
 import type { Scenario } from "./scenario.ts";
@@ -82,6 +83,8 @@ interface ResultFields {
   metrics: Metric[];
   histograms: ResultHistograms;
   timeseries: TimeseriesRow[];
+  /** Deliveries over time (t = 0 at the first set), where anything was delivered. */
+  deliveries?: DeliveryTimeline;
   /** Rows of a scenario's own table (memory-sweep), written as <scenario>.csv. */
   table?: Record<string, number>[];
   flags: ResultFlags;

@@ -121,6 +121,7 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
     metrics: seen.metrics,
     histograms: { ...seen.histograms, ...output.histograms },
     timeseries: sampler?.rows ?? [],
+    ...(seen.deliveries ? { deliveries: seen.deliveries } : {}),
     ...(output.table ? { table: output.table } : {}),
     flags: seen.flags(output.streamMode),
     errorReasons: seen.errorReasons,

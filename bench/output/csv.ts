@@ -64,6 +64,25 @@ export function timeseriesCsv(results: ScenarioResult[]): string {
   return stringify(rows, { header: true, columns: [...TIMESERIES_COLUMNS] });
 }
 
+const DELIVERY_COLUMNS = ["target", "repeat", "t_ms", "bucket_ms", "deliveries", "latency_mean_ms"] as const;
+
+/** Deliveries over time per target and repeat: one row per bucket, t = 0 at the first set. */
+export function deliveriesCsv(results: ScenarioResult[]): string {
+  const rows = results.flatMap((r) => {
+    const d = r.deliveries;
+    if (!d) return [];
+    return d.t_ms.map((t, i) => ({
+      target: r.target,
+      repeat: r.repeat,
+      t_ms: t,
+      bucket_ms: d.bucket_ms,
+      deliveries: d.deliveries[i],
+      latency_mean_ms: d.latency_mean_ms[i] ?? "",
+    }));
+  });
+  return stringify(rows, { header: true, columns: [...DELIVERY_COLUMNS] });
+}
+
 /** A scenario's own table (memory-sweep's steps), with target and repeat in front. */
 export function tableCsv(results: ScenarioResult[]): string {
   const rows = results.flatMap((r) =>

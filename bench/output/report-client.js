@@ -7,7 +7,23 @@
   const color = (name) => css.getPropertyValue(name).trim();
   const PALETTE = ["#2f6fde", "#e8590c", "#2b8a3e", "#ae3ec9", "#c92a2a", "#0b7285", "#5c940d", "#862e9c"];
   const PHASE_FILL = ["rgba(120,140,170,0.10)", "rgba(120,140,170,0.22)"];
-  const width = () => Math.min(560, Math.max(320, document.body.clientWidth / 2 - 40));
+  // Two charts a row on a wide page, one on a narrow one (a phone: 390 px); charts follow the window.
+  const width = () => {
+    const page = document.body.clientWidth;
+    return page < 760 ? Math.max(200, page - 40) : Math.min(560, page / 2 - 40);
+  };
+  const charts = [];
+  let resizing;
+  window.addEventListener("resize", () => {
+    clearTimeout(resizing);
+    resizing = setTimeout(() => {
+      for (const u of charts) u.setSize({ width: width(), height: u.height });
+    }, 100);
+  });
+  /** One colour per target (its place in the scenario's list of series), the same in every chart. */
+  const colourOf = (i) => PALETTE[i % PALETTE.length];
+  /** The lines of one target's chart: its colour, told apart by dash. */
+  const DASHES = [[], [6, 3], [2, 3]];
 
   const axis = (label, extra = {}) => ({
     label,
@@ -17,7 +33,18 @@
     ...extra,
   });
 
+  /**
+   * A chart of the series that have data; those without are left out and named under it. A static
+   * legend (labels only): the page is read printed and as a screenshot, not only hovered.
+   */
   function chart(host, title, opts, table) {
+    const keep = [0];
+    const empty = [];
+    for (let i = 1; i < opts.series.length; i++) {
+      if ((table[i] ?? []).some((v) => v !== null && v !== undefined)) keep.push(i);
+      else empty.push(opts.series[i].label);
+    }
+    if (keep.length === 1) return undefined;
     const box = document.createElement("div");
     box.className = "chart";
     box.dataset.title = title;
@@ -25,7 +52,25 @@
     h.textContent = title;
     box.appendChild(h);
     host.appendChild(box);
-    return new uPlot({ width: width(), height: 260, ...opts }, table, box);
+    const u = new uPlot(
+      {
+        width: width(),
+        height: 260,
+        legend: { live: false },
+        ...opts,
+        series: keep.map((i) => opts.series[i]),
+      },
+      keep.map((i) => table[i]),
+      box,
+    );
+    charts.push(u);
+    if (empty.length) {
+      const note = document.createElement("p");
+      note.className = "note";
+      note.textContent = `no data: ${empty.join(", ")}`;
+      box.appendChild(note);
+    }
+    return u;
   }
 
   /** Shade the phases of a run (connect, ready, fire, collect, drain) behind the lines. */
@@ -35,15 +80,21 @@
         (u) => {
           const { ctx } = u;
           ctx.save();
+          ctx.font = `${10 * devicePixelRatio}px system-ui`;
+          // A label only where it fits its band and does not run into the previous one.
+          let freeFrom = Number.NEGATIVE_INFINITY;
           phases.forEach((p, i) => {
             const x0 = u.valToPos(p.from, "x", true);
             const x1 = u.valToPos(p.to, "x", true);
             if (!Number.isFinite(x0) || !Number.isFinite(x1) || x1 <= x0) return;
             ctx.fillStyle = PHASE_FILL[i % 2];
             ctx.fillRect(x0, u.bbox.top, x1 - x0, u.bbox.height);
+            const text = ctx.measureText(p.name).width;
+            const at = x0 + 3 * devicePixelRatio;
+            if (text + 6 * devicePixelRatio > x1 - x0 || at < freeFrom) return;
             ctx.fillStyle = color("--muted");
-            ctx.font = `${10 * devicePixelRatio}px system-ui`;
-            ctx.fillText(p.name, x0 + 3 * devicePixelRatio, u.bbox.top + 12 * devicePixelRatio);
+            ctx.fillText(p.name, at, u.bbox.top + 12 * devicePixelRatio);
+            freeFrom = at + text + 4 * devicePixelRatio;
           });
           ctx.restore();
         },
@@ -53,7 +104,7 @@
 
   const line = (label, i, extra = {}) => ({
     label,
-    stroke: PALETTE[i % PALETTE.length],
+    stroke: colourOf(i),
     width: 1.5,
     spanGaps: true,
     points: { show: false },
@@ -79,6 +130,36 @@
   data.scenarios.forEach((s, si) => {
     const host = document.querySelector(`.charts[data-scenario="${si}"]`);
     if (!host) return;
+    if (s.events.length > 0) {
+      // Every target on one time axis: t = 0 at the first set's scheduled send.
+      const table = uPlot.join(s.events.map((e) => [e.t, e.perSecond]));
+      chart(
+        host,
+        "deliveries per second over time (t = 0 at the first set)",
+        {
+          scales: { x: { time: false } },
+          axes: [axis("ms after the first set"), axis("deliveries / s")],
+          series: [
+            { label: "ms" },
+            ...s.events.map((e) =>
+              line(e.name, e.colour, uPlot.paths.stepped ? { paths: uPlot.paths.stepped({ align: 1 }) } : {}),
+            ),
+          ],
+        },
+        table,
+      );
+      const latency = uPlot.join(s.events.map((e) => [e.t, e.latencyMs]));
+      chart(
+        host,
+        "mean notification latency of each moment's deliveries",
+        {
+          scales: { x: { time: false } },
+          axes: [axis("ms after the first set"), axis("ms")],
+          series: [{ label: "ms" }, ...s.events.map((e) => line(e.name, e.colour, { spanGaps: false }))],
+        },
+        latency,
+      );
+    }
     for (const [kind, lines] of Object.entries(s.distributions)) {
       const table = uPlot.join(lines.map((l) => [l.points.map((p) => p[0]), l.points.map((p) => p[1])]));
       chart(
@@ -94,7 +175,7 @@
             }),
             axis("ms"),
           ],
-          series: [{ label: "1/(1−p)" }, ...lines.map((l, i) => line(l.name, i))],
+          series: [{ label: "1/(1−p)" }, ...lines.map((l) => line(l.name, l.colour))],
         },
         table,
       );
@@ -112,9 +193,9 @@
           ],
           series: [
             { label: "t (s)" },
-            line("parked waiters", 0, { scale: "y" }),
-            line("target RSS (MiB)", 1, { scale: "MiB" }),
-            line("target heap (MiB)", 2, { scale: "MiB" }),
+            line("parked waiters", ts.colour, { scale: "y", dash: DASHES[0] }),
+            line("target RSS (MiB)", ts.colour, { scale: "MiB", dash: DASHES[1] }),
+            line("target heap (MiB)", ts.colour, { scale: "MiB", dash: DASHES[2] }),
           ],
           ...phaseBands(ts.phases),
         },
@@ -132,9 +213,9 @@
           ],
           series: [
             { label: "t (s)" },
-            line("target CPU %", 0, { scale: "y" }),
-            line("driver CPU %", 1, { scale: "y" }),
-            line("driver event-loop delay (ms)", 2, { scale: "ms" }),
+            line("target CPU %", ts.colour, { scale: "y", dash: DASHES[0] }),
+            line("driver CPU %", ts.colour, { scale: "y", dash: DASHES[1] }),
+            line("driver event-loop delay (ms)", ts.colour, { scale: "ms", dash: DASHES[2] }),
           ],
           ...phaseBands(ts.phases),
         },

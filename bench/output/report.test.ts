@@ -48,7 +48,13 @@ describe("report.html in headless Chromium", { skip: chromiumMissing() }, () => 
     const page = await readReport(join(runA, "report.html"), join(runA, "report.png"));
     assert.deepEqual(page.errors, []);
     const titles = page.charts.map((c) => c.title);
+    assert.deepEqual(
+      page.banners,
+      [{ verdict: "pass", exitCode: String(r.code) }],
+      "the verdict banner says the exit code",
+    );
     for (const expected of [
+      /deliveries per second over time/,
       /notification latency .* percentile distribution/,
       /connect latency .* percentile distribution/,
       /reference: parked waiters and memory over time/,
@@ -74,6 +80,15 @@ describe("report.html in headless Chromium", { skip: chromiumMissing() }, () => 
       assert.equal(Number(row?.value), f.value, `${f.series} ${f.metric}`);
     }
     assert.ok(existsSync(join(runA, "report.png")));
+    // Who won: a row per headline figure with a direction, the best in bold.
+    const html = readFileSync(join(runA, "report.html"), "utf8");
+    assert.match(html, /<h2>Who won<\/h2>/);
+    // On a phone: nothing wider than the screen (tables scroll in their own box), charts fit.
+    const phone = await readReport(join(runA, "report.html"), undefined, false, 390);
+    assert.deepEqual(phone.errors, []);
+    assert.deepEqual(phone.sticksOut, [], "no element sticks out at 390 px");
+    assert.equal(phone.overflowPx, 0, "no sideways scrolling at 390 px");
+    assert.ok(phone.charts.every((c) => c.drawn));
   });
 
   test("npm run report overlays two runs; readable in dark mode", async () => {

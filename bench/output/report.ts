@@ -111,27 +111,58 @@ function distribution(encoded: string): [number, number][] {
     .map((r) => [r.one_over_one_minus_percentile as number, r.value_ms]);
 }
 
+/** The figure that picks the repeat a series' charts show: the first of these the scenario records. */
+const CHARTED_BY = ["latency_p99_ms", "connect_p99_ms", "timeout_lateness_p99_ms", "set_rps"];
+
+/**
+ * The repeat a series' charts show: the complete one whose CHARTED_BY figure is the median (with an
+ * even count, the lower middle one), so the chart and the table's median agree on that figure;
+ * repeat 0 where no repeat completed with it.
+ */
+function chartedRepeat(s: Series, scenario: string): number {
+  const runs = s.run.record.results.filter((r) => r.scenario === scenario && r.target === s.target);
+  for (const metric of CHARTED_BY) {
+    const measured = runs
+      .filter((r) => r.complete && typeof r.metrics[metric] === "number")
+      .sort((a, b) => (a.metrics[metric] as number) - (b.metrics[metric] as number));
+    if (measured.length > 0)
+      return (measured[Math.floor((measured.length - 1) / 2)] as { repeat: number }).repeat;
+  }
+  return runs[0]?.repeat ?? 0;
+}
+
 function scenarioData(runs: LoadedRun[], scenario: string) {
-  const series = seriesOf(runs, scenario);
-  const distributions: Record<string, { name: string; points: [number, number][] }[]> = {};
+  const series = seriesOf(runs, scenario).map((s, i) => ({
+    ...s,
+    repeat: chartedRepeat(s, scenario),
+    colour: i,
+  }));
+  const repeatsOf = (s: Series) =>
+    s.run.record.results.filter((r) => r.scenario === scenario && r.target === s.target).length;
+  const label = (s: Series & { repeat: number }) =>
+    repeatsOf(s) > 1 ? `${s.name} (repeat ${s.repeat})` : s.name;
+  const distributions: Record<string, { name: string; colour: number; points: [number, number][] }[]> = {};
   for (const kind of ["latency", "connect", "lateness", "request", "get"]) {
     const lines = series.flatMap((s) => {
-      const encoded = s.run.histograms[scenario]?.[kind]?.[s.target];
-      return encoded ? [{ name: s.name, points: distribution(encoded) }] : [];
+      const encoded = s.run.histograms[scenario]?.[kind]?.[s.target]?.[s.repeat];
+      return encoded ? [{ name: label(s), colour: s.colour, points: distribution(encoded) }] : [];
     });
     if (lines.some((l) => l.points.length > 0)) distributions[kind] = lines;
   }
   const timeseries = series.flatMap((s) => {
-    const rows = (s.run.timeseries[scenario] ?? []).filter((r) => r.target === s.target && r.repeat === "0");
+    const rows = (s.run.timeseries[scenario] ?? []).filter(
+      (r) => r.target === s.target && r.repeat === String(s.repeat),
+    );
     if (rows.length === 0) return [];
     const result = s.run.record.results.find(
-      (r) => r.scenario === scenario && r.target === s.target && r.repeat === 0,
+      (r) => r.scenario === scenario && r.target === s.target && r.repeat === s.repeat,
     );
     const num = (v: string | undefined) => (v === undefined || v === "" ? null : Number(v));
     const sampled = downsample(rows);
     return [
       {
-        name: s.name,
+        name: label(s),
+        colour: s.colour,
         t: sampled.map((r) => Number(r.t_ms) / 1000),
         parked: sampled.map((r) => num(r.parked_waiters)),
         rssMb: sampled.map((r) =>
@@ -148,6 +179,23 @@ function scenarioData(runs: LoadedRun[], scenario: string) {
           from: p.start_ms / 1000,
           to: (p.start_ms + p.duration_ms) / 1000,
         })),
+      },
+    ];
+  });
+  // The event: every target's deliveries over time on one axis (t = 0 at the first set).
+  const events = series.flatMap((s) => {
+    const rows = (s.run.deliveries[scenario] ?? []).filter(
+      (r) => r.target === s.target && r.repeat === String(s.repeat),
+    );
+    if (rows.length === 0) return [];
+    const bucketMs = Number(rows[0]?.bucket_ms ?? 10);
+    return [
+      {
+        name: label(s),
+        colour: s.colour,
+        t: rows.map((r) => Number(r.t_ms)),
+        perSecond: rows.map((r) => (Number(r.deliveries) * 1000) / bucketMs),
+        latencyMs: rows.map((r) => (r.latency_mean_ms === "" ? null : Number(r.latency_mean_ms))),
       },
     ];
   });
@@ -179,13 +227,14 @@ function scenarioData(runs: LoadedRun[], scenario: string) {
       },
     ];
   });
-  return { distributions, timeseries, sweep };
+  return { distributions, events, timeseries, sweep };
 }
 
+/** A table in its own scrolling box: on a narrow screen it scrolls sideways, the page does not. */
 function table(head: string[], rows: string[][], cls = ""): string {
-  return `<table class="${cls}"><thead><tr>${head.map((h) => `<th>${h}</th>`).join("")}</tr></thead><tbody>${rows
+  return `<div class="scroll"><table class="${cls}"><thead><tr>${head.map((h) => `<th>${h}</th>`).join("")}</tr></thead><tbody>${rows
     .map((r) => `<tr>${r.join("")}</tr>`)
-    .join("")}</tbody></table>`;
+    .join("")}</tbody></table></div>`;
 }
 
 function figuresTable(series: Series[], scenario: string, type: string): string {
@@ -228,7 +277,7 @@ function figuresTable(series: Series[], scenario: string, type: string): string 
     ),
   );
   const head = repeats > 1 ? `median of ${plural(repeats, "repeat")} (range below)` : "one repeat";
-  return `<div class="scroll">${table([head, ...series.map((s) => esc(s.name))], rows, "figures")}</div>${
+  return `${table([head, ...series.map((s) => esc(s.name))], rows, "figures")}${
     series.length > 1
       ? `<p><small>Ratios are to ${esc(series[0]?.name)}; the best figure of a row is in bold with a green bar. Tables, ratios and the verdict above use the same medians over complete repeats.</small></p>`
       : ""
@@ -397,8 +446,8 @@ table.figures td { position: relative; min-width: 90px; } .bar { position: absol
 .verdict.regression, .verdict.worse { color: var(--bad); font-weight: bold; } .verdict.pass, .verdict.better, .verdict.improvement, .verdict.unchanged { color: var(--good); }
 .verdict.unresolved { color: var(--warn); font-weight: bold; }
 .charts { display: flex; flex-wrap: wrap; gap: 12px; } .chart { background: var(--panel); border-radius: 6px; padding: 6px; }
-.chart h3 { font-size: 13px; margin: 2px 6px; font-weight: 600; } ul.warnings li { color: var(--bad); }
-pre { background: var(--panel); padding: 8px; overflow: auto; }
+.chart h3 { font-size: 13px; margin: 2px 6px; font-weight: 600; } ul.warnings li { color: var(--bad); } .chart .note { color: var(--muted); font-size: 12px; margin: 2px 6px; }
+pre { background: var(--panel); padding: 8px; overflow: auto; } p, li, h1, h2 { overflow-wrap: anywhere; }
 @media print { .chart { break-inside: avoid; } body { max-width: none; } }
 </style></head>
 <body>
@@ -410,7 +459,7 @@ ${table(["run", "started", "runtime", "CPU", "commit", "status"], envRows, "env"
 ${warnings.length ? `<h2>Warnings</h2><ul class="warnings">${warnings.map((w) => `<li>${esc(w)}</li>`).join("")}</ul>` : ""}
 ${sections.join("\n")}
 ${runs.map((r) => verdictTable(r, "compare.csv")).join("")}
-<p><small>Latency distributions are drawn from the HDR histograms (.hlog) on the HdrHistogram percentile axis, 1/(1−p); timeseries show repeat 0 of each target (every repeat is in timeseries-*.csv).</small></p>
+<p><small>Tables, ratios and “who won” are medians over each target's complete repeats. Charts show one repeat per target, the one whose latency p99 (or, without latency, connect p99) is the median, so a chart and its table agree on that figure; every repeat is in the .hlog and timeseries-*.csv files. Latency distributions are drawn from the HDR histograms on the HdrHistogram percentile axis, 1/(1−p). One colour per target in every chart.</small></p>
 <script>${readFileSync(UPLOT_JS, "utf8")}</script>
 <script id="report-data" type="application/json">${inlineJson(data)}</script>
 <script>${readFileSync(CLIENT_JS, "utf8")}</script>

@@ -1,5 +1,5 @@
 // The run folder: results/<run-id>/ with run.json, summary.csv, latency-<scenario>.csv,
-// timeseries-<scenario>.csv and <scenario>.hlog; at the end summary.md, junit.xml and report.html. A folder is never overwritten: an existing,
+// timeseries-<scenario>.csv, deliveries-<scenario>.csv and <scenario>.hlog; at the end summary.md, junit.xml and report.html. A folder is never overwritten: an existing,
 // non-empty folder is refused, and a new one is claimed for one run (CLAIM_FILE, run-id.mjs).
 // Files are rewritten after every scenario, so whatever was measured before a crash or Ctrl-C is on
 // disk.
@@ -12,7 +12,7 @@ import type { ScenarioResult } from "../core/result.ts";
 import type { RunRecord } from "../core/run-record.ts";
 import type { ResultsSink } from "../core/session.ts";
 import { UsageError } from "../errors.ts";
-import { latencyCsv, summaryCsv, tableCsv, timeseriesCsv } from "./csv.ts";
+import { deliveriesCsv, latencyCsv, summaryCsv, tableCsv, timeseriesCsv } from "./csv.ts";
 import { hlogText } from "./hlog.ts";
 import { isDirectory, writeNewFile } from "./new-files.ts";
 import { reportHtml } from "./report.ts";
@@ -65,6 +65,7 @@ export function writeRunFolder(
     writeFileSync(join(dir, `latency-${name}.csv`), latencyCsv(of));
     writeFileSync(join(dir, `timeseries-${name}.csv`), timeseriesCsv(of));
     writeFileSync(join(dir, `${name}.hlog`), hlogText(of, startedAtMs));
+    if (of.some((r) => r.deliveries)) writeFileSync(join(dir, `deliveries-${name}.csv`), deliveriesCsv(of));
     const tables = of.filter((r) => r.table);
     if (tables.length) writeFileSync(join(dir, `${name}.csv`), tableCsv(tables));
   }

@@ -18,13 +18,24 @@ export interface PageReading {
   charts: { title: string; drawn: boolean }[];
   /** Figures in the tables: series, metric and the value the page shows (data-value). */
   figures: { series: string; metric: string; value: number }[];
+  /** The verdict banner of each run: pass or fail, and the exit code it states. */
+  banners: { verdict: string; exitCode: string }[];
+  /** How far the page is wider than the viewport (0: nothing sticks out, no sideways scrolling). */
+  overflowPx: number;
+  /** Elements outside a scrolling box whose right edge is past the viewport (tag.class). */
+  sticksOut: string[];
 }
 
-export async function readReport(file: string, screenshot?: string, dark = false): Promise<PageReading> {
+export async function readReport(
+  file: string,
+  screenshot?: string,
+  dark = false,
+  width = 1280,
+): Promise<PageReading> {
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"], headless: true });
   try {
     const page = await browser.newPage({
-      viewport: { width: 1280, height: 900 },
+      viewport: { width, height: 900 },
       colorScheme: dark ? "dark" : "light",
     });
     const errors: string[] = [];
@@ -68,8 +79,24 @@ export async function readReport(file: string, screenshot?: string, dark = false
         value: Number((c as HTMLElement).dataset.value),
       })),
     );
+    const banners = await page.$$eval(".banner", (els) =>
+      els.map((e) => ({
+        verdict: (e as HTMLElement).dataset.verdict ?? "",
+        exitCode: (e as HTMLElement).dataset.exitCode ?? "",
+      })),
+    );
+    const { overflowPx, sticksOut } = await page.evaluate(() => {
+      const viewport = document.documentElement.clientWidth;
+      const out: string[] = [];
+      for (const el of Array.from(document.body.querySelectorAll("*"))) {
+        if (el.closest(".scroll") && !el.classList.contains("scroll")) continue;
+        if (el.getBoundingClientRect().right > viewport + 0.5)
+          out.push(`${el.tagName.toLowerCase()}.${(el as HTMLElement).className}`);
+      }
+      return { overflowPx: document.documentElement.scrollWidth - viewport, sticksOut: out };
+    });
     if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
-    return { errors, charts, figures };
+    return { errors, charts, figures, banners, overflowPx, sticksOut };
   } finally {
     await browser.close();
   }

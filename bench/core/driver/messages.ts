@@ -2,6 +2,7 @@
 // Histograms travel encoded; the protocol travels as its profile (data); times travel as hrtime nanoseconds in decimal strings (CLOCK_MONOTONIC,
 // the same clock in every process on the host).
 
+import type { WorkerTimeline } from "../metrics/delivery-timeline.ts";
 import type { Profile } from "../targets/profile.ts";
 
 /** What a waiter does with its answers. */
@@ -99,6 +100,8 @@ export interface WorkerResults extends WorkerStatus {
   /** Timeout answers: arrival − (request written + timeout), µs. */
   latenessHistogram: string;
   lastDeliveryNs: string | undefined;
+  /** Deliveries per 10 ms of arrival (absent from workers of an older version, e.g. an agent's). */
+  timeline?: WorkerTimeline;
   /** Error counts by reason ("ECONNRESET", "HTTP 503 overloaded", "closed before answer", ...). */
   errorReasons: Record<string, number>;
 }

@@ -6,6 +6,7 @@
 
 import { connect, type Socket } from "node:net";
 import { monitorEventLoopDelay } from "node:perf_hooks";
+import { TimelineRecorder } from "../metrics/delivery-timeline.ts";
 import { encodeHistogram, newHistogram } from "../metrics/histograms.ts";
 import { formatSetValue, messageKey, parseSetValue } from "../set-value.ts";
 import type { Classified, ProtocolAdapter } from "../targets/adapter.ts";
@@ -67,6 +68,8 @@ class WaiterShare {
   private readonly errorReasons: Record<string, number> = {};
   private readonly status: WorkerStatus = emptyStatus();
   private lastDeliveryNs: bigint | undefined;
+  /** Deliveries per 10 ms of arrival, for the report's deliveries-over-time chart. */
+  private readonly timeline = new TimelineRecorder();
   /** When the read being parsed arrived (every response it completes arrived then). */
   private readAt = 0n;
   /** Bytes held by unfinished answers over all this worker's parsers (HELD_BYTES_BUDGET). */
@@ -348,7 +351,9 @@ class WaiterShare {
 
   private delivered(scheduledNs: bigint, now: bigint): void {
     this.status.delivered++;
-    this.latency.recordValue(Math.max(1, Number(now - scheduledNs) / 1000));
+    const latencyUs = Math.max(1, Number(now - scheduledNs) / 1000);
+    this.latency.recordValue(latencyUs);
+    this.timeline.record(scheduledNs, now, latencyUs);
     this.lastDeliveryNs = now;
   }
 
@@ -402,6 +407,7 @@ class WaiterShare {
       connectHistogram: encodeHistogram(this.connectLatency),
       latenessHistogram: encodeHistogram(this.lateness),
       lastDeliveryNs: this.lastDeliveryNs?.toString(),
+      timeline: this.timeline.toJSON(),
       errorReasons: { ...this.errorReasons },
     };
   }

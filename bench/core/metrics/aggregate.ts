@@ -3,6 +3,7 @@
 // Pure: every runner and the run itself use this, so a report is merged exactly once.
 
 import { emptyStatus, type WorkerResults, type WorkerStatus } from "../driver/messages.ts";
+import { type DeliveryTimeline, mergeTimelines } from "./delivery-timeline.ts";
 import { encodeHistogram, mergeEncoded } from "./histograms.ts";
 
 export interface Aggregate {
@@ -12,6 +13,8 @@ export interface Aggregate {
   histograms: { latency?: string; connect?: string; lateness?: string };
   /** The latest notification any worker received (hrtime ns), if any. */
   lastDeliveryNs: bigint | undefined;
+  /** Deliveries over time, t = 0 at the first set; absent when nothing was delivered. */
+  deliveries: DeliveryTimeline | undefined;
   errorReasons: Record<string, number>;
 }
 
@@ -44,5 +47,6 @@ export function aggregateWorkerResults(reports: readonly WorkerResults[]): Aggre
       if (lastDeliveryNs === undefined || t > lastDeliveryNs) lastDeliveryNs = t;
     }
   }
-  return { counts: sumStatus(reports), histograms, lastDeliveryNs, errorReasons };
+  const deliveries = mergeTimelines(reports.map((r) => r.timeline));
+  return { counts: sumStatus(reports), histograms, lastDeliveryNs, deliveries, errorReasons };
 }

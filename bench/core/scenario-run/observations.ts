@@ -5,6 +5,7 @@
 
 import type { DriverPhase, MetricName } from "../metrics/catalog.ts";
 import { METRICS } from "../metrics/catalog.ts";
+import type { DeliveryTimeline } from "../metrics/delivery-timeline.ts";
 import type { Metric, ResultFlags, ResultHistograms } from "../result.ts";
 
 export class Observations {
@@ -13,6 +14,8 @@ export class Observations {
   readonly driverBoundPhases: DriverPhase[] = [];
   barrierApproximate = false;
   readonly histograms: ResultHistograms = {};
+  /** Deliveries over time, once the workers' results are taken. */
+  deliveries: DeliveryTimeline | undefined;
   readonly errorReasons: Record<string, number> = {};
   /** What the target did that fails the run once it is measured (RunnerApi.targetFault). */
   readonly targetFaults: string[] = [];

@@ -120,6 +120,7 @@ export class RunnerSession implements RunnerApi {
     if (!this.resultsTaken) {
       this.resultsTaken = true;
       Object.assign(seen.histograms, aggregate.histograms);
+      seen.deliveries = aggregate.deliveries;
       seen.countErrors(aggregate.errorReasons);
       recordLatency(seen, "connect", aggregate.histograms.connect);
     }
