@@ -24,6 +24,11 @@ const LEGEND: Record<string, string> = {
   "srv µs/set": "server CPU per /set, µs",
 };
 
+/** A figure for reading: thousands separated (10,000), with the column's decimals. */
+export function readable(value: number, digits: number): string {
+  return value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
 export function formatTable(rows: string[][]): string {
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length))) ?? [];
   return rows
@@ -55,7 +60,7 @@ export function summaryTable(results: ScenarioResult[], wide = false): string {
         const label = `${r.scenario.name}${multiTarget ? ` @${r.target}` : ""}${multiRepeat ? ` #${r.repeat}` : ""}`;
         const cells = used.map((c) => {
           const m = r.metrics.find((x) => x.name === c.metric);
-          return m === undefined ? "-" : m.value.toFixed(c.digits ?? 0);
+          return m === undefined ? "-" : readable(m.value, c.digits ?? 0);
         });
         const value = (name: string) => r.metrics.find((m) => m.name === name)?.value;
         const count = (name: string, label: string, of?: string) => {

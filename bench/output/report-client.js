@@ -138,7 +138,7 @@
         "deliveries per second over time (t = 0 at the first set)",
         {
           scales: { x: { time: false } },
-          axes: [axis("ms after the first set"), axis("deliveries / s")],
+          axes: [axis("ms after the first set"), axis("deliveries / s", { size: 70 })],
           series: [
             { label: "ms" },
             ...s.events.map((e) =>
@@ -193,9 +193,9 @@
           ],
           series: [
             { label: "t (s)" },
-            line("parked waiters", ts.colour, { scale: "y", dash: DASHES[0] }),
-            line("target RSS (MiB)", ts.colour, { scale: "MiB", dash: DASHES[1] }),
-            line("target heap (MiB)", ts.colour, { scale: "MiB", dash: DASHES[2] }),
+            line("parked waiters (solid)", ts.colour, { scale: "y", dash: DASHES[0] }),
+            line("target RSS, MiB (dashed)", ts.colour, { scale: "MiB", dash: DASHES[1] }),
+            line("target heap, MiB (dotted)", ts.colour, { scale: "MiB", dash: DASHES[2] }),
           ],
           ...phaseBands(ts.phases),
         },
@@ -213,9 +213,9 @@
           ],
           series: [
             { label: "t (s)" },
-            line("target CPU %", ts.colour, { scale: "y", dash: DASHES[0] }),
-            line("driver CPU %", ts.colour, { scale: "y", dash: DASHES[1] }),
-            line("driver event-loop delay (ms)", ts.colour, { scale: "ms", dash: DASHES[2] }),
+            line("target CPU % (solid)", ts.colour, { scale: "y", dash: DASHES[0] }),
+            line("driver CPU % (dashed)", ts.colour, { scale: "y", dash: DASHES[1] }),
+            line("driver event-loop delay, ms (dotted)", ts.colour, { scale: "ms", dash: DASHES[2] }),
           ],
           ...phaseBands(ts.phases),
         },

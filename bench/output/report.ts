@@ -438,6 +438,7 @@ body { font: 14px/1.45 system-ui, sans-serif; color: var(--fg); background: var(
 h1 { font-size: 22px; } h2 { font-size: 18px; margin-top: 28px; } small { color: var(--muted); font-weight: normal; }
 table { border-collapse: collapse; margin: 8px 0; } th, td { padding: 3px 10px; border-bottom: 1px solid var(--grid); text-align: right; }
 th:first-child, td:first-child { text-align: left; } td.absent { color: var(--muted); }
+table.wins td, table.wins th { text-align: left; }
 table.figures td { position: relative; min-width: 90px; } .bar { position: absolute; left: 0; bottom: 1px; height: 3px; background: var(--bar); }
 .bar.good { background: var(--good); } .bar.behind { background: var(--warn); } td.best .num { font-weight: bold; } .ratio { color: var(--muted); }
 .banner { border-radius: 6px; padding: 8px 12px; margin: 8px 0; border-left: 6px solid; } .banner.pass { border-color: var(--good); background: var(--panel); } .banner.fail { border-color: var(--bad); background: var(--panel); }

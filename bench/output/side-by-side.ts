@@ -6,7 +6,7 @@ import { METRICS, type MetricName } from "../core/metrics/catalog.ts";
 import { isComplete, type ScenarioResult } from "../core/result.ts";
 import { scenarioModuleOf } from "../core/scenario.ts";
 import { median } from "../statistics/bootstrap.ts";
-import { formatTable } from "./console.ts";
+import { formatTable, readable } from "./console.ts";
 
 export interface SideBySideRow {
   scenario: string;
@@ -68,12 +68,13 @@ export function headlineTable(results: ScenarioResult[]): string | undefined {
         scenario,
         label,
         ...targets.map((t) =>
-          row.values[t] === undefined ? "-" : (row.values[t] as number).toFixed(digits),
+          row.values[t] === undefined ? "-" : readable(row.values[t] as number, digits),
         ),
       ]);
     }
   }
   if (body.length === 0) return undefined;
   const repeats = Math.max(...results.map((r) => r.repeat)) + 1;
-  return formatTable([["scenario", `median of ${repeats} repeat(s)`, ...targets], ...body]);
+  const head = repeats === 1 ? "one repeat" : `median of ${repeats} repeats`;
+  return formatTable([["scenario", head, ...targets], ...body]);
 }
