@@ -107,3 +107,30 @@ describe("verdicts from the CLI", () => {
     assert.match(bad.stderr, /bad\.json: thresholds: threshold "duplicates": "none" is not a condition/);
   });
 });
+
+describe("waiters that arrive after the barrier", () => {
+  test("are delivered and counted apart, not in the fan-out's latency", async () => {
+    // A listen backlog of 1, and a target that claims every waiter parked: the barrier passes and
+    // the set goes out while most waiters are still retrying their SYN.
+    const r = await benchAgainst({ tinyBacklog: true, statsWaiters: 60 }, [], {
+      waiters: 60,
+      arrival: { type: "all-at-once" },
+      deadlines: { ready_ms: 5_000, collect_ms: 10_000 },
+    });
+    const record = JSON.parse(read(r.out, "run.json"));
+    const m = record.results[0].metrics;
+    assert.ok(m.late_arrivals > 0, `some waiters came late: ${JSON.stringify(m)}`);
+    assert.ok(m.delivered >= m.late_arrivals, "the late ones are among the delivered");
+    // The latency histogram holds only the waiters that were there when the value was sent.
+    const hlog = read(r.out, "fan.hlog");
+    assert.ok(hlog.includes("latency."), "a latency histogram was written");
+    const latencyCount = readFileSync(join(r.out, "latency-fan.csv"), "utf8")
+      .trim()
+      .split("\n")
+      .slice(1)
+      .map((line) => Number(line.split(",")[4]))
+      .reduce((a, b) => Math.max(a, b), 0);
+    assert.equal(latencyCount, m.delivered - m.late_arrivals, "late arrivals are not in the latency");
+    assert.match(record.results[0].warnings.join("\n"), /waiters asked after their value was sent/);
+  });
+});

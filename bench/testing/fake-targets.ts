@@ -9,6 +9,9 @@
 // - chunkedFlood: every /get is answered at once with a chunked body that never ends (1 KiB chunks,
 //   as fast as the client reads, until it closes or 60 s pass);
 // - closeAll: every connection is closed as soon as it opens;
+// - tinyBacklog: a listen backlog of 1: of many connections at once the kernel drops most SYNs, and
+//   those clients connect after their SYN retries (1 s, 3 s, ...), late (with statsWaiters the
+//   barrier passes before they are there);
 // - answerTwice: every woken waiter gets its answer twice (a second, unasked-for response on its
 //   connection: every notification duplicated).
 // They speak the seed protocol (form bodies), with the `since` version cursor, and count parked
@@ -28,6 +31,7 @@ export interface FakeTargetOptions {
   chunkedFlood?: boolean;
   closeAll?: boolean;
   answerTwice?: boolean;
+  tinyBacklog?: boolean;
 }
 
 const FLOOD_CHUNK = Buffer.from(`400\r\n${"x".repeat(1024)}\r\n`);
@@ -162,7 +166,8 @@ export function createFakeTarget(options: FakeTargetOptions = {}): { server: Ser
 
 export async function listenFakeTarget(options: FakeTargetOptions = {}): Promise<FakeTarget> {
   const { server, dropped } = createFakeTarget(options);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", 1024, resolve));
+  const backlog = options.tinyBacklog ? 1 : 1024;
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", backlog, resolve));
   const { port } = server.address() as AddressInfo;
   return {
     server,

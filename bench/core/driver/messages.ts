@@ -68,6 +68,12 @@ export interface WorkerStatus {
   errors: number;
   /** Churn: waiters aborted and opened again. */
   churned: number;
+  /**
+   * Burst: waiters whose /get was written after their value's scheduled send (they came after the
+   * readiness barrier and got the stored value): delivered, but not in the latency, the timeline or
+   * the time to the last delivery.
+   */
+  arrivedLate: number;
   /** The worker's own CPU time so far (user + system), µs: finer than /proc's 10 ms ticks. */
   cpuUs: number;
 }
@@ -88,6 +94,7 @@ export function emptyStatus(): WorkerStatus {
     early: 0,
     errors: 0,
     churned: 0,
+    arrivedLate: 0,
     cpuUs: 0,
   };
 }

@@ -311,6 +311,12 @@ class WaiterShare {
       return;
     }
     this.answers[i] = 1;
+    // Asked after the value was sent: it got the stored value, late by its own arrival, not the wake's.
+    if (Number(value.scheduledNs - this.startAtNs) < (this.writtenAt[i] as number)) {
+      this.status.delivered++;
+      this.status.arrivedLate++;
+      return;
+    }
     this.delivered(value.scheduledNs, now);
   }
 

@@ -68,6 +68,12 @@ const SHARED_METRICS = {
   expected: info("count", "notifications a correct target delivers"),
   delivered: { unit: "count", better: "larger", kind: "count", help: "waiters that received their value" },
   missing: correctness("expected − delivered"),
+  late_arrivals: {
+    unit: "count",
+    better: "smaller",
+    kind: "count",
+    help: "waiters that asked after their value was sent (after the readiness barrier): delivered, not in the latency",
+  },
   duplicates: correctness("values received more than once by one waiter"),
   latency_p50_ms: timing("ms", "notification latency from the scheduled send, median", "fanout"),
   latency_p90_ms: timing("ms", "notification latency, 90th percentile", "fanout"),

@@ -61,6 +61,11 @@ export async function runBurst(api: RunnerApi<BurstScenario>): Promise<RunnerOut
     metric("delivered", counts.delivered);
     metric("missing", Math.max(0, expected - counts.delivered));
     metric("duplicates", counts.duplicates);
+    metric("late_arrivals", counts.arrivedLate);
+    if (counts.arrivedLate > 0)
+      api.warn(
+        `${s.name}: ${counts.arrivedLate} waiters asked after their value was sent (they connected after the readiness barrier): delivered, counted apart, not in the latency`,
+      );
     recordLatency(api, "notification", histograms.latency);
     if (lastDeliveryNs !== undefined)
       metric("time_to_last_delivery_ms", Number(lastDeliveryNs - fireAtNs) / 1e6);
