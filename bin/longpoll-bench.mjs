@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // `npx longpoll-bench [command] [args]`: every command of the harness through one executable, in one
-// Node process (so its exit codes survive Ctrl-C: `npm run` turns an interrupted run into 130).
+// Node process. Run directly (./node_modules/.bin/longpoll-bench) its exit codes survive Ctrl-C;
+// through npm (`npm run`, `npx`) npm itself takes the SIGINT and exits 130, whatever the run's code
+// (run.json's exit_code still says 5).
 // The commands are named as the npm scripts are (bench is the default). The TypeScript sources run through tsx, a dependency, so an
 // installed package needs nothing from devDependencies.
 const COMMANDS = {

@@ -7,6 +7,7 @@ import { basename, join } from "node:path";
 import { z } from "zod";
 import { ScenarioError } from "../errors.ts";
 import { closest } from "./did-you-mean.ts";
+import { parseJsonText } from "./json-text.ts";
 import type { ScenarioTypeModule } from "./scenarios/module.ts";
 import { SCENARIO_TYPE_MODULES } from "./scenarios/registry.ts";
 import { parseThresholdRecord } from "./verdict/thresholds.ts";
@@ -107,7 +108,7 @@ export function parseScenario(
 ): { scenario?: Scenario; problems: string[] } {
   let data: unknown;
   try {
-    data = JSON.parse(text);
+    data = parseJsonText(text);
   } catch (error) {
     return { problems: [`${file}: not valid JSON: ${(error as Error).message}`] };
   }
@@ -160,7 +161,7 @@ export function suiteFiles(name: string, dir = SCENARIO_DIR): string[] {
   }
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = parseJsonText(text);
   } catch (error) {
     throw new ScenarioError([`${file}: not JSON: ${(error as Error).message}`]);
   }

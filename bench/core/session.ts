@@ -146,6 +146,11 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
   );
   const total = planned.length * o.repeat;
   let remainingMs = planned.reduce((a, b) => a + b, 0) * o.repeat;
+  // The schedules say how long runs should take; the runs so far say how long they take here: the
+  // ETA scales what remains by that ratio once a run has finished.
+  let scheduledDoneMs = 0;
+  let tookMs = 0;
+  const eta = (ms: number) => (scheduledDoneMs > 0 ? Math.round((ms * tookMs) / scheduledDoneMs) : ms);
   let index = 0;
   let scenarios: readonly Scenario[] = o.scenarios;
   outer: for (let repeat = 0; repeat < o.repeat; repeat++) {
@@ -173,10 +178,11 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
           target: target.name,
           repeat,
           repeats: o.repeat,
-          etaMs: remainingMs,
-          expectedMs,
+          etaMs: eta(remainingMs),
+          expectedMs: eta(expectedMs),
         });
         remainingMs -= expectedMs;
+        const runStartedMs = Date.now();
         const result = await runScenario(scenario, {
           targetName: target.name,
           startTarget: (sc) => target.start(sc, { runDir: o.dir }),
@@ -194,6 +200,8 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
           warmup: o.warmup,
         });
         results.push(result);
+        scheduledDoneMs += expectedMs;
+        tookMs += Date.now() - runStartedMs;
         o.sink.write(runRecord(base, results), results, startedAtMs);
         const failure = failureOf(result);
         if (!failure) continue;

@@ -12,6 +12,7 @@ import { readFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { z } from "zod";
 import { UsageError } from "../../errors.ts";
+import { parseJsonText } from "../json-text.ts";
 import { SCENARIO_TYPES, type ScenarioType } from "../scenario.ts";
 
 export const PROFILE_DIR = new URL("../../../profiles/", import.meta.url).pathname;
@@ -215,7 +216,7 @@ export function loadProfile(nameOrPath: string, relativeTo = process.cwd()): Pro
   }
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = parseJsonText(text);
   } catch (error) {
     throw new ProfileError([`${file}: not JSON: ${(error as Error).message}`]);
   }

@@ -13,6 +13,7 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
 import { UsageError } from "../../errors.ts";
+import { parseJsonText } from "../json-text.ts";
 import { parseThresholdRecord, type Threshold } from "../verdict/thresholds.ts";
 import { loadProfile, type Profile, ProfileError, parseProfile } from "./profile.ts";
 
@@ -80,7 +81,7 @@ export function loadTargetFile(path: string): TargetFile {
   const file = resolve(path);
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(file, "utf8"));
+    raw = parseJsonText(readFileSync(file, "utf8"));
   } catch (error) {
     const e = error as NodeJS.ErrnoException;
     throw new UsageError(
