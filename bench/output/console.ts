@@ -38,12 +38,53 @@ export function formatTable(rows: string[][]): string {
     .join("\n");
 }
 
+/** The width a summary table keeps to (a terminal, a CI log); --wide does not. */
+export const MAX_COLUMNS = 120;
+
+const widest = (text: string) => Math.max(...text.split("\n").map((l) => l.length));
+
+/**
+ * A table within MAX_COLUMNS: as it is if it fits; else its notes (the last column) go on a line of
+ * their own under each row; if that is still too wide, columns are left out from the right (their
+ * heads are added to `hidden`, for the legend).
+ */
+function fitTable(rows: string[][], hidden: string[]): string {
+  const whole = formatTable(rows);
+  if (widest(whole) <= MAX_COLUMNS) return whole;
+  let cols = rows.map((r) => r.slice(0, -1));
+  const notes = rows.map((r) => r[r.length - 1] as string);
+  while (widest(formatTable(cols)) > MAX_COLUMNS && (cols[0]?.length ?? 0) > 2) {
+    hidden.push(cols[0]?.[cols[0].length - 1] as string);
+    cols = cols.map((r) => r.slice(0, -1));
+  }
+  return formatTable(cols)
+    .split("\n")
+    .flatMap((line, i) => (i === 0 || notes[i] === "ok" ? [line] : [line, ...noteLines(notes[i] as string)]))
+    .join("\n");
+}
+
+/** A row's notes under it, wrapped between notes to MAX_COLUMNS. */
+function noteLines(notes: string): string[] {
+  const lines: string[] = [];
+  let line = "    notes:";
+  for (const note of notes.split("; ")) {
+    const next = `${line}${line.endsWith(":") ? " " : "; "}${note}`;
+    if (next.length > MAX_COLUMNS && !line.endsWith(":")) {
+      lines.push(`${line};`);
+      line = `           ${note}`;
+    } else line = next;
+  }
+  lines.push(line);
+  return lines;
+}
+
 /** One table per scenario type, each with that type's headline columns. */
 export function summaryTable(results: ScenarioResult[], wide = false): string {
   const multiTarget = new Set(results.map((r) => r.target)).size > 1;
   const multiRepeat = results.some((r) => r.repeat > 0);
   const types = [...new Set(results.map((r) => r.scenario.type))];
   const legend = new Map<string, string>();
+  const hidden: string[] = [];
   const tables = types
     .map((type) => {
       const rows = results.filter((r) => r.scenario.type === type);
@@ -67,7 +108,7 @@ export function summaryTable(results: ScenarioResult[], wide = false): string {
           const n = value(name);
           if (n === undefined || n <= 0) return "";
           const total = of === undefined ? undefined : value(of);
-          return `${label} ${n}${total === undefined ? "" : `/${total}`}`;
+          return `${label} ${readable(n, 0)}${total === undefined ? "" : `/${readable(total, 0)}`}`;
         };
         const notes = [
           isComplete(r) ? "" : "INCOMPLETE",
@@ -84,10 +125,10 @@ export function summaryTable(results: ScenarioResult[], wide = false): string {
           r.warnings.some((w) => w.includes("stats say")) ? "STATS-IMPOSSIBLE" : "",
         ]
           .filter(Boolean)
-          .join(",");
+          .join("; ");
         return [label, ...cells, notes || "ok"];
       });
-      return formatTable([head, ...body]);
+      return wide ? formatTable([head, ...body]) : fitTable([head, ...body], hidden);
     })
     .join("\n\n");
   const lines = [...legend].map(([head, text]) => `  ${head.padEnd(10)} ${text}`);
@@ -96,5 +137,8 @@ export function summaryTable(results: ScenarioResult[], wide = false): string {
     "             driver-bound: the driver, not the server, may have set that phase's pace;",
     "             approx-barrier: the target has no parked count",
   );
-  return `${tables}\n\nlegend (every figure is in summary.csv; all columns: --wide):\n${lines.join("\n")}`;
+  const more = hidden.length
+    ? `; not shown to fit ${MAX_COLUMNS} columns: ${[...new Set(hidden)].join(", ")}`
+    : "";
+  return `${tables}\n\nlegend (every figure is in summary.csv; all columns: --wide${more}):\n${lines.join("\n")}`;
 }
