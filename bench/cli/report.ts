@@ -1,13 +1,15 @@
 // `npm run report -- RUN [RUN ...] [--out FILE]`: report.html for any run folders after the fact;
-// several are overlaid (before/after, or peers). Default output: RUN/report.html for one run, the
-// first run's folder (report-<n>-runs.html) for several.
+// several are overlaid (before/after, or peers). Default output: RUN/report.html for one run (or
+// report-2.html beside the run's own); for several, results/report-<A>-vs-<B>.html, in no run's folder.
 
+import { mkdirSync } from "node:fs";
 import { loadRunFolders } from "../analysis/run-folders.ts";
 import { UsageError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
 import { displayPath } from "../output/closing.ts";
 import { writeFreshFile, writeNewFile } from "../output/new-files.ts";
 import { reportHtml } from "../output/report.ts";
+import { resultsRoot } from "../output/results-folder.ts";
 import { parseFlags } from "./args.ts";
 import { runCommand } from "./entry.ts";
 
@@ -36,8 +38,12 @@ function main(argv: string[]): number {
   if (outFlag !== undefined) {
     writeNewFile(outFlag, html, "--out");
     out = outFlag;
-  } else
-    out = writeFreshFile(first, runs.length === 1 ? "report.html" : `report-${runs.length}-runs.html`, html);
+  } else if (runs.length === 1) out = writeFreshFile(first, "report.html", html);
+  else {
+    const name = `report-${runs.map((r) => r.label).join("-vs-")}.html`.slice(0, 200);
+    mkdirSync(resultsRoot(), { recursive: true });
+    out = writeFreshFile(resultsRoot(), name, html);
+  }
   process.stdout.write(`report: ${displayPath(out)}\n`);
   return ExitCode.ok;
 }

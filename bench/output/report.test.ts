@@ -103,6 +103,11 @@ describe("report.html in headless Chromium", { skip: chromiumMissing() }, () => 
     for (const s of ["a / reference", "a / node-http", "b / reference"])
       assert.ok(series.has(s), `${s}: ${[...series].join(", ")}`);
     assert.ok(page.charts.every((c) => c.drawn));
+    // Without --out, an overlay goes into results/ where the command runs, in neither run's folder.
+    const here = await runCli(REPORT, [runA, runB], undefined, dir);
+    assert.equal(here.code, 0, here.stderr);
+    assert.match(here.stdout, /^report: results\/report-a-vs-b\.html$/m);
+    assert.ok(existsSync(join(dir, "results", "report-a-vs-b.html")));
     const bad = await runCli(REPORT, [join(dir, "nope")]);
     assert.equal(bad.code, 2);
   });

@@ -271,13 +271,21 @@ function figuresTable(series: Series[], scenario: string, type: string): string 
       }),
     ];
   });
-  const repeats = Math.max(
-    ...series.map(
-      (s) => s.run.record.results.filter((r) => r.scenario === scenario && r.target === s.target).length,
-    ),
+  const counts = series.map(
+    (s) => s.run.record.results.filter((r) => r.scenario === scenario && r.target === s.target).length,
   );
-  const head = repeats > 1 ? `median of ${plural(repeats, "repeat")} (range below)` : "one repeat";
-  return `${table([head, ...series.map((s) => esc(s.name))], rows, "figures")}${
+  const repeats = Math.max(...counts);
+  const same = counts.every((n) => n === counts[0]);
+  // Runs overlaid may differ in repeats (a pooled baseline of 50 beside a run of 5): each column says its own.
+  const head = !same
+    ? "median over repeats (range below)"
+    : repeats > 1
+      ? `median of ${plural(repeats, "repeat")} (range below)`
+      : "one repeat";
+  const names = series.map((s, i) =>
+    same ? esc(s.name) : `${esc(s.name)}<br><small>${plural(counts[i] as number, "repeat")}</small>`,
+  );
+  return `${table([head, ...names], rows, "figures")}${
     series.length > 1
       ? `<p><small>Ratios are to ${esc(series[0]?.name)}; the best figure of a row is in bold with a green bar. Tables, ratios and the verdict above use the same medians over complete repeats.</small></p>`
       : ""

@@ -14,9 +14,11 @@ export function runCli(
   script: string,
   args: string[],
   onStderr?: (text: string, child: ChildProcess) => void,
+  cwd?: string,
 ): Promise<CliOutcome> {
   const child = spawn(process.execPath, [...tsxNodeArgs(), script, ...args], {
     stdio: ["ignore", "pipe", "pipe"],
+    ...(cwd ? { cwd } : {}),
   });
   let stdout = "";
   let stderr = "";
