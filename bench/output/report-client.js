@@ -160,6 +160,27 @@
         latency,
       );
     }
+    const ramps = s.timeseries.filter((ts) => ts.ramp !== null);
+    if (ramps.length > 0) {
+      // Every target's connect ramp on one axis: parked waiters, t = 0 at the first arrival.
+      const pick = (ts) => {
+        const keep = ts.t.map((t) => t >= ts.ramp.from - 0.05 && (ts.ramp.to === null || t <= ts.ramp.to));
+        return [
+          ts.t.filter((_, i) => keep[i]).map((t) => t - ts.ramp.from),
+          ts.parked.filter((_, i) => keep[i]),
+        ];
+      };
+      chart(
+        host,
+        "parked waiters while connecting (t = 0 at the first arrival)",
+        {
+          scales: { x: { time: false } },
+          axes: [axis("s after the first arrival"), axis("parked", { size: 60 })],
+          series: [{ label: "s" }, ...ramps.map((ts) => line(ts.name, ts.colour))],
+        },
+        uPlot.join(ramps.map(pick)),
+      );
+    }
     for (const [kind, lines] of Object.entries(s.distributions)) {
       const table = uPlot.join(lines.map((l) => [l.points.map((p) => p[0]), l.points.map((p) => p[1])]));
       chart(

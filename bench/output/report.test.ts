@@ -55,6 +55,7 @@ describe("report.html in headless Chromium", { skip: chromiumMissing() }, () => 
     );
     for (const expected of [
       /deliveries per second over time/,
+      /parked waiters while connecting \(t = 0 at the first arrival\)/,
       /notification latency .* percentile distribution/,
       /connect latency .* percentile distribution/,
       /reference: parked waiters and memory over time/,

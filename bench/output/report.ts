@@ -111,6 +111,15 @@ function distribution(encoded: string): [number, number][] {
     .map((r) => [r.one_over_one_minus_percentile as number, r.value_ms]);
 }
 
+/** Where a run's connect ramp is on its timeseries (seconds): from its first arrival to the fire phase. */
+function rampOf(phases: { phase: string; start_ms: number; duration_ms: number }[]) {
+  const connect = phases.find((p) => p.phase === "connect");
+  if (connect === undefined) return null;
+  const end = phases.find((p) => p.phase === "fire") ?? phases.find((p) => p.phase === "drain");
+  const from = (connect.start_ms + 100) / 1000;
+  return { from, to: end ? end.start_ms / 1000 : null };
+}
+
 /** The figure that picks the repeat a series' charts show: the first of these the scenario records. */
 const CHARTED_BY = ["latency_p99_ms", "connect_p99_ms", "timeout_lateness_p99_ms", "set_rps"];
 
@@ -174,6 +183,9 @@ function scenarioData(runs: LoadedRun[], scenario: string) {
         targetCpu: sampled.map((r) => num(r.target_cpu_pct)),
         driverCpu: sampled.map((r) => num(r.driver_cpu_pct)),
         loopDelay: sampled.map((r) => num(r.driver_event_loop_delay_ms)),
+        // The connect ramp on a shared axis: t = 0 at the first arrival, which the run schedules
+        // 100 ms after the connect phase begins (runners/parking.ts), until the fire phase.
+        ramp: rampOf(result?.phases ?? []),
         phases: (result?.phases ?? []).map((p) => ({
           name: p.phase,
           from: p.start_ms / 1000,
