@@ -165,6 +165,8 @@ it starts itself.
                    runs another checkout's server (e.g. the commit before a change); a path
                    ending in .json is a target file (your server: a command or URL + profile)
   --allow-remote   allow a target that is not on loopback (its /proc figures are unavailable)
+  --no-proc        do not sample an attached target's process from /proc (by default, on
+                   loopback, the process listening on its port is found and sampled)
   --reference-args="FLAGS"
                    extra flags for the reference server, e.g. --reference-args="--fault-wake-cost-us 50"
                    (fault injection, for testing the regression gate only)
@@ -219,6 +221,7 @@ export function parseBenchArgs(argv: string[]): Readonly<BenchOptions> {
     warmup: { type: "string" },
     threshold: { type: "string", multiple: true },
     "list-metrics": { type: "boolean" },
+    "no-proc": { type: "boolean" },
   });
   const agents = v.agents as string | undefined;
   if (agents !== undefined && !/^rediss?:\/\/./.test(agents))
@@ -269,6 +272,7 @@ export function parseBenchArgs(argv: string[]): Readonly<BenchOptions> {
     target,
     profile,
     allowRemote: v["allow-remote"] === true,
+    noProc: v["no-proc"] === true,
     agents,
     minAgents: positiveInt("min-agents", v["min-agents"] as string | undefined, 1000) ?? 1,
     warmup:

@@ -15,6 +15,8 @@ export interface TargetSelection {
   referenceArgs: string[];
   /** Non-loopback targets allowed (--allow-remote). */
   allowRemote: boolean;
+  /** An attached target's process is not sampled from /proc (--no-proc). */
+  noProc?: boolean;
 }
 
 export function isLoopback(hostname: string): boolean {

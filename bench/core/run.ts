@@ -66,7 +66,7 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
     phases.begin("preflight");
     const workers = await preflightRun(scenario, ctx, seen);
     phases.begin("start");
-    target = await startTarget(scenario, ctx, run);
+    target = await startTarget(scenario, ctx, run, seen);
     const started = target;
     sampler = new Sampler({
       target: started,
@@ -147,7 +147,12 @@ async function preflightRun(scenario: Scenario, ctx: RunContext, seen: Observati
 }
 
 /** Start (or attach) the target, pinned where asked; its death fails the run at the next wait. */
-async function startTarget(scenario: Scenario, ctx: RunContext, run: RunGuard): Promise<Target> {
+async function startTarget(
+  scenario: Scenario,
+  ctx: RunContext,
+  run: RunGuard,
+  seen: Observations,
+): Promise<Target> {
   const target = await run.guardStart(ctx.startTarget(scenario), (t) => t.stop());
   if (ctx.cpus?.target !== undefined && target.pid !== undefined) {
     try {
@@ -158,6 +163,8 @@ async function startTarget(scenario: Scenario, ctx: RunContext, run: RunGuard): 
     }
   }
   target.died.then((how) => run.failWith(new TargetError(`target died mid-run: ${how}`)));
+  if (target.procNote?.startsWith("no /proc"))
+    seen.warn(`${scenario.name}: ${target.name}: ${target.procNote}`);
   return target;
 }
 

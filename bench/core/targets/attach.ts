@@ -1,11 +1,16 @@
 // A target someone else started, named by URL (--target, or a target file with a url and no
-// command), on loopback or, opted in with --allow-remote, on another host. The harness knows no pid:
-// memory and CPU come from the stats page its profile names, where it has one, and are unavailable
-// otherwise (absent, never 0). A watcher probes its health path twice a second, so a target that
+// command), on loopback or, opted in with --allow-remote, on another host. On loopback the harness
+// finds the process listening on the port (listening-process.ts) and samples its process tree from
+// /proc as it does a spawned target's (--no-proc turns that off); elsewhere, or where it cannot find
+// it, memory and CPU come from the stats page its profile names, where it has one, and are
+// unavailable otherwise (absent, never 0, with the reason in procNote). A watcher probes its health path twice a second, so a target that
 // goes away mid-run ends the run with exit 3 instead of a long wait for answers.
 
 import { Pool } from "undici";
 import { TargetError } from "../../errors.ts";
+import { isLoopback } from "../choices.ts";
+import { readProcessTree } from "../metrics/proc.ts";
+import { findListeningProcess } from "./listening-process.ts";
 import type { Profile } from "./profile.ts";
 import { adapterFromProfile } from "./profile-adapter.ts";
 import { ProfileStats } from "./stats-client.ts";
@@ -31,7 +36,30 @@ async function probe(pool: Pool, path: string): Promise<string | undefined> {
   }
 }
 
-export async function attachTarget(rawUrl: string, profile: Profile, name?: string): Promise<Target> {
+export interface AttachOptions {
+  /** Sample the listening process from /proc where it runs here (default true; --no-proc: false). */
+  proc?: boolean;
+}
+
+/** The process to sample, or why there is none. */
+function processOf(url: URL, options: AttachOptions): { pid: number; note: string } | { note: string } {
+  if (options.proc === false) return { note: "--no-proc: the target's process is not sampled from /proc" };
+  if (!isLoopback(url.hostname)) return { note: `${url.hostname} is not this host: no /proc figures` };
+  const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
+  const found = findListeningProcess(port);
+  if ("reason" in found) return { note: `no /proc figures: ${found.reason}` };
+  return {
+    pid: found.pid,
+    note: `CPU and RSS from /proc: pid ${found.pid} (${found.command}) and its children`,
+  };
+}
+
+export async function attachTarget(
+  rawUrl: string,
+  profile: Profile,
+  name?: string,
+  options: AttachOptions = {},
+): Promise<Target> {
   const url = new URL(rawUrl);
   const probes = new Pool(url.origin, { connections: 1 });
   const health = profile.health;
@@ -58,13 +86,17 @@ export async function attachTarget(rawUrl: string, profile: Profile, name?: stri
     watcher.unref();
   });
   const statsClient = new ProfileStats(url, profile.stats);
+  const proc = processOf(url, options);
+  const pid = "pid" in proc ? proc.pid : undefined;
   return {
     name: name ?? url.origin,
     url,
+    // Not ours to stop or pin: `pid` stays for spawned targets; the sample comes from procSample.
     pid: undefined,
+    procNote: proc.note,
     profile,
     adapter: adapterFromProfile(profile),
-    procSample: () => undefined,
+    procSample: () => (pid === undefined ? undefined : readProcessTree(pid)),
     stats: (gc?: boolean) => statsClient.read(gc),
     statsFaults: () => statsClient.faults,
     died,

@@ -47,7 +47,7 @@ export function chooseTargets(selection: Readonly<TargetSelection>, progress: Pr
         profile,
         supports: profileSupports(profile),
         spawned: false,
-        start: () => attachTarget(url, profile, url),
+        start: () => attachTarget(url, profile, url, { proc: !selection.noProc }),
       },
     ];
   }
@@ -66,7 +66,7 @@ export function chooseTargets(selection: Readonly<TargetSelection>, progress: Pr
         supports: profileSupports(file.resolvedProfile),
         spawned: file.command !== undefined,
         thresholds: file.parsedThresholds,
-        start: (_scenario, place) => startFromFile(file, place),
+        start: (_scenario, place) => startFromFile(file, place, { proc: !selection.noProc }),
       });
       continue;
     }

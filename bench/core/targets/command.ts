@@ -3,7 +3,7 @@
 
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { attachTarget } from "./attach.ts";
+import { type AttachOptions, attachTarget } from "./attach.ts";
 import { freePort } from "./free-port.ts";
 import { type Readiness, spawnTarget } from "./spawn.ts";
 import type { Target } from "./target.ts";
@@ -14,8 +14,12 @@ export interface StartPlace {
   runDir: string | undefined;
 }
 
-export async function startFromFile(t: TargetFile, place: StartPlace): Promise<Target> {
-  if (t.command === undefined) return attachTarget(t.url as string, t.resolvedProfile, t.name);
+export async function startFromFile(
+  t: TargetFile,
+  place: StartPlace,
+  attach: AttachOptions = {},
+): Promise<Target> {
+  if (t.command === undefined) return attachTarget(t.url as string, t.resolvedProfile, t.name, attach);
   const port = String(await freePort());
   const fill = (text: string) => text.replaceAll("{port}", port);
   const url = new URL(fill(t.url ?? "http://127.0.0.1:{port}"));
