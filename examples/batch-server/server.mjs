@@ -7,7 +7,8 @@
 //          `after` (at once if there are any, else when one is published), in order; without
 //          `after`, the next message published. On timeout: {"cursor": N, "messages": []}.
 //   POST /publish    {"topic": T, "data": "..."}  → {"id": N}
-//   GET  /metrics    text: "parked_requests N" (Prometheus style)
+//   GET  /metrics    Prometheus text: parked_requests, and the standard process metrics
+//                    (process_resident_memory_bytes, process_cpu_seconds_total, nodejs_heap_size_used_bytes)
 //
 // Usage: node server.mjs --port 8081 [--host 127.0.0.1]
 
@@ -55,8 +56,25 @@ function readJson(req) {
   });
 }
 
+/** The page a Prometheus client library would write (prom-client's default metrics, in part). */
+function metricsPage() {
+  const cpu = process.cpuUsage();
+  const memory = process.memoryUsage();
+  return [
+    "# TYPE parked_requests gauge",
+    `parked_requests ${parked}`,
+    "# TYPE process_cpu_seconds_total counter",
+    `process_cpu_seconds_total ${(cpu.user + cpu.system) / 1e6}`,
+    "# TYPE process_resident_memory_bytes gauge",
+    `process_resident_memory_bytes ${memory.rss.toExponential()}`,
+    "# TYPE nodejs_heap_size_used_bytes gauge",
+    `nodejs_heap_size_used_bytes ${memory.heapUsed}`,
+    "",
+  ].join("\n");
+}
+
 const server = createServer(async (req, res) => {
-  if (req.method === "GET" && req.url === "/metrics") return send(res, 200, `parked_requests ${parked}\n`);
+  if (req.method === "GET" && req.url === "/metrics") return send(res, 200, metricsPage());
   if (req.method !== "POST") return send(res, 404, { error: "not found" });
   const body = await readJson(req);
   if (!body || typeof body.topic !== "string") return send(res, 400, { error: "send JSON with a topic" });

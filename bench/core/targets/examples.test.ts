@@ -145,6 +145,54 @@ describe("the example servers through their profiles", () => {
     assert.ok((rss[0] as number) > 0, `RSS per waiter ${rss[0]}`);
   });
 
+  test("a server whose process is not visible: CPU and memory from its Prometheus page", async (t) => {
+    const server: ChildProcess = spawn(
+      process.execPath,
+      [join(ROOT, "examples/batch-server/server.mjs"), "--port", "0"],
+      {
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
+    t.after(() => server.kill());
+    const url = await new Promise<string>((resolve) => {
+      let text = "";
+      server.stdout?.on("data", (c: Buffer) => {
+        text += c.toString();
+        const m = /listening on (http:\/\/\S+)/.exec(text);
+        if (m?.[1]) resolve(m[1]);
+      });
+    });
+    const scenario = scenarioFile(dir, "ex-prom", {
+      waiters: 2_000,
+      keys: 1,
+      arrival: { type: "uniform", window_ms: 1_000 },
+    });
+    const out = join(dir, "prom");
+    const profile = join(ROOT, "examples/batch-server/profile.json");
+    // --no-proc: as for a server in a container, only its own page can say.
+    const r = await runCli(BENCH, [
+      scenario,
+      "--target",
+      url,
+      "--profile",
+      profile,
+      "--no-proc",
+      "--out",
+      out,
+      "--quiet",
+    ]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    for (const m of [
+      "server_cpu_per_notification_us",
+      "target_rss_per_waiter_bytes",
+      "target_heap_per_waiter_bytes",
+    ]) {
+      const v = csvMetric(out, url, m);
+      assert.equal(v.length, 1, `${m} from process_* metrics`);
+      assert.ok((v[0] as number) > 0, `${m} ${v[0]}`);
+    }
+  });
+
   test("a command that dies at start: exit 3, its output kept in the run folder", async () => {
     const target = join(dir, "broken.json");
     writeFileSync(

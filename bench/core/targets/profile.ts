@@ -22,6 +22,13 @@ export type Placeholder = (typeof PLACEHOLDERS)[number];
 
 /** A JSON pointer (RFC 6901): "" is the whole document, else it starts with "/". */
 const Pointer = z.string().regex(/^(\/.*)?$/, 'a JSON pointer: "" or one that starts with "/"');
+/** A Prometheus metric: its name, and optionally the labels of the one sample meant. */
+const PrometheusMetric = z
+  .string()
+  .regex(
+    /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{\s*[a-zA-Z_][a-zA-Z0-9_]*="[^"]*"(\s*,\s*[a-zA-Z_][a-zA-Z0-9_]*="[^"]*")*\s*,?\s*\})?$/,
+    'a Prometheus metric: a name, optionally with labels, like process_cpu_seconds_total or waiters{kind="get"}',
+  );
 
 const Template = (allowed: readonly Placeholder[]) =>
   z.string().superRefine((text, ctx) => {
@@ -127,7 +134,12 @@ export const ProfileSchema = z
         path: z.string().startsWith("/"),
         /** The same page after a garbage collection, where the server offers one. */
         gc_path: z.string().startsWith("/").optional(),
-        format: z.enum(["json", "text"]).default("json"),
+        /**
+         * json: figures by JSON pointer; text: by regular expression (group 1, multiline: ^ and $
+         * match at each line); prometheus: by metric name, with labels where needed
+         * (`waiters{kind="get"}`), counters in seconds.
+         */
+        format: z.enum(["json", "text", "prometheus"]).default("json"),
         parked: Pointer.optional(),
         /** text pages: a regular expression whose group 1 is the parked count. */
         parked_regex: z.string().optional(),
@@ -135,26 +147,49 @@ export const ProfileSchema = z
         heap_bytes: Pointer.optional(),
         cpu_user_us: Pointer.optional(),
         cpu_system_us: Pointer.optional(),
+        /** text pages: regular expressions whose group 1 is RSS bytes, heap bytes, CPU seconds (user + system). */
+        rss_regex: z.string().optional(),
+        heap_regex: z.string().optional(),
+        cpu_seconds_regex: z.string().optional(),
+        /** prometheus pages: the metric of each figure (name, optionally {label="value",...}). */
+        parked_metric: PrometheusMetric.optional(),
+        rss_metric: PrometheusMetric.optional(),
+        heap_metric: PrometheusMetric.optional(),
+        cpu_seconds_metric: PrometheusMetric.optional(),
+        /**
+         * prometheus-process: the standard process metrics most clients export, for any figure not
+         * named: process_resident_memory_bytes, process_cpu_seconds_total, and the heap of Node
+         * (nodejs_heap_size_used_bytes) or Go (go_memstats_heap_alloc_bytes), whichever is there.
+         */
+        preset: z.literal("prometheus-process").optional(),
       })
       .strict()
       .superRefine((s, ctx) => {
+        const issue = (path: string, message: string) =>
+          ctx.addIssue({ code: "custom", path: [path], message });
         if (s.format === "json" && s.parked === undefined)
-          ctx.addIssue({
-            code: "custom",
-            path: ["parked"],
-            message: "a json stats page needs a parked pointer",
-          });
+          issue("parked", "a json stats page needs a parked pointer");
         if (s.format === "text" && s.parked_regex === undefined)
-          ctx.addIssue({
-            code: "custom",
-            path: ["parked_regex"],
-            message: "a text stats page needs parked_regex",
-          });
-        if (s.parked_regex !== undefined) {
+          issue("parked_regex", "a text stats page needs parked_regex");
+        if (s.format === "prometheus" && s.parked_metric === undefined)
+          issue("parked_metric", 'a prometheus stats page needs parked_metric (e.g. "longpoll_waiters")');
+        if (s.preset !== undefined && s.format !== "prometheus")
+          issue("preset", 'the prometheus-process preset goes with "format": "prometheus"');
+        const onlyIn = (format: string, fields: (keyof typeof s)[]) => {
+          for (const f of fields)
+            if (s[f] !== undefined && s.format !== format)
+              issue(f, `${f} is for "format": "${format}" pages; this page is ${s.format}`);
+        };
+        onlyIn("text", ["parked_regex", "rss_regex", "heap_regex", "cpu_seconds_regex"]);
+        onlyIn("prometheus", ["parked_metric", "rss_metric", "heap_metric", "cpu_seconds_metric"]);
+        onlyIn("json", ["parked", "rss_bytes", "heap_bytes", "cpu_user_us", "cpu_system_us"]);
+        for (const f of ["parked_regex", "rss_regex", "heap_regex", "cpu_seconds_regex"] as const) {
+          const text = s[f];
+          if (text === undefined) continue;
           try {
-            new RegExp(s.parked_regex, "m");
+            new RegExp(text, "m");
           } catch (error) {
-            ctx.addIssue({ code: "custom", path: ["parked_regex"], message: (error as Error).message });
+            issue(f, (error as Error).message);
           }
         }
       })

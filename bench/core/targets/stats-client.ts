@@ -7,6 +7,7 @@
 import { Pool } from "undici";
 import type { Profile } from "./profile.ts";
 import { pointerTokens, resolvePointer } from "./profile-adapter.ts";
+import { metricValue, PROCESS_METRICS, parsePrometheus } from "./prometheus-text.ts";
 import type { TargetStats } from "./target.ts";
 
 const num = (v: unknown): number | undefined => {
@@ -19,6 +20,16 @@ const CPU_JITTER_US = 50_000;
 
 /** Every figure a stats page gives (parked, bytes, CPU µs) is a count: never negative. */
 type Figure = "parked" | "heap" | "rss" | "cpu";
+
+type StatsSpec = NonNullable<Profile["stats"]>;
+/** What a page gave for each figure, and where it was read (for a fault's message). */
+type Found = { where: string; value: number | undefined } | undefined;
+interface Raw {
+  parked: Found;
+  heap: Found;
+  rss: Found;
+  cpuUs: Found;
+}
 
 /** Reads a target's own figures. */
 export interface StatsReader {
@@ -58,10 +69,8 @@ export class ProfileStats implements StatsReader {
       this.available = false;
       return undefined;
     }
-    if (spec.format === "text") {
-      const m = new RegExp(spec.parked_regex ?? "$^", "m").exec(text);
-      return m ? { waiters: num(m[1]) } : undefined;
-    }
+    if (spec.format === "text") return this.figures(this.fromText(spec, text));
+    if (spec.format === "prometheus") return this.figures(this.fromPrometheus(spec, text));
     let doc: unknown;
     try {
       doc = JSON.parse(text);
@@ -69,15 +78,66 @@ export class ProfileStats implements StatsReader {
       this.available = false;
       return undefined;
     }
-    const at = (p: string | undefined, figure: Figure) => {
-      const n = p === undefined ? undefined : num(resolvePointer(doc, pointerTokens(p)));
-      if (n === undefined || n >= 0) return n;
-      this.fault(figure, `its stats page gave ${p} = ${n}, a negative ${figure} figure`);
+    const at = (p: string | undefined) =>
+      p === undefined ? undefined : { where: p, value: num(resolvePointer(doc, pointerTokens(p))) };
+    const user = at(spec.cpu_user_us);
+    const system = at(spec.cpu_system_us);
+    return this.figures({
+      parked: at(spec.parked),
+      heap: at(spec.heap_bytes),
+      rss: at(spec.rss_bytes),
+      cpuUs:
+        user?.value !== undefined && system?.value !== undefined
+          ? { where: `${user.where} + ${system.where}`, value: user.value + system.value }
+          : undefined,
+    });
+  }
+
+  /** A text page: each figure by its regular expression's group 1 (CPU in seconds). */
+  private fromText(spec: StatsSpec, text: string): Raw {
+    const at = (pattern: string | undefined, scale = 1) => {
+      if (pattern === undefined) return undefined;
+      const m = new RegExp(pattern, "m").exec(text);
+      const value = num(m?.[1]);
+      return { where: pattern, value: value === undefined ? undefined : value * scale };
+    };
+    return {
+      parked: at(spec.parked_regex),
+      rss: at(spec.rss_regex),
+      heap: at(spec.heap_regex),
+      cpuUs: at(spec.cpu_seconds_regex, 1e6),
+    };
+  }
+
+  /** A Prometheus page: each figure by its metric, or the prometheus-process preset's. */
+  private fromPrometheus(spec: StatsSpec, text: string): Raw {
+    const samples = parsePrometheus(text);
+    const preset = spec.preset === "prometheus-process";
+    const at = (metric: string | undefined, candidates: readonly string[], scale = 1) => {
+      const names = metric !== undefined ? [metric] : preset ? candidates : [];
+      for (const name of names) {
+        const value = metricValue(samples, name);
+        if (value !== undefined) return { where: name, value: value * scale };
+      }
       return undefined;
     };
-    const user = at(spec.cpu_user_us, "cpu");
-    const system = at(spec.cpu_system_us, "cpu");
-    let cpuUs = user !== undefined && system !== undefined ? user + system : undefined;
+    return {
+      parked: at(spec.parked_metric, []),
+      rss: at(spec.rss_metric, PROCESS_METRICS.rss),
+      heap: at(spec.heap_metric, PROCESS_METRICS.heap),
+      cpuUs: at(spec.cpu_seconds_metric, PROCESS_METRICS.cpuSeconds, 1e6),
+    };
+  }
+
+  /** The figures read, checked: a negative one, or a CPU counter that went back, is a fault. */
+  private figures(raw: Raw): TargetStats {
+    const at = (r: Raw[keyof Raw], figure: Figure) => {
+      const n = r?.value;
+      if (n === undefined || n >= 0) return n;
+      this.fault(figure, `its stats page gave ${r?.where} = ${n}, a negative ${figure} figure`);
+      return undefined;
+    };
+    let cpuUs = at(raw.cpuUs, "cpu");
     if (cpuUs !== undefined && this.lastCpuUs !== undefined && cpuUs < this.lastCpuUs) {
       // A process's CPU time, as the OS sums it over its threads, can step back a little (seen here:
       // 2.4 ms of 1.02 s on the reference server): read as no progress. A larger step back is a
@@ -92,9 +152,9 @@ export class ProfileStats implements StatsReader {
       }
     } else if (cpuUs !== undefined) this.lastCpuUs = cpuUs;
     return {
-      waiters: at(spec.parked, "parked"),
-      heapUsedBytes: at(spec.heap_bytes, "heap"),
-      rssBytes: at(spec.rss_bytes, "rss"),
+      waiters: at(raw.parked, "parked"),
+      heapUsedBytes: at(raw.heap, "heap"),
+      rssBytes: at(raw.rss, "rss"),
       cpuUs,
     };
   }
