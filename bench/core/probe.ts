@@ -208,12 +208,20 @@ async function cursorCheck(target: Target, key: string): Promise<Check> {
     const w = rawWait(target, adapter.waitRequest(host, key, 10, cursor), 3_000);
     const a = await w.answer;
     w.close();
-    if (!a || !("classified" in a) || a.classified.kind !== "value")
-      return fail(`re-poll ${polls + 1} got ${describe(a)}`);
+    if (!a || !("classified" in a) || a.classified.kind !== "value") {
+      const status = a && "status" in a ? (a as { status?: number }).status : undefined;
+      const why =
+        status !== undefined && status >= 400 && status < 500
+          ? ` (a ${status} on re-poll: does the server refuse this cursor, or has it gone out of the server's history? check how the profile sends it back)`
+          : "";
+      return fail(`re-poll ${polls + 1} got ${describe(a)}${why}`);
+    }
     seen.push(a.classified.value, ...(a.classified.more ?? []));
     cursor = a.classified.cursor ?? cursor;
   }
-  const inOrder = JSON.stringify(seen.filter((v) => v !== m0)) === JSON.stringify(sent);
+  // Exactly the two, in order: the first message again means the cursor names the last message seen
+  // where the server wants the next one (it answers from the cursor on, inclusive).
+  const inOrder = JSON.stringify(seen) === JSON.stringify(sent);
   return inOrder
     ? {
         item,
@@ -221,5 +229,11 @@ async function cursorCheck(target: Target, key: string): Promise<Check> {
         status: "pass",
         detail: "2 messages published between polls: both came back, in order",
       }
-    : fail(`published 2 between polls, re-polls got ${seen.length}: ${seen.join(", ")}`);
+    : fail(
+        `published 2 between polls, re-polls got ${seen.length}: ${seen.join(", ")}${
+          seen.includes(m0) || new Set(seen).size < seen.length
+            ? "; the same message again: the server returns what the cursor names, so it wants the next index (send {cursor+1})"
+            : ""
+        }`,
+      );
 }

@@ -18,6 +18,10 @@ const BENCH = join(ROOT, "bench/cli/bench.ts");
 const PROBE = join(ROOT, "bench/cli/probe.ts");
 const CHANNEL = join(ROOT, "examples/channel-server/target.json");
 const BATCH = join(ROOT, "examples/batch-server/target.json");
+/** The re-poll asks for the last index seen + 1, in the query ({cursor+1}). */
+const INDEX = join(ROOT, "examples/index-server/target.json");
+/** An index response header sent back as a query parameter, with a wait duration (blocking queries). */
+const BLOCKING = join(ROOT, "examples/blocking-server/target.json");
 
 const csvMetric = (dir: string, target: string, metric: string): number[] =>
   readFileSync(join(dir, "summary.csv"), "utf8")
@@ -33,6 +37,8 @@ describe("the example servers through their profiles", () => {
   for (const [name, file] of [
     ["channel-server", CHANNEL],
     ["batch-server", BATCH],
+    ["index-server", INDEX],
+    ["blocking-server", BLOCKING],
   ] as const) {
     test(`probe ${name}: every check passes`, async () => {
       const r = await runCli(PROBE, [file]);
@@ -55,20 +61,23 @@ describe("the example servers through their profiles", () => {
     const r = await runCli(BENCH, [
       scenario,
       "--targets",
-      `reference,${CHANNEL},${BATCH}`,
+      `reference,${CHANNEL},${BATCH},${INDEX},${BLOCKING}`,
       "--out",
       out,
       "--quiet",
     ]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    for (const target of ["reference", "channel-server", "batch-server"]) {
+    for (const target of ["reference", "channel-server", "batch-server", "index-server", "blocking-server"]) {
       assert.deepEqual(csvMetric(out, target, "delivered"), [120], target);
       assert.deepEqual(csvMetric(out, target, "missing"), [0], target);
     }
     assert.ok(existsSync(join(out, "peers.csv")));
     // The side-by-side table on the console, one column per target.
-    assert.match(r.stdout, /^scenario\s+one repeat\s+reference\s+channel-server\s+batch-server$/m);
-    assert.match(r.stdout, /^ex-burst\s+missing notifications\s+0\s+0\s+0$/m);
+    assert.match(
+      r.stdout,
+      /^scenario\s+one repeat\s+reference\s+channel-server\s+batch-server\s+index-server\s+blocking-server$/m,
+    );
+    assert.match(r.stdout, /^ex-burst\s+missing notifications\s+0\s+0\s+0\s+0\s+0$/m);
     const run = JSON.parse(readFileSync(join(out, "run.json"), "utf8"));
     assert.equal(run.target_profiles["channel-server"].wait.path, "/poll?channel={key}&timeout={timeout_s}");
     assert.equal(run.target_profiles.reference.name, "seed");
@@ -92,9 +101,16 @@ describe("the example servers through their profiles", () => {
       }),
     );
     const out = join(dir, "stream");
-    const r = await runCli(BENCH, [scenario, "--targets", `${CHANNEL},${BATCH}`, "--out", out, "--quiet"]);
+    const r = await runCli(BENCH, [
+      scenario,
+      "--targets",
+      `${CHANNEL},${BATCH},${INDEX},${BLOCKING}`,
+      "--out",
+      out,
+      "--quiet",
+    ]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    for (const target of ["channel-server", "batch-server"]) {
+    for (const target of ["channel-server", "batch-server", "index-server", "blocking-server"]) {
       const expected = csvMetric(out, target, "expected")[0];
       assert.equal(expected, 40 * 20, target);
       assert.deepEqual(csvMetric(out, target, "delivered"), [expected], target);

@@ -7,7 +7,8 @@
 import type { Classified, ControlRequest, ProtocolAdapter } from "./adapter.ts";
 import type { Placeholder, Profile, ProfileRequest } from "./profile.ts";
 
-type Part = string | { ph: Placeholder } | { optional: Part[] };
+/** A literal, a placeholder (the cursor with an integer offset: {cursor+1}), or an optional group. */
+type Part = string | { ph: Placeholder; offset?: number } | { optional: Part[] };
 type Vars = Partial<Record<Placeholder, string>>;
 type Encode = (value: string) => string;
 
@@ -34,10 +35,14 @@ export function parseTemplate(text: string): Part[] {
       stack.pop();
       i += 2;
     } else {
-      const m = /^\{([a-z_]+)\}/.exec(text.slice(i, i + 16));
+      const m = /^\{([a-z_]+)([+-]\d{1,15})?\}/.exec(text.slice(i, i + 32));
       if (m) {
         flush();
-        top().push({ ph: m[1] as Placeholder });
+        top().push(
+          m[2] === undefined
+            ? { ph: m[1] as Placeholder }
+            : { ph: m[1] as Placeholder, offset: Number(m[2]) },
+        );
         i += m[0].length;
       } else {
         literal += text[i];
@@ -54,8 +59,14 @@ function render(parts: Part[], vars: Vars, encode: Encode): string | undefined {
   for (const part of parts) {
     if (typeof part === "string") out += part;
     else if ("ph" in part) {
-      const v = vars[part.ph];
+      let v = vars[part.ph];
       if (v === undefined) return undefined;
+      if (part.offset !== undefined) {
+        // {cursor+1}: the next index after the last one seen. A cursor that is not an integer has no
+        // next: the part is left out, as a missing cursor is.
+        if (!/^-?\d+$/.test(v)) return undefined;
+        v = String(BigInt(v) + BigInt(part.offset));
+      }
       out += encode(v);
     } else out += render(part.optional, vars, encode) ?? "";
   }
@@ -169,17 +180,23 @@ export function adapterFromProfile(profile: Profile): ProtocolAdapter {
   const timeouts = a.timeout.map(compileCondition);
   const cursor = profile.cursor;
   const cursorTokens = cursor.from === "body" ? pointerTokens(cursor.pointer) : undefined;
+  /** Header cursor: the one response header (lower case) whose value is sent back through {cursor}. */
+  const cursorHeader = cursor.from === "header" ? cursor.header.toLowerCase() : undefined;
   /** Headers cursor: [request header, lower-case response header] pairs, in order. */
   const cursorPairs =
     cursor.from === "headers"
       ? Object.entries(cursor.send).map(([req, res]) => [req, res.toLowerCase()] as const)
       : [];
-  const cursorHeaders = cursorPairs.map(([, res]) => res);
+  const cursorHeaders = cursorHeader ? [cursorHeader] : cursorPairs.map(([, res]) => res);
 
   const cursorOf = (doc: unknown, headers: Record<string, string> | undefined): string | undefined => {
     if (cursorTokens) {
       const v = resolvePointer(doc, cursorTokens);
       return typeof v === "string" || typeof v === "number" ? String(v) : undefined;
+    }
+    if (cursorHeader) {
+      const v = headers?.[cursorHeader];
+      return v === undefined || v === "" ? undefined : v;
     }
     if (cursorPairs.length && headers) {
       const values = cursorPairs.map(([, res]) => headers[res] ?? "");
@@ -227,7 +244,7 @@ export function adapterFromProfile(profile: Profile): ProtocolAdapter {
         key,
         timeout_s: String(timeoutS),
         timeout_ms: String(Math.round(timeoutS * 1000)),
-        ...(cursorValue !== undefined && cursorTokens ? { cursor: cursorValue } : {}),
+        ...(cursorValue !== undefined && (cursorTokens || cursorHeader) ? { cursor: cursorValue } : {}),
       };
       const req = buildControl(wait, vars);
       let head = `${req.method} ${req.path} HTTP/1.1\r\nHost: ${hostHeader}\r\n`;

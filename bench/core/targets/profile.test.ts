@@ -168,3 +168,62 @@ test("target files: relative profile paths, problems of file and profile togethe
   checkReachable("http://192.0.2.1:80", true, "--target");
   checkReachable("http://127.0.0.2:80", false, "--target");
 });
+
+test("a cursor with an integer offset, from a response header, sent back in the query", () => {
+  const next = adapterFromProfile(
+    parseProfile("next.json", {
+      ...seedProfile,
+      name: "next",
+      wait: { method: "GET", path: "/events?topic={key}&wait={timeout_s}[[&from={cursor+1}]]" },
+      answer: {
+        body: "json",
+        messages: "/events",
+        value: "/data",
+        timeout: [{ match: { "/events/0": null } }],
+      },
+      cursor: { from: "body", pointer: "/last" },
+    }),
+  );
+  assert.match(next.waitRequest("h", "k", 30, "41"), /^GET \/events\?topic=k&wait=30&from=42 HTTP\/1\.1\r\n/);
+  assert.match(
+    next.waitRequest("h", "k", 30),
+    /^GET \/events\?topic=k&wait=30 HTTP/,
+    "no cursor yet: the part is left out",
+  );
+  assert.match(
+    next.waitRequest("h", "k", 30, "v7"),
+    /^GET \/events\?topic=k&wait=30 HTTP/,
+    "no integer, no next",
+  );
+
+  const blocking = adapterFromProfile(
+    parseProfile("blocking.json", {
+      ...seedProfile,
+      name: "blocking",
+      wait: { method: "GET", path: "/v1/kv/{key}?wait={timeout_s}s[[&index={cursor}]]" },
+      answer: { body: "json", messages: "", value: "/Value", timeout: [{ match: { "/0": null } }] },
+      cursor: { from: "header", header: "X-Index" },
+    }),
+  );
+  assert.deepEqual(blocking.cursorHeaders, ["x-index"]);
+  const answer = blocking.classify(200, '[{"Value":"a"},{"Value":"b"}]', { "x-index": "12" });
+  assert.deepEqual(answer, { kind: "value", value: "a", more: ["b"], cursor: "12" });
+  assert.match(blocking.waitRequest("h", "k", 30, "12"), /^GET \/v1\/kv\/k\?wait=30s&index=12 HTTP/);
+});
+
+test("a placeholder the profile language does not know is refused when the profile loads", () => {
+  for (const [path, why] of [
+    ["/p?c={cursor*2}", /\{cursor\*2\} is not a placeholder: the only transform is an integer offset/],
+    ["/p?c={cursr+1}", /unknown placeholder \{cursr\+1\} here; allowed: .*\{cursor\+N\}/],
+    ["/p?k={key}&c={cursor}+1", undefined],
+  ] as const) {
+    const load = () => parseProfile("p.json", { ...seedProfile, name: "p", wait: { method: "GET", path } });
+    if (why === undefined) assert.doesNotThrow(load);
+    else
+      assert.throws(
+        load,
+        (e: unknown) =>
+          e instanceof ProfileError && why.test(e.message) && /p\.json: wait\.path/.test(e.message),
+      );
+  }
+});

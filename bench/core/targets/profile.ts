@@ -30,14 +30,23 @@ const PrometheusMetric = z
     'a Prometheus metric: a name, optionally with labels, like process_cpu_seconds_total or waiters{kind="get"}',
   );
 
+/** Anything that looks like a placeholder: {name} or {name<something>} (a JSON object's "{" is not). */
+const PLACEHOLDER_LIKE = /\{([a-z_][a-z0-9_]*)([^{}"\s]*)\}/g;
+
 const Template = (allowed: readonly Placeholder[]) =>
   z.string().superRefine((text, ctx) => {
-    for (const m of text.matchAll(/\{([a-z_]+)\}/g)) {
+    for (const m of text.matchAll(PLACEHOLDER_LIKE)) {
       const name = m[1] as Placeholder;
+      const rest = m[2] as string;
       if (!allowed.includes(name)) {
         ctx.addIssue({
           code: "custom",
-          message: `unknown placeholder {${name}} here; allowed: ${allowed.map((p) => `{${p}}`).join(", ")}`,
+          message: `unknown placeholder {${name}${rest}} here; allowed: ${allowed.map((p) => `{${p}}`).join(", ")}${allowed.includes("cursor") ? ", {cursor+N}, {cursor-N}" : ""}`,
+        });
+      } else if (rest !== "" && !(name === "cursor" && /^[+-]\d{1,15}$/.test(rest))) {
+        ctx.addIssue({
+          code: "custom",
+          message: `{${name}${rest}} is not a placeholder: the only transform is an integer offset of the cursor, {cursor+N} or {cursor-N}`,
         });
       }
     }
@@ -73,8 +82,15 @@ const ConditionSchema = z
 const CursorSchema = z.discriminatedUnion("from", [
   /** No cursor: the stream scenario uses a fresh key per message. */
   z.object({ from: z.literal("none") }).strict(),
-  /** From the body at a JSON pointer (e.g. "/version"); sent back through {cursor}. */
+  /** From the body at a JSON pointer (e.g. "/version"); sent back through {cursor} or {cursor+N}. */
   z.object({ from: z.literal("body"), pointer: Pointer }).strict(),
+  /**
+   * From one response header (an index header, e.g. "X-Index"); sent back through {cursor} or
+   * {cursor+N} wherever the wait request puts it: path, query, body or a header.
+   */
+  z
+    .object({ from: z.literal("header"), header: z.string().regex(/^[A-Za-z0-9-]+$/, "a header name") })
+    .strict(),
   /**
    * From response headers, sent back as request headers (nchan: Last-Modified → If-Modified-Since,
    * Etag → If-None-Match). Keys: the request header to send; values: the response header it copies.
