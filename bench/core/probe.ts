@@ -30,7 +30,7 @@ interface Waiting {
 }
 
 /** One waiting request on a raw socket, exactly as a driver worker writes and reads it. */
-function rawWait(target: Target, request: string, limitMs: number): Waiting {
+export function rawWait(target: Target, request: string, limitMs: number): Waiting {
   const started = performance.now();
   const socket = connect({
     host: target.url.hostname.replace(/^\[|\]$/g, ""),

@@ -77,6 +77,25 @@ describe("stream", () => {
     );
   });
 
+  test("a profile whose read answer fails value_if: the stream says why it cannot use the cursor", async () => {
+    const fake = await listenFakeTarget();
+    fakes.push(fake);
+    // The server marks a read and a change differently; this profile's value_if does not know it.
+    const profile = {
+      ...seedProfile,
+      answer: { ...seedProfile.answer, value_if: { match: { "/kind": "change" } } },
+    };
+    const r = await runScenario(
+      stream({ waiters: 20, keys: 2, rate_per_s: 20, duration_s: 1 }),
+      context(() => attachTarget(fake.url, profile), false),
+    );
+    // (Its waits' answers fail the same value_if, so the run itself fails after: the reason is kept.)
+    assert.match(
+      r.warnings.join("\n"),
+      /no cursor re-poll \(the profile's read_now answer \(HTTP 200, .*\) was not a value to the profile .*check answer\.value and value_if\): a fresh key per message instead/,
+    );
+  });
+
   test("a target that drops every tenth notification: the loss is reported exactly", async () => {
     const fake = await listenFakeTarget({ dropEvery: 10 });
     fakes.push(fake);

@@ -233,3 +233,50 @@ describe("the example servers through their profiles", () => {
     assert.match(readFileSync(join(out, "target-broken.log"), "utf8"), /cannot open config\.yaml/);
   });
 });
+
+describe("a stream that cannot use a cursor on a server whose waits see only the future", () => {
+  test("the fresh-key fallback is refused with the reason, not run into a loss", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "lpb-future-"));
+    // The index server's profile without its cursor.
+    const profile = JSON.parse(readFileSync(join(ROOT, "examples/index-server/profile.json"), "utf8"));
+    profile.wait.path = "/events?topic={key}&wait={timeout_s}";
+    profile.cursor = { from: "none" };
+    writeFileSync(join(dir, "profile.json"), JSON.stringify(profile));
+    writeFileSync(
+      join(dir, "target.json"),
+      JSON.stringify({
+        name: "future-only",
+        profile: "profile.json",
+        command: `node ${join(ROOT, "examples/index-server/server.mjs")} --port {port}`,
+        ready: { line: "listening on" },
+      }),
+    );
+    const scenario = join(dir, "s.json");
+    writeFileSync(
+      scenario,
+      JSON.stringify({
+        name: "future-stream",
+        description: "t",
+        type: "stream",
+        waiters: 10,
+        keys: 2,
+        arrival: { type: "uniform", window_ms: 100 },
+        rate_per_s: 10,
+        duration_s: 1,
+      }),
+    );
+    const r = await runCli(BENCH, [
+      scenario,
+      "--targets",
+      join(dir, "target.json"),
+      "--out",
+      join(dir, "out"),
+      "--quiet",
+    ]);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(
+      r.stdout,
+      /cannot stream on future-only: the profile names no cursor, and a fresh key per message would lose .*see only changes made after them/,
+    );
+  });
+});

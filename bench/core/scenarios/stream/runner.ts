@@ -5,9 +5,11 @@
 // otherwise a fresh key per message (`<key>-m<seq>`), which loses nothing on the original protocol
 // either. run.json says which.
 
+import { UsageError } from "../../../errors.ts";
 import { cpuDelta } from "../../metrics/cpu.ts";
 import { decodeHistogram, summarize } from "../../metrics/histograms.ts";
 import { keyNames, streamSets } from "../../plan.ts";
+import { rawWait } from "../../probe.ts";
 import type { RunnerApi, RunnerOutput } from "../../runners/api.ts";
 import { failEveryWaiter, parkFleet, scenarioFleet } from "../../runners/parking.ts";
 import { nowNs, pollUntil } from "../../runners/poll.ts";
@@ -20,17 +22,47 @@ import type { StreamScenario } from "./schema.ts";
 /**
  * Can the target re-poll from a cursor? Its profile must name one; where the profile has a read that
  * answers at once, one set and one read confirm that the answer carries it (the original protocol's
- * servers speak the seed profile but answer without versions).
+ * servers speak the seed profile but answer without versions). Where it cannot, why.
  */
-export async function detectCursor(target: Target, key: string): Promise<boolean> {
+export async function detectCursor(
+  target: Target,
+  key: string,
+): Promise<{ cursor: true } | { cursor: false; why: string }> {
   const { adapter } = target;
-  if (!adapter.hasCursor) return false;
+  if (!adapter.hasCursor) return { cursor: false, why: "the profile names no cursor" };
   const read = adapter.immediateGetRequest(key);
-  if (read === undefined) return true;
+  if (read === undefined) return { cursor: true };
   await sendOne(target, adapter.setRequest(key, "lpb-cursor-probe"));
   const { status, body, headers } = await sendOne(target, read);
   const classified = adapter.classify(status, body, headers);
-  return classified.kind === "value" && classified.cursor !== undefined;
+  if (classified.kind !== "value")
+    return {
+      cursor: false,
+      why: `the profile's read_now answer (HTTP ${status}, ${JSON.stringify(body.slice(0, 80))}) was not a value to the profile (${classified.kind}${"reason" in classified ? `: ${classified.reason}` : ""}): check answer.value and value_if`,
+    };
+  if (classified.cursor === undefined)
+    return {
+      cursor: false,
+      why: "the profile's read_now answer carries no cursor where the profile says it is",
+    };
+  return { cursor: true };
+}
+
+/**
+ * The fresh-key fallback sends each message on a key of its own, and a waiter re-polls on the next
+ * key, often after its message was published: it works only where a wait on a key that already holds
+ * a value answers at once. Asked of the server: a value, then a wait on its key.
+ */
+export async function freshKeyWorks(target: Target, key: string): Promise<string | undefined> {
+  const { adapter } = target;
+  await sendOne(target, adapter.setRequest(key, "lpb-fresh-key-probe"));
+  const waiting = rawWait(target, adapter.waitRequest(target.url.host, key, 5), 2_000);
+  const answer = await waiting.answer;
+  waiting.close();
+  if (answer !== undefined && "classified" in answer && answer.classified.kind === "value") return undefined;
+  return answer === undefined
+    ? "a wait on a key that already holds a value did not answer within 2 s: this server's waits see only changes made after them"
+    : `a wait on a key that already holds a value got ${"failed" in answer ? answer.failed : answer.classified.kind}`;
 }
 
 /** Behind by more than this many of a key's message intervals: the stream fell behind. */
@@ -52,7 +84,17 @@ export function fellBehind(s: StreamScenario, setLatenessP99Ms: number, latency:
 export async function runStream(api: RunnerApi<StreamScenario>): Promise<RunnerOutput> {
   const { scenario: s, target, guard, metric, progress, phases } = api;
   const keys = keyNames(api.runTag, s.name, api.repeat, s.keys);
-  const cursor = await guard(detectCursor(target, `${keys[0]}-probe`));
+  const detected = await guard(detectCursor(target, `${keys[0]}-probe`));
+  const cursor = detected.cursor;
+  if (!detected.cursor) {
+    // Never silently: the table's notes say fresh-key, and this says why (run.json too).
+    api.warn(`${s.name}: no cursor re-poll (${detected.why}): a fresh key per message instead`);
+    const broken = await guard(freshKeyWorks(target, `${keys[0]}-fresh`));
+    if (broken !== undefined)
+      throw new UsageError(
+        `${s.name}: cannot stream on ${target.name}: ${detected.why}, and a fresh key per message would lose every message a waiter re-polls for after it was sent (${broken}); give the profile a cursor the server honours (docs/own-server.md)`,
+      );
+  }
   const { sets, messagesPerKey } = streamSets(keys, s.rate_per_s, s.duration_s, cursor);
   const { fleet, parked } = await parkFleet(
     api,
