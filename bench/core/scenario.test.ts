@@ -94,3 +94,21 @@ test("cross-field rules: keys ≤ waiters, sets ≤ keys", () => {
   assert.match(problems.join("\n"), /c.json: keys: must be at most waiters/);
   assert.match(problems.join("\n"), /c.json: sets.count: must be at most keys/);
 });
+
+test("an unknown type is named with the nearest one, beside the other mistakes the file has", () => {
+  const { scenario, problems } = parseScenario("u.json", JSON.stringify({ type: "strem", name: "Bad Name" }));
+  assert.equal(scenario, undefined);
+  assert.match(
+    problems[0] ?? "",
+    /^u\.json: type: "strem" is not a scenario type; did you mean "stream"\?; the types: burst, stream/,
+  );
+  assert.ok(
+    problems.some((p) => /^u\.json: name: lower-case letters, digits and dashes$/.test(p)),
+    problems.join("\n"),
+  );
+  assert.ok(
+    problems.some((p) => /^u\.json: description: /.test(p)),
+    problems.join("\n"),
+  );
+  assert.match(parseScenario("v.json", "{}").problems[0] ?? "", /^v\.json: type: missing; the types: /);
+});

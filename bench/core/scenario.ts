@@ -8,6 +8,7 @@ import { z } from "zod";
 import { ScenarioError } from "../errors.ts";
 import { closest } from "./did-you-mean.ts";
 import { parseJsonText } from "./json-text.ts";
+import { description as commonDescription, name as commonName } from "./scenarios/common.ts";
 import type { ScenarioTypeModule } from "./scenarios/module.ts";
 import { SCENARIO_TYPE_MODULES } from "./scenarios/registry.ts";
 import { parseThresholdRecord } from "./verdict/thresholds.ts";
@@ -100,6 +101,23 @@ function applyOverrides(data: unknown, overrides: readonly FieldOverride[]): unk
   return copy;
 }
 
+/** The fields every type shares, checked on their own when the type is unknown. */
+const CommonFields = z.looseObject({ name: commonName, description: commonDescription });
+
+/**
+ * A file whose type is missing or unknown: that, with the nearest type, and every mistake in the
+ * fields all types share (the type-specific ones cannot be judged without a type).
+ */
+function unknownTypeProblems(file: string, input: unknown, type: unknown): string[] {
+  const near = typeof type === "string" ? closest(type, [...SCENARIO_TYPES]) : undefined;
+  const problems = [
+    `${file}: type: ${type === undefined ? "missing" : `"${String(type)}" is not a scenario type`}${near ? `; did you mean "${near}"?` : ""}; the types: ${SCENARIO_TYPES.join(", ")}`,
+  ];
+  const common = CommonFields.safeParse(input);
+  if (!common.success) problems.push(...formatIssues(file, common.error));
+  return problems;
+}
+
 /** Parse one scenario from text; returns the scenario or the problems, never throws. */
 export function parseScenario(
   file: string,
@@ -112,7 +130,11 @@ export function parseScenario(
   } catch (error) {
     return { problems: [`${file}: not valid JSON: ${(error as Error).message}`] };
   }
-  const result = ScenarioSchema.safeParse(applyOverrides(data, overrides));
+  const input = applyOverrides(data, overrides);
+  const type = (input as { type?: unknown } | null)?.type;
+  if (typeof type !== "string" || !SCENARIO_TYPES.includes(type as ScenarioType))
+    return { problems: unknownTypeProblems(file, input, type) };
+  const result = ScenarioSchema.safeParse(input);
   if (!result.success) return { problems: formatIssues(file, result.error) };
   const { problems } = parseThresholdRecord(result.data.thresholds, "scenario", `${file}: thresholds`);
   if (problems.length > 0) return { problems };
