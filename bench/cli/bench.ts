@@ -20,6 +20,7 @@ import {
 import { runSession, type SessionOutcome, targetProcesses } from "../core/session.ts";
 import { chooseTargets } from "../core/targets/choose.ts";
 import { LOCAL_TARGETS } from "../core/targets/local-targets.ts";
+import { UsageError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
 import { closingText } from "../output/closing.ts";
 import { createProgress } from "../output/progress.ts";
@@ -115,6 +116,17 @@ async function main(argv: string[]): Promise<number> {
   );
   const hostLimits = readHostLimits();
   const targets = chooseTargets(options, progress);
+  // A threshold scoped to a scenario or target this run does not have would never be judged.
+  for (const t of options.thresholds) {
+    if (t.scenario !== undefined && !scenarios.some((s) => s.name === t.scenario))
+      throw new UsageError(
+        `--threshold names scenario "${t.scenario}", which this run does not have (it runs ${scenarios.map((s) => s.name).join(", ")})`,
+      );
+    if (t.target !== undefined && !targets.some((c) => c.name === t.target))
+      throw new UsageError(
+        `--threshold names target "${t.target}", which this run does not have (it runs ${targets.map((c) => c.name).join(", ")})`,
+      );
+  }
   // Every scenario's host limits are checked before anything runs.
   const reports = scenarios.flatMap((scenario) =>
     targets.map((target) =>

@@ -100,6 +100,18 @@ describe("verdicts from the CLI", () => {
       flag.stderr,
       /--threshold 'latncy_p99_ms<5': threshold on "latncy_p99_ms": no such metric \(did you mean latency_p99_ms\?\)/,
     );
+    const elsewhere = await runCli(CLI, [
+      "fanout-1k",
+      "--threshold",
+      "fanout-10k:latency_p99_ms<5",
+      "--out",
+      join(dir, "c"),
+    ]);
+    assert.equal(elsewhere.code, ExitCode.invalidInput);
+    assert.match(
+      elsewhere.stderr,
+      /--threshold names scenario "fanout-10k", which this run does not have \(it runs fanout-1k\)/,
+    );
     const file = scenarioFile(dir, "bad", { thresholds: { lots: "==0", duplicates: "none" } });
     const bad = await runCli(CLI, [file, "--out", join(dir, "b")]);
     assert.equal(bad.code, ExitCode.invalidInput);
