@@ -188,6 +188,8 @@ export function adapterFromProfile(profile: Profile): ProtocolAdapter {
       ? Object.entries(cursor.send).map(([req, res]) => [req, res.toLowerCase()] as const)
       : [];
   const cursorHeaders = cursorHeader ? [cursorHeader] : cursorPairs.map(([, res]) => res);
+  /** A waiter's first poll, before any answer gave a cursor (body and header cursors). */
+  const firstCursor = cursor.from === "body" || cursor.from === "header" ? cursor.first : undefined;
 
   const cursorOf = (doc: unknown, headers: Record<string, string> | undefined): string | undefined => {
     if (cursorTokens) {
@@ -239,7 +241,8 @@ export function adapterFromProfile(profile: Profile): ProtocolAdapter {
     hasTimeout: profileHasTimeout(profile),
     hasCursor: cursor.from !== "none",
     cursorHeaders,
-    waitRequest(hostHeader, key, timeoutS, cursorValue) {
+    waitRequest(hostHeader, key, timeoutS, given) {
+      const cursorValue = given ?? firstCursor;
       const vars: Vars = {
         key,
         timeout_s: String(timeoutS),

@@ -209,6 +209,18 @@ test("a cursor with an integer offset, from a response header, sent back in the 
   const answer = blocking.classify(200, '[{"Value":"a"},{"Value":"b"}]', { "x-index": "12" });
   assert.deepEqual(answer, { kind: "value", value: "a", more: ["b"], cursor: "12" });
   assert.match(blocking.waitRequest("h", "k", 30, "12"), /^GET \/v1\/kv\/k\?wait=30s&index=12 HTTP/);
+
+  // A first poll's cursor, before any answer gave one.
+  const fromZero = adapterFromProfile(
+    parseProfile("zero.json", {
+      ...seedProfile,
+      name: "zero",
+      wait: { method: "GET", path: "/v1/kv/{key}?index={cursor}" },
+      cursor: { from: "header", header: "X-Index", first: "0" },
+    }),
+  );
+  assert.match(fromZero.waitRequest("h", "k", 30), /^GET \/v1\/kv\/k\?index=0 HTTP/);
+  assert.match(fromZero.waitRequest("h", "k", 30, "9"), /^GET \/v1\/kv\/k\?index=9 HTTP/);
 });
 
 test("a placeholder the profile language does not know is refused when the profile loads", () => {

@@ -79,17 +79,27 @@ const ConditionSchema = z
   .strict()
   .refine((c) => c.status !== undefined || c.match !== undefined, "give status, match or both");
 
+/**
+ * The cursor of a waiter's first poll, before any answer gave one (e.g. "0" for a server that answers
+ * `index=0` with everything after the start, and waits on a new key); absent: the first poll has none.
+ */
+const FirstCursor = z.string().min(1).max(200).optional();
+
 const CursorSchema = z.discriminatedUnion("from", [
   /** No cursor: the stream scenario uses a fresh key per message. */
   z.object({ from: z.literal("none") }).strict(),
   /** From the body at a JSON pointer (e.g. "/version"); sent back through {cursor} or {cursor+N}. */
-  z.object({ from: z.literal("body"), pointer: Pointer }).strict(),
+  z.object({ from: z.literal("body"), pointer: Pointer, first: FirstCursor }).strict(),
   /**
    * From one response header (an index header, e.g. "X-Index"); sent back through {cursor} or
    * {cursor+N} wherever the wait request puts it: path, query, body or a header.
    */
   z
-    .object({ from: z.literal("header"), header: z.string().regex(/^[A-Za-z0-9-]+$/, "a header name") })
+    .object({
+      from: z.literal("header"),
+      header: z.string().regex(/^[A-Za-z0-9-]+$/, "a header name"),
+      first: FirstCursor,
+    })
     .strict(),
   /**
    * From response headers, sent back as request headers (nchan: Last-Modified → If-Modified-Since,
