@@ -31,6 +31,7 @@ import {
   SHUTTING_DOWN_MESSAGE,
 } from "./protocol.ts";
 import { errorResponse, JSON_TYPE, KEEP_ALIVE_S, ResponseCache, rawResponse } from "./responses.ts";
+import { serveStream, streamCursor } from "./sse.ts";
 import { isLoopback, StatsCollector } from "./stats-gc.ts";
 
 export interface ServerLimits extends ParamLimits {
@@ -288,6 +289,16 @@ export function createApp(options: AppOptions = {}): LongPollApp {
       return;
     }
     writeOutcome(res, outcome);
+  });
+
+  // Server-Sent Events: a stream of a key's values (sse.ts), on the same broker as /get.
+  app.get("/sse", (request, reply) => {
+    const params = requestParams(request);
+    const req = parseGet(params, limits);
+    const since = streamCursor(req.since, request.headers["last-event-id"]);
+    if (closing) throw new ProtocolError("shutting_down", SHUTTING_DOWN_MESSAGE);
+    reply.hijack();
+    serveStream(broker, reply.raw, { key: req.key, timeoutS: 0, since });
   });
 
   app.post("/set", async (request, reply) => {

@@ -1,0 +1,128 @@
+// GET /sse: a key's values as Server-Sent Events, resumed with Last-Event-ID after a reconnect with
+// nothing lost, duplicated or reordered; woken by /set like a parked /get; ended at shutdown.
+
+import assert from "node:assert/strict";
+import { type ClientRequest, request as httpRequest, type IncomingMessage } from "node:http";
+import { test } from "node:test";
+import { request } from "undici";
+import { createApp, DEFAULT_LIMITS } from "./app.ts";
+
+interface Stream {
+  events: { id?: string; event?: string; data: string }[];
+  /** Resolves once `n` events (of any kind) have come. */
+  until(n: number): Promise<void>;
+  close(): void;
+  response: Promise<IncomingMessage>;
+}
+
+function open(url: string, path: string, lastEventId?: string): Stream {
+  const events: Stream["events"] = [];
+  let buffer = "";
+  const waiting: { n: number; resolve: () => void }[] = [];
+  const check = () => {
+    for (const w of [...waiting]) if (events.length >= w.n) w.resolve();
+  };
+  let req: ClientRequest | undefined;
+  const response = new Promise<IncomingMessage>((resolve, reject) => {
+    req = httpRequest(url + path, { headers: lastEventId ? { "last-event-id": lastEventId } : {} }, (res) => {
+      resolve(res);
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => {
+        buffer += chunk;
+        for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const e: Stream["events"][number] = { data: "" };
+          const data: string[] = [];
+          for (const line of block.split("\n")) {
+            if (line.startsWith(":")) continue; // a comment (keep-alive)
+            const [field, ...rest] = line.split(": ");
+            const value = rest.join(": ");
+            if (field === "id") e.id = value;
+            else if (field === "event") e.event = value;
+            else if (field === "data") data.push(value);
+          }
+          if (data.length === 0 && e.id === undefined && e.event === undefined) continue;
+          e.data = data.join("\n");
+          events.push(e);
+        }
+        check();
+      });
+    });
+    req.on("error", reject);
+    req.end();
+  });
+  return {
+    events,
+    response,
+    until: (n) =>
+      new Promise<void>((resolve) => {
+        waiting.push({ n, resolve });
+        check();
+      }),
+    close: () => req?.destroy(),
+  };
+}
+
+test("a stream resumed with Last-Event-ID after a reconnect: nothing lost, duplicated or reordered", async (t) => {
+  const server = createApp({ limits: { ...DEFAULT_LIMITS, maxHistory: 16 } });
+  const url = await server.listen({ host: "127.0.0.1", port: 0 });
+  t.after(() => server.shutdown());
+  const set = (value: string) =>
+    request(`${url}/set`, {
+      method: "POST",
+      body: `key=news&value=${encodeURIComponent(value)}`,
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    }).then((r) => r.body.json());
+
+  const first = open(url, "/sse?key=news");
+  const res = await first.response;
+  assert.equal(res.statusCode, 200);
+  assert.match(String(res.headers["content-type"]), /^text\/event-stream/);
+  // Parked like a /get: the stats count it.
+  for (let i = 0; i < 50 && server.broker.parkedCount() < 1; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(server.broker.parkedCount(), 1);
+  for (const v of ["m1", "m2", "two\nlines"]) await set(v);
+  await first.until(3);
+  assert.deepEqual(
+    first.events.map((e) => e.data),
+    ["m1", "m2", "two\nlines"],
+  );
+  const lastSeen = first.events[2]?.id as string;
+  first.close();
+  // While it is away: three more.
+  for (const v of ["m4", "m5", "m6"]) await set(v);
+  const again = open(url, "/sse?key=news", lastSeen);
+  await again.until(3);
+  assert.deepEqual(
+    again.events.map((e) => e.data),
+    ["m4", "m5", "m6"],
+  );
+  const ids = [...first.events, ...again.events].map((e) => Number(e.id));
+  assert.deepEqual(
+    ids,
+    [...ids].sort((a, b) => a - b),
+    "versions in order",
+  );
+  assert.equal(new Set(ids).size, 6, "none twice");
+  // A later set reaches the resumed stream too, and the first one's waiter is gone.
+  await set("m7");
+  await again.until(4);
+  assert.equal(again.events[3]?.data, "m7");
+  assert.equal(server.broker.parkedCount(), 1);
+  again.close();
+});
+
+test("a bad Last-Event-ID is refused; shutdown ends a stream with its own event", async () => {
+  const server = createApp();
+  const url = await server.listen({ host: "127.0.0.1", port: 0 });
+  const bad = await request(`${url}/sse?key=k`, { headers: { "last-event-id": "yesterday" } });
+  assert.equal(bad.statusCode, 400);
+  assert.match(await bad.body.text(), /Last-Event-ID must be a version/);
+  const s = open(url, "/sse?key=k");
+  await s.response;
+  for (let i = 0; i < 50 && server.broker.parkedCount() < 1; i++) await new Promise((r) => setTimeout(r, 10));
+  await server.shutdown();
+  await s.until(1);
+  assert.equal(s.events[0]?.event, "shutting_down");
+});
