@@ -2,10 +2,9 @@
 // latency, with t = 0 at the first set's scheduled send. The report draws the event from it
 // (deliveries per second and latency over time, every target on one axis).
 //
-// A worker counts into buckets of its host's monotonic clock (the clock the setter's scheduled send
-// times are on); the coordinator adds the workers' buckets and places t = 0 at the earliest
-// scheduled send any worker saw. Load agents' clocks are their own: their buckets are placed as
-// they come (shifted by the agent's clock offset, which the agents' part reports).
+// A worker counts into buckets of the coordinator's monotonic clock (the one the setter's scheduled
+// send times are on: a load agent's workers shift their own clock onto it, as for latency); the
+// coordinator adds the workers' buckets and places t = 0 at the earliest scheduled send any worker saw.
 
 /** The width of a bucket. */
 export const BUCKET_MS = 10;
