@@ -43,10 +43,31 @@ export function readProcess(pid: number): ProcSample | undefined {
 }
 
 /** The parent pid of a process, from /proc/<pid>/stat (undefined when gone). */
-function parentOf(pid: number): number | undefined {
+export function parentOf(pid: number): number | undefined {
   const stat = read(`/proc/${pid}/stat`);
   if (!stat) return undefined;
   return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+}
+
+/** TCP states as /proc/net/tcp writes them. */
+export const TCP_STATE = { listen: "0A", closeWait: "08" } as const;
+
+/**
+ * The inodes of this network namespace's TCP sockets (IPv4 and IPv6) whose local port is `port` and
+ * whose state is `state`; none where /proc cannot be read.
+ */
+export function tcpSocketInodes(port: number, state: string): string[] {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, "0");
+  const inodes: string[] = [];
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    for (const line of (read(table) ?? "").split("\n").slice(1)) {
+      // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+      const f = line.trim().split(/\s+/);
+      if (f.length >= 10 && f[3] === state && (f[1] ?? "").split(":")[1] === hexPort)
+        inodes.push(f[9] as string);
+    }
+  }
+  return inodes;
 }
 
 /** A process and every descendant alive now. */

@@ -6,37 +6,12 @@
 // the figures stay absent and the reason is said.
 
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
-
-const LISTEN = "0A";
+import { parentOf, TCP_STATE, tcpSocketInodes } from "../metrics/proc.ts";
 
 /** Inodes of the sockets listening on this port (any local address), IPv4 and IPv6. */
-export function listeningInodes(port: number, files = ["/proc/net/tcp", "/proc/net/tcp6"]): Set<string> {
-  const hexPort = port.toString(16).toUpperCase().padStart(4, "0");
-  const inodes = new Set<string>();
-  for (const file of files) {
-    let text: string;
-    try {
-      text = readFileSync(file, "utf8");
-    } catch {
-      continue;
-    }
-    for (const line of text.split("\n").slice(1)) {
-      const f = line.trim().split(/\s+/);
-      // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
-      if (f.length < 10 || f[3] !== LISTEN) continue;
-      if ((f[1] ?? "").split(":")[1] === hexPort && f[9] !== "0") inodes.add(f[9] as string);
-    }
-  }
-  return inodes;
-}
-
-function parentOf(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-  } catch {
-    return undefined;
-  }
+export function listeningInodes(port: number): Set<string> {
+  // An inode of 0 is a socket being torn down: no process holds it.
+  return new Set(tcpSocketInodes(port, TCP_STATE.listen).filter((inode) => inode !== "0"));
 }
 
 export type Found = { pid: number; command: string } | { reason: string };
