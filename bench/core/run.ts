@@ -163,8 +163,7 @@ async function startTarget(
     }
   }
   target.died.then((how) => run.failWith(new TargetError(`target died mid-run: ${how}`)));
-  if (target.procNote?.startsWith("no /proc"))
-    seen.warn(`${scenario.name}: ${target.name}: ${target.procNote}`);
+  if (target.procMissing) seen.warn(`${scenario.name}: ${target.name}: ${target.procMissing}`);
   return target;
 }
 

@@ -3,7 +3,7 @@
 // finds the process listening on the port (listening-process.ts) and samples its process tree from
 // /proc as it does a spawned target's (--no-proc turns that off); elsewhere, or where it cannot find
 // it, memory and CPU come from the stats page its profile names, where it has one, and are
-// unavailable otherwise (absent, never 0, with the reason in procNote). A watcher probes its health path twice a second, so a target that
+// unavailable otherwise (absent, never 0; procMissing says why where the process was looked for and not found). A watcher probes its health path twice a second, so a target that
 // goes away mid-run ends the run with exit 3 instead of a long wait for answers.
 
 import { Pool } from "undici";
@@ -41,17 +41,15 @@ export interface AttachOptions {
   proc?: boolean;
 }
 
-/** The process to sample, or why there is none. */
-function processOf(url: URL, options: AttachOptions): { pid: number; note: string } | { note: string } {
-  if (options.proc === false) return { note: "--no-proc: the target's process is not sampled from /proc" };
-  if (!isLoopback(url.hostname)) return { note: `${url.hostname} is not this host: no /proc figures` };
+/**
+ * The process to sample; or, where one was looked for on this host and not found, why (the run
+ * warns). --no-proc and another host look for none: nothing to warn of.
+ */
+function processOf(url: URL, options: AttachOptions): { pid?: number; missing?: string } {
+  if (options.proc === false || !isLoopback(url.hostname)) return {};
   const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
   const found = findListeningProcess(port);
-  if ("reason" in found) return { note: `no /proc figures: ${found.reason}` };
-  return {
-    pid: found.pid,
-    note: `CPU and RSS from /proc: pid ${found.pid} (${found.command}) and its children`,
-  };
+  return "reason" in found ? { missing: `no /proc figures: ${found.reason}` } : { pid: found.pid };
 }
 
 export async function attachTarget(
@@ -87,13 +85,13 @@ export async function attachTarget(
   });
   const statsClient = new ProfileStats(url, profile.stats);
   const proc = processOf(url, options);
-  const pid = "pid" in proc ? proc.pid : undefined;
+  const pid = proc.pid;
   return {
     name: name ?? url.origin,
     url,
     // Not ours to stop or pin: `pid` stays for spawned targets; the sample comes from procSample.
     pid: undefined,
-    procNote: proc.note,
+    ...(proc.missing ? { procMissing: proc.missing } : {}),
     profile,
     adapter: adapterFromProfile(profile),
     procSample: () => (pid === undefined ? undefined : readProcessTree(pid)),

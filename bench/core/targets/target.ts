@@ -27,8 +27,8 @@ export interface Target {
    * for an attached or remote target: those figures come from its stats page, or are unavailable.
    */
   procSample(): ProcSample | undefined;
-  /** An attached target: where its /proc figures come from, or why there are none. */
-  readonly procNote?: string;
+  /** An attached target on this host whose process was not found: why its /proc figures are absent. */
+  readonly procMissing?: string;
   /** The protocol profile (crosses to the driver workers as data; recorded in run.json). */
   readonly profile: Profile;
   readonly adapter: ProtocolAdapter;
