@@ -4,7 +4,7 @@
 
 import type { DriverPhase, MetricName } from "../metrics/catalog.ts";
 import { busiestShare, type CpuDelta, DRIVER_BOUND_SHARE } from "../metrics/cpu.ts";
-import { decodeHistogram, summarize } from "../metrics/histograms.ts";
+import { decodeHistogram, type LatencySummary, summarize } from "../metrics/histograms.ts";
 import type { SetterResult } from "../setter.ts";
 import type { RunnerApi } from "./api.ts";
 
@@ -27,21 +27,25 @@ const PERCENTILES = {
   ],
 } as const satisfies Record<string, readonly (MetricName | undefined)[]>;
 
-/** Percentiles of an encoded merged histogram as metrics; nothing when it holds no sample. */
+/**
+ * Percentiles of an encoded merged histogram as metrics; nothing when it holds no sample. Returns
+ * the summary recorded, for a runner that judges by it too (undefined: nothing recorded).
+ */
 export function recordLatency(
   api: Pick<RunnerApi, "metric">,
   kind: keyof typeof PERCENTILES,
   encoded: string | undefined,
-): void {
-  if (encoded === undefined) return;
+): LatencySummary | undefined {
+  if (encoded === undefined) return undefined;
   const s = summarize(decodeHistogram(encoded));
-  if (s.count === 0) return;
+  if (s.count === 0) return undefined;
   const [p50, p99, p90, p999, max] = PERCENTILES[kind];
   api.metric(p50, s.p50_ms);
   if (p90) api.metric(p90, s.p90_ms);
   api.metric(p99, s.p99_ms);
   if (p999) api.metric(p999, s.p999_ms);
   api.metric(max, s.max_ms);
+  return s;
 }
 
 /**

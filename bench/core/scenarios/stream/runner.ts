@@ -7,7 +7,6 @@
 
 import { UsageError } from "../../../errors.ts";
 import { cpuDelta } from "../../metrics/cpu.ts";
-import { decodeHistogram, summarize } from "../../metrics/histograms.ts";
 import { keyNames, streamSets } from "../../plan.ts";
 import { rawWait } from "../../probe.ts";
 import type { RunnerApi, RunnerOutput } from "../../runners/api.ts";
@@ -75,10 +74,9 @@ const MIN_INTERVAL_MS = 100;
  * × the time between two messages of one key: a target (or setter) that cannot keep up with the rate
  * lags more and more, and its latencies read as the stream's backlog, not its speed.
  */
-export function fellBehind(s: StreamScenario, setLatenessP99Ms: number, latency: string | undefined): number {
+export function fellBehind(s: StreamScenario, setLatenessP99Ms: number, latencyP50Ms = 0): number {
   const boundMs = FALL_BEHIND_FACTOR * Math.max((1000 * s.keys) / s.rate_per_s, MIN_INTERVAL_MS);
-  const p50 = latency === undefined ? 0 : summarize(decodeHistogram(latency)).p50_ms;
-  return setLatenessP99Ms > boundMs || p50 > boundMs ? 1 : 0;
+  return setLatenessP99Ms > boundMs || latencyP50Ms > boundMs ? 1 : 0;
 }
 
 export async function runStream(api: RunnerApi<StreamScenario>): Promise<RunnerOutput> {
@@ -141,9 +139,9 @@ export async function runStream(api: RunnerApi<StreamScenario>): Promise<RunnerO
   metric("duplicates", counts.duplicates);
   metric("out_of_order", counts.outOfOrder);
   metric("errors", counts.errors);
-  recordLatency(api, "notification", histograms.latency);
+  const latency = recordLatency(api, "notification", histograms.latency);
   recordFanout(api, setter, cpu, counts.delivered);
-  metric("fell_behind", fellBehind(s, setter.lateness.getValueAtPercentile(99) / 1000, histograms.latency));
+  metric("fell_behind", fellBehind(s, setter.lateness.getValueAtPercentile(99) / 1000, latency?.p50_ms));
   if (counts.delivered === 0) await failEveryWaiter(api, "no waiter got a message of the stream");
   return { streamMode: cursor ? "cursor" : "fresh-key" };
 }
