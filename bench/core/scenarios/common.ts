@@ -30,6 +30,9 @@ export const deadlines = DeadlinesSchema.default({ ready_ms: 30_000, collect_ms:
  */
 export const thresholds = z.record(z.string(), z.string()).optional();
 
+/** The fields every scenario type has, spread into each type's schema (so a new one is added here once). */
+export const sharedFields = { name, description, thresholds };
+
 export const keysAtMostWaiters = (s: { keys: number; waiters: number }, ctx: z.RefinementCtx) => {
   if (s.keys > s.waiters) {
     ctx.addIssue({ code: "custom", path: ["keys"], message: `must be at most waiters (${s.waiters})` });

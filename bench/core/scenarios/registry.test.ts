@@ -57,8 +57,8 @@ test("a made-up type: one folder and one registry line, and it runs from the CLI
   writeFileSync(
     join(folder, "schema.ts"),
     `import { z } from "zod";
-import { description, name } from "../common.ts";
-export const MadeUpScenarioSchema = z.object({ name, description, type: z.literal("made-up"), echoes: z.number().int().positive() }).strict();
+import { sharedFields } from "../common.ts";
+export const MadeUpScenarioSchema = z.object({ ...sharedFields, type: z.literal("made-up"), echoes: z.number().int().positive() }).strict();
 export type MadeUpScenario = z.infer<typeof MadeUpScenarioSchema>;
 `,
   );

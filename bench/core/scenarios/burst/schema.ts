@@ -1,15 +1,7 @@
 // The burst scenario file's schema: its own fields beside the shared ones (../common.ts).
 
 import { z } from "zod";
-import {
-  ArrivalSchema,
-  deadlines,
-  description,
-  keysAtMostWaiters,
-  name,
-  positiveInt,
-  thresholds,
-} from "../common.ts";
+import { ArrivalSchema, deadlines, keysAtMostWaiters, positiveInt, sharedFields } from "../common.ts";
 
 /**
  * burst: W waiters over K keys arrive on a schedule and park; then `sets.count` sets (one per key,
@@ -17,9 +9,7 @@ import {
  */
 export const BurstScenarioSchema = z
   .object({
-    name,
-    description,
-    thresholds,
+    ...sharedFields,
     type: z.literal("burst"),
     waiters: positiveInt.max(200_000),
     keys: positiveInt.default(1),

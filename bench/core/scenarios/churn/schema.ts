@@ -1,15 +1,7 @@
 // The churn scenario file's schema: its own fields beside the shared ones (../common.ts).
 
 import { z } from "zod";
-import {
-  ArrivalSchema,
-  deadlines,
-  description,
-  keysAtMostWaiters,
-  name,
-  positiveInt,
-  thresholds,
-} from "../common.ts";
+import { ArrivalSchema, deadlines, keysAtMostWaiters, positiveInt, sharedFields } from "../common.ts";
 
 /**
  * churn: W waiters park; then for `duration_s`, `churn_per_s` of them per second abort their request
@@ -18,9 +10,7 @@ import {
  */
 export const ChurnScenarioSchema = z
   .object({
-    name,
-    description,
-    thresholds,
+    ...sharedFields,
     type: z.literal("churn"),
     waiters: positiveInt.max(200_000),
     keys: positiveInt.default(1),

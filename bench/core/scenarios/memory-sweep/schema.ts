@@ -1,14 +1,12 @@
 // The memory-sweep scenario file's schema: its own fields beside the shared ones (../common.ts).
 
 import { z } from "zod";
-import { deadlines, description, name, positiveInt, thresholds } from "../common.ts";
+import { deadlines, positiveInt, sharedFields } from "../common.ts";
 
 /** memory-sweep: parked waiters stepped up through `steps`; RSS and heap at each; bytes per waiter as the fitted slope. */
 export const MemorySweepScenarioSchema = z
   .object({
-    name,
-    description,
-    thresholds,
+    ...sharedFields,
     type: z.literal("memory-sweep"),
     steps: z.array(positiveInt.max(200_000)).min(2),
     keys: positiveInt.default(1),

@@ -1,14 +1,12 @@
 // The set-throughput scenario file's schema: its own fields beside the shared ones (../common.ts).
 
 import { z } from "zod";
-import { description, name, positiveInt, thresholds } from "../common.ts";
+import { positiveInt, sharedFields } from "../common.ts";
 
 /** set-throughput: autocannon drives /set (then /get of a present value) with no waiters: the plain request rate. */
 export const SetThroughputScenarioSchema = z
   .object({
-    name,
-    description,
-    thresholds,
+    ...sharedFields,
     type: z.literal("set-throughput"),
     connections: positiveInt.max(1000).default(50),
     duration_s: z.number().positive().max(600).default(5),

@@ -1,15 +1,7 @@
 // The stream scenario file's schema: its own fields beside the shared ones (../common.ts).
 
 import { z } from "zod";
-import {
-  ArrivalSchema,
-  deadlines,
-  description,
-  keysAtMostWaiters,
-  name,
-  positiveInt,
-  thresholds,
-} from "../common.ts";
+import { ArrivalSchema, deadlines, keysAtMostWaiters, positiveInt, sharedFields } from "../common.ts";
 
 /**
  * stream: W waiters over K keys re-poll after every answer (with the `since` cursor where the target
@@ -18,9 +10,7 @@ import {
  */
 export const StreamScenarioSchema = z
   .object({
-    name,
-    description,
-    thresholds,
+    ...sharedFields,
     type: z.literal("stream"),
     waiters: positiveInt.max(200_000),
     keys: positiveInt,

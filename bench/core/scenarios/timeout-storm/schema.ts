@@ -1,22 +1,12 @@
 // The timeout-storm scenario file's schema: its own fields beside the shared ones (../common.ts).
 
 import { z } from "zod";
-import {
-  ArrivalSchema,
-  deadlines,
-  description,
-  keysAtMostWaiters,
-  name,
-  positiveInt,
-  thresholds,
-} from "../common.ts";
+import { ArrivalSchema, deadlines, keysAtMostWaiters, positiveInt, sharedFields } from "../common.ts";
 
 /** timeout-storm: W waiters ask for the same short timeout and no set comes: every one must time out once, on time. */
 export const TimeoutStormScenarioSchema = z
   .object({
-    name,
-    description,
-    thresholds,
+    ...sharedFields,
     type: z.literal("timeout-storm"),
     waiters: positiveInt.max(200_000),
     keys: positiveInt.default(1),
