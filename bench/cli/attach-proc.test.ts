@@ -3,12 +3,12 @@
 // /proc, as it does for a server it started; --no-proc leaves them absent.
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { tornadoMissing } from "../core/targets/peers.ts";
+import { startByHand } from "../testing/by-hand.ts";
 import { runCli } from "../testing/run-cli.ts";
 import { scenarioFile } from "../testing/scenario-file.ts";
 
@@ -18,16 +18,7 @@ const TORNADO = new URL("../../server/peers/tornado_server.py", import.meta.url)
 describe("an attached server's process, found by its socket", { skip: tornadoMissing() }, () => {
   test("CPU per notification and RSS per waiter from /proc; absent with --no-proc", async (t) => {
     // The original design's Tornado server, started as a user would, outside the harness.
-    const server = spawn("/usr/bin/python3", [TORNADO, "--port", "0"], {
-      stdio: ["ignore", "pipe", "ignore"],
-    });
-    t.after(() => server.kill());
-    const url = await new Promise<string>((resolve) =>
-      server.stdout.on("data", (c: Buffer) => {
-        const m = /listening on (http:\/\/\S+)/.exec(String(c));
-        if (m) resolve(m[1] as string);
-      }),
-    );
+    const url = await startByHand(t, "/usr/bin/python3", [TORNADO, "--port", "0"], "ignore");
     const dir = mkdtempSync(join(tmpdir(), "lpb-attach-"));
     const scenario = scenarioFile(dir, "hand", {
       waiters: 2_000,

@@ -5,11 +5,11 @@
 // command that dies at start leaves its output in the run folder.
 
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { startByHand } from "../../testing/by-hand.ts";
 import { runCli } from "../../testing/run-cli.ts";
 import { scenarioFile } from "../../testing/scenario-file.ts";
 
@@ -121,22 +121,11 @@ describe("the example servers through their profiles", () => {
   });
 
   test("a server run by someone else: the wrong profile fails and names the probe; the right one gives a table", async (t) => {
-    const server: ChildProcess = spawn(
-      "python3",
-      [join(ROOT, "examples/channel-server/server.py"), "--port", "0"],
-      {
-        stdio: ["ignore", "pipe", "inherit"],
-      },
-    );
-    t.after(() => server.kill());
-    const url = await new Promise<string>((resolve) => {
-      let text = "";
-      server.stdout?.on("data", (c: Buffer) => {
-        text += c.toString();
-        const m = /listening on (http:\/\/\S+)/.exec(text);
-        if (m?.[1]) resolve(m[1]);
-      });
-    });
+    const url = await startByHand(t, "python3", [
+      join(ROOT, "examples/channel-server/server.py"),
+      "--port",
+      "0",
+    ]);
     const scenario = scenarioFile(dir, "ex-attach", { waiters: 50, keys: 1 });
     const wrong = await runCli(BENCH, [scenario, "--target", url, "--out", join(dir, "wrong"), "--quiet"]);
     assert.equal(wrong.code, 3, wrong.stdout + wrong.stderr);
@@ -162,22 +151,11 @@ describe("the example servers through their profiles", () => {
   });
 
   test("a server whose process is not visible: CPU and memory from its Prometheus page", async (t) => {
-    const server: ChildProcess = spawn(
-      process.execPath,
-      [join(ROOT, "examples/batch-server/server.mjs"), "--port", "0"],
-      {
-        stdio: ["ignore", "pipe", "inherit"],
-      },
-    );
-    t.after(() => server.kill());
-    const url = await new Promise<string>((resolve) => {
-      let text = "";
-      server.stdout?.on("data", (c: Buffer) => {
-        text += c.toString();
-        const m = /listening on (http:\/\/\S+)/.exec(text);
-        if (m?.[1]) resolve(m[1]);
-      });
-    });
+    const url = await startByHand(t, process.execPath, [
+      join(ROOT, "examples/batch-server/server.mjs"),
+      "--port",
+      "0",
+    ]);
     const scenario = scenarioFile(dir, "ex-prom", {
       waiters: 2_000,
       keys: 1,
