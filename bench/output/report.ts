@@ -14,6 +14,7 @@ import { decodeHistogram, percentileRows } from "../core/metrics/histograms.ts";
 import { SCENARIO_TYPES, type ScenarioType, scenarioModuleOf } from "../core/scenario.ts";
 import { median } from "../statistics/bootstrap.ts";
 import { leastSquares } from "../statistics/least-squares.ts";
+import { readable } from "./console.ts";
 import { newestOf } from "./new-files.ts";
 import { formatValue } from "./verdict.ts";
 
@@ -77,9 +78,6 @@ function medianMetric(s: Series, scenario: string, metric: string): number | und
   return metricOver(s, scenario, metric)?.median;
 }
 
-/** 12345.6 → "12,346"; small figures keep their decimals. */
-const fmt = (v: number, digits: number) =>
-  v.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const plural = (n: number, word: string) => `${n.toLocaleString("en-US")} ${word}${n === 1 ? "" : "s"}`;
 
 /** Which way is better for a metric (the catalogue's), or undefined where neither is. */
@@ -278,8 +276,10 @@ function figuresTable(series: Series[], scenario: string, type: string): string 
             ? ` <small class="ratio">${(v / first).toFixed(2)}×</small>`
             : "";
         const range =
-          f.n > 1 && f.min !== f.max ? `<br><small>${fmt(f.min, digits)}–${fmt(f.max, digits)}</small>` : "";
-        return `<td class="${best ? "best" : ""}" data-series="${esc(series[i]?.name)}" data-metric="${metric}" data-value="${v}"><span class="num">${fmt(v, digits)}</span>${ratio}${range}${bar}</td>`;
+          f.n > 1 && f.min !== f.max
+            ? `<br><small>${readable(f.min, digits)}–${readable(f.max, digits)}</small>`
+            : "";
+        return `<td class="${best ? "best" : ""}" data-series="${esc(series[i]?.name)}" data-metric="${metric}" data-value="${v}"><span class="num">${readable(v, digits)}</span>${ratio}${range}${bar}</td>`;
       }),
     ];
   });
@@ -394,13 +394,13 @@ function verdictBanner(runs: LoadedRun[], scenarios: { name: string; type: strin
       const others = series
         .map((x, i) => ({ x, v: values[i] }))
         .filter(({ v }, i) => i !== rank.bestIndex && v !== undefined)
-        .map(({ x, v }) => `${esc(x.name)} ${fmt(v as number, digits)}`);
+        .map(({ x, v }) => `${esc(x.name)} ${readable(v as number, digits)}`);
       const ratio =
         rank.bestIndex > 0 && first !== undefined && first !== 0
           ? ` (${(rank.best / first).toFixed(2)}× ${esc(series[0]?.name)})`
           : "";
       wins.push(
-        `<tr><td>${esc(s.name)}</td><td>${esc(label)}</td><td class="best">${esc(winner.name)} ${fmt(rank.best, digits)}${ratio}</td><td>${others.join(", ")}</td></tr>`,
+        `<tr><td>${esc(s.name)}</td><td>${esc(label)}</td><td class="best">${esc(winner.name)} ${readable(rank.best, digits)}${ratio}</td><td>${others.join(", ")}</td></tr>`,
       );
     }
   }
