@@ -92,6 +92,15 @@ describe("verdicts from the CLI", () => {
     );
   });
 
+  test("--list-metrics names every metric a threshold may use, with its unit, direction and kind", async () => {
+    const r = await runCli(CLI, ["--list-metrics"]);
+    assert.equal(r.code, ExitCode.ok, r.stderr);
+    assert.match(r.stdout, /^metric\s+unit\s+better\s+kind\s+what it is$/m);
+    assert.match(r.stdout, /^latency_p99_ms\s+ms\s+smaller\s+timing\s+/m);
+    assert.match(r.stdout, /^fell_behind\s+count\s+smaller\s+correctness\s+/m);
+    assert.match(r.stdout, /^late_arrivals\s+count\s+smaller\s+count\s+/m);
+  });
+
   test("a threshold on an unknown metric is exit 2 with a suggestion, from a flag or a file, before any load", async () => {
     const dir = mkdtempSync(join(tmpdir(), "lpb-verdict-"));
     const flag = await runCli(CLI, ["fanout-1k", "--threshold", "latncy_p99_ms<5", "--out", join(dir, "a")]);
