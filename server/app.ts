@@ -33,6 +33,7 @@ import {
 import { errorResponse, JSON_TYPE, KEEP_ALIVE_S, ResponseCache, rawResponse } from "./responses.ts";
 import { serveStream, streamCursor } from "./sse.ts";
 import { isLoopback, StatsCollector } from "./stats-gc.ts";
+import { webSocketEndpoint } from "./websocket.ts";
 
 export interface ServerLimits extends ParamLimits {
   maxBodyBytes: number;
@@ -301,6 +302,11 @@ export function createApp(options: AppOptions = {}): LongPollApp {
     serveStream(broker, reply.raw, { key: req.key, timeoutS: 0, since });
   });
 
+  // WebSocket: GET /ws upgraded (websocket.ts), on the same broker. Upgrades reach fastify's server
+  // through the front's hand-over like any request the fast path does not serve.
+  const webSockets = webSocketEndpoint(broker, limits);
+  app.server.on("upgrade", (req, socket, head) => webSockets.upgrade(req, socket, head));
+
   app.post("/set", async (request, reply) => {
     const { version } = await broker.set(parseSet(requestParams(request), limits));
     return reply.type(JSON_TYPE).send(`{"error_code":0,"version":${version}}`);
@@ -419,6 +425,7 @@ export function createApp(options: AppOptions = {}): LongPollApp {
     clearInterval(sweep);
     idleCollector.stop();
     front.close(); // stop accepting; close idle fast-path connections
+    webSockets.close(); // no new WebSockets; open ones are closed by their follows' shutting_down
     broker.shutdown(); // every parked waiter, on either path, gets shutting_down
     await app.close();
     front.closeHandedOff(); // fastify's connections: its server never listened, so Node tracks none

@@ -219,10 +219,13 @@ describe("the reference server on several processes over Redis", { skip: NO_REDI
     // could not know (Redis stopping as it ran them: a 503 that says so, and a value stored).
     for (const list of seen) {
       const extra = list.filter((v) => !acknowledged.includes(v));
+      const missing = acknowledged.filter((v) => !list.includes(v));
       assert.deepEqual(
         list.filter((v) => acknowledged.includes(v)),
         acknowledged,
-        "every acknowledged version, in order",
+        // Enough to tell a lost wake from a race in this test: the gap, what came around it, and
+        // the server's own log (its Redis losses and recoveries).
+        `every acknowledged version, in order; missing ${missing.join(",")}; seen ${list.join(",")}; acknowledged ${acknowledged.join(",")}; refused ${refused}; server said: ${s.output().slice(-2000)}`,
       );
       assert.ok(
         extra.length <= uncertain,

@@ -3,20 +3,15 @@
 // client stays connected. A reconnect with Last-Event-ID resumes where it left off, from the key's
 // kept history (--history values; older is said with an `event: compacted`).
 //
-// Why it is small: a stream is a parked /get that parks again after each event, with the last
-// version sent as its cursor. So it has what /get has, on both brokers: the history, the limits
-// (each stream is one parked waiter), Redis wakes across processes, and shutdown (the stream gets
-// `event: shutting_down` and ends). A comment line every KEEPALIVE_S keeps proxies from cutting an
-// idle stream; a client that does not read is cut once MAX_UNSENT_BYTES wait unsent.
+// The stream is follow.ts's loop (a parked /get that parks again after each event), so history,
+// limits, Redis wakes and shutdown (`event: shutting_down`, then the end) are /get's. A comment line
+// every KEEPALIVE_S keeps proxies from cutting an idle stream; a client that does not read is cut
+// once MAX_UNSENT_BYTES wait unsent.
 
 import type { ServerResponse } from "node:http";
-import { type Broker, type Outcome, Waiter } from "./broker.ts";
+import type { Broker } from "./broker.ts";
+import { follow, MAX_UNSENT_BYTES } from "./follow.ts";
 import { type GetRequest, ProtocolError } from "./protocol.ts";
-
-/** How long a stream waits before a keep-alive comment (and parks again). */
-export const KEEPALIVE_S = 15;
-/** A client this far behind in reading is cut: the server holds no more for it. */
-export const MAX_UNSENT_BYTES = 1 << 20;
 
 /** The cursor of a new stream: `since` in the query, else Last-Event-ID, else none (future values). */
 export function streamCursor(
@@ -46,72 +41,38 @@ const event = (version: number, value: string): string =>
  * (already checked: a bad request was refused before this).
  */
 export function serveStream(broker: Broker, res: ServerResponse, req: GetRequest): void {
-  let since = req.since;
-  let waiter: Waiter | undefined;
-  let ended = false;
   res.writeHead(200, {
     "content-type": "text/event-stream; charset=utf-8",
     "cache-control": "no-store",
     "x-accel-buffering": "no",
   });
   res.flushHeaders();
-  const end = (last?: string) => {
-    if (ended) return;
-    ended = true;
-    if (waiter !== undefined) broker.cancel(waiter);
-    waiter = undefined;
-    if (last !== undefined && !res.destroyed) res.end(last);
-    else res.destroy();
-  };
   const send = (text: string): boolean => {
     if (res.destroyed) return false;
     res.write(text);
-    if (res.writableLength > MAX_UNSENT_BYTES) {
-      end(); // a client that does not read: cut, as any other connection that holds too much
-      return false;
-    }
-    return true;
+    if (res.writableLength <= MAX_UNSENT_BYTES) return true;
+    res.destroy(); // a client that does not read: cut, as any other connection that holds too much
+    return false;
   };
-  const onOutcome = (outcome: Outcome) => {
-    waiter = undefined;
-    if (ended) return;
-    switch (outcome.kind) {
-      case "value": {
-        const n = outcome.notification;
-        if (outcome.compacted && !send("event: compacted\ndata: values before this one were dropped\n\n"))
-          return;
-        if (!send(event(n.version, n.value))) return;
-        since = n.version;
-        break;
+  const stream = follow(broker, req.key, req.since, (e) => {
+    switch (e.kind) {
+      case "value":
+        if (e.compacted && !send("event: compacted\ndata: values before this one were dropped\n\n"))
+          return false;
+        return send(event(e.notification.version, e.notification.value));
+      case "keep-alive":
+        return send(": keep-alive\n\n");
+      case "end": {
+        const text =
+          e.reason === "shutting_down"
+            ? "event: shutting_down\ndata: the server is shutting down\n\n"
+            : e.reason === "broker_unavailable"
+              ? "event: broker_unavailable\ndata: the shared broker cannot be reached; reconnect with Last-Event-ID\n\n"
+              : `event: error\ndata: ${e.reason}\n\n`;
+        if (!res.destroyed) res.end(text);
+        return false;
       }
-      case "timeout":
-        if (!send(": keep-alive\n\n")) return;
-        break;
-      case "shutting_down":
-        end("event: shutting_down\ndata: the server is shutting down\n\n");
-        return;
-      case "broker_unavailable":
-        end(
-          "event: broker_unavailable\ndata: the shared broker cannot be reached; reconnect with Last-Event-ID\n\n",
-        );
-        return;
     }
-    // Parked again from a microtask: not from inside the broker's wake of this key.
-    queueMicrotask(park);
-  };
-  const park = () => {
-    if (ended) return;
-    let outcome: Outcome | Waiter;
-    try {
-      outcome = broker.get({ key: req.key, timeoutS: KEEPALIVE_S, since }, (o) => onOutcome(o));
-    } catch (error) {
-      const name = error instanceof ProtocolError ? error.errorName : "internal_error";
-      end(`event: error\ndata: ${name}\n\n`);
-      return;
-    }
-    if (outcome instanceof Waiter) waiter = outcome;
-    else onOutcome(outcome);
-  };
-  res.on("close", () => end());
-  park();
+  });
+  res.on("close", () => stream.stop());
 }
