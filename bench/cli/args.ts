@@ -7,6 +7,7 @@ import { SCHED_POLICIES, type SchedPolicy } from "../child-process.ts";
 import { type CpuPlacement, isLoopback, type TargetSelection } from "../core/choices.ts";
 import { closest } from "../core/did-you-mean.ts";
 import { type FieldOverride, parseOverride } from "../core/scenario.ts";
+import { TRANSPORTS, type Transport } from "../core/targets/push-adapter.ts";
 import { parseThresholdFlag, type Threshold } from "../core/verdict/thresholds.ts";
 import { MAX_WARMUP_WAITERS } from "../core/warmup.ts";
 import { UsageError } from "../errors.ts";
@@ -159,6 +160,10 @@ it starts itself.
   --target URL     attach to a server already running at URL instead of starting the reference
   --profile P      the protocol of --target: a built-in profile (seed, nchan) or a profile file
                    (default seed; see docs/own-server.md)
+  --transports A,B run every target over each of these transports: long-poll, sse, websocket
+                   (one cell per target and transport, named TARGET/TRANSPORT; a profile's
+                   "transports" say what a server offers; docs/transports.md). Without it, a
+                   scenario's "transport" field (--set transport=sse), else long-poll
   -t, --targets A,B  start and run against each named target in turn (default: reference);
                    known: reference, node-http, tornado, nchan, and on several processes
                    reference-cluster, nchan-workers, nchan-redis (see --list); reference@DIR
@@ -222,6 +227,7 @@ export function parseBenchArgs(argv: string[]): Readonly<BenchOptions> {
     threshold: { type: "string", multiple: true },
     "list-metrics": { type: "boolean" },
     "no-proc": { type: "boolean" },
+    transports: { type: "string" },
   });
   const agents = v.agents as string | undefined;
   if (agents !== undefined && !/^rediss?:\/\/./.test(agents))
@@ -279,9 +285,31 @@ export function parseBenchArgs(argv: string[]): Readonly<BenchOptions> {
       v.warmup === "0" ? 0 : (positiveInt("warmup", v.warmup as string | undefined, MAX_WARMUP_WAITERS) ?? 0),
     thresholds: ((v.threshold as unknown as string[] | undefined) ?? []).map(parseThresholdFlag),
     listMetrics: v["list-metrics"] === true,
+    transports: parseTransports(v.transports as string | undefined),
     targets: targets.length > 0 ? targets : target === undefined ? ["reference"] : [],
     repeat: run.repeat ?? 1,
   });
+}
+
+/** --transports A,B: known names, each once, in the order given. */
+function parseTransports(text: string | undefined): Transport[] | undefined {
+  if (text === undefined) return undefined;
+  const names = text
+    .split(",")
+    .map((t) => t.trim())
+    .filter(Boolean);
+  if (names.length === 0) throw new UsageError("--transports takes a list such as long-poll,sse,websocket");
+  for (const name of names) {
+    if (!(TRANSPORTS as readonly string[]).includes(name)) {
+      const near = closest(name, [...TRANSPORTS]);
+      throw new UsageError(
+        `--transports: unknown transport "${name}"${near ? ` (did you mean ${near}?)` : ""}; known: ${TRANSPORTS.join(", ")}`,
+      );
+    }
+  }
+  if (new Set(names).size !== names.length)
+    throw new UsageError(`--transports names a transport twice: ${text}`);
+  return names as Transport[];
 }
 
 export { type CpuPlacement, isLoopback, type TargetSelection };

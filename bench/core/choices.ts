@@ -1,6 +1,8 @@
 // What a command chose for a session, as the core takes it: where target and driver run (--cpus),
 // which targets (--target, --targets). The commands parse flags into these (cli/args.ts).
 
+import type { Transport } from "./targets/push-adapter.ts";
+
 export interface CpuPlacement {
   target?: string;
   driver?: string;
@@ -17,6 +19,8 @@ export interface TargetSelection {
   allowRemote: boolean;
   /** An attached target's process is not sampled from /proc (--no-proc). */
   noProc?: boolean;
+  /** Run every target over each of these transports (--transports); absent: the scenarios' own. */
+  transports?: readonly Transport[] | undefined;
 }
 
 export function isLoopback(hostname: string): boolean {

@@ -9,6 +9,7 @@ import type { DeliveryTimeline } from "./metrics/delivery-timeline.ts";
 import type { TimeseriesRow } from "./metrics/sampler.ts";
 import type { PhaseTiming } from "./phases.ts";
 import type { Scenario } from "./scenario.ts";
+import type { Transport } from "./targets/push-adapter.ts";
 
 export interface Metric {
   name: MetricName;
@@ -73,6 +74,8 @@ export interface RunFailure {
 interface ResultFields {
   scenario: Scenario;
   target: string;
+  /** How the waiters heard of values (absent in results written before transports: long-poll). */
+  transport?: Transport;
   repeat: number;
   /** Wall-clock start of this run (epoch ms): where its histograms' interval begins in the .hlog. */
   startedAtMs: number;

@@ -23,12 +23,15 @@ import { agentsLoad, localLoad } from "./scenario-run/load-source.ts";
 import { Observations } from "./scenario-run/observations.ts";
 import { RunGuard } from "./scenario-run/run-guard.ts";
 import { RunnerSession } from "./scenario-run/runner-session.ts";
+import type { Transport } from "./targets/push-adapter.ts";
 import type { Target } from "./targets/target.ts";
 import { warmUpTarget } from "./warmup.ts";
 
 export interface RunContext {
   /** The target's name, as the user chose it (the result's target from the start). */
   targetName: string;
+  /** How the waiters hear of values (default long-poll). */
+  transport?: Transport;
   /** Start (spawn) or attach the target for this scenario. */
   startTarget(scenario: Scenario): Promise<Target>;
   /** Processes of the target that run here and share its sockets (our limits apply); undefined: attached. */
@@ -91,6 +94,7 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
       runTag: ctx.runTag,
       repeat: ctx.repeat,
       warmedUpBy: ctx.warmup ?? 0,
+      transport: ctx.transport ?? "long-poll",
       run,
       seen,
       load: ctx.agents ? agentsLoad(ctx.agents) : localLoad(ctx),
@@ -113,6 +117,7 @@ export async function runScenario(scenario: Scenario, ctx: RunContext): Promise<
   const fields = {
     scenario,
     target: ctx.targetName,
+    transport: ctx.transport ?? "long-poll",
     repeat: ctx.repeat,
     startedAtMs,
     ...(session?.agentResults ? { agents: session.agentResults } : {}),

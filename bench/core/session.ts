@@ -16,9 +16,10 @@ import type { Progress } from "./progress.ts";
 import { failureOf, isComplete, type ScenarioResult } from "./result.ts";
 import { runScenario } from "./run.ts";
 import { environment, type RunRecord, runRecord } from "./run-record.ts";
-import type { Scenario } from "./scenario.ts";
+import { type Scenario, scenarioModule } from "./scenario.ts";
 import type { StartPlace } from "./targets/command.ts";
 import type { Profile } from "./targets/profile.ts";
+import { profileTransports, type Transport } from "./targets/push-adapter.ts";
 import type { Target } from "./targets/target.ts";
 import { judgeThresholds, type Threshold } from "./verdict/thresholds.ts";
 
@@ -38,6 +39,25 @@ export interface TargetChoice {
   start(scenario: Scenario, place: StartPlace): Promise<Target>;
   /** Its target file's thresholds (verdict/thresholds.ts), for every scenario it runs. */
   thresholds?: readonly Threshold[];
+  /** One cell of --transports: this target over this transport (its name says which). */
+  transport?: Transport;
+}
+
+/** The transport a target runs a scenario over: its own (--transports), else the scenario's, else long-poll. */
+export function transportOf(target: TargetChoice, scenario: Scenario): Transport {
+  return target.transport ?? scenario.transport ?? "long-poll";
+}
+
+/** Why a target cannot run a scenario (the run is skipped with this note), or undefined. */
+export function cannotRun(target: TargetChoice, scenario: Scenario): string | undefined {
+  if (!target.supports.includes(scenario.type)) return `its protocol cannot run a ${scenario.type} scenario`;
+  const transport = transportOf(target, scenario);
+  if (transport === "long-poll") return undefined;
+  if (scenarioModule(scenario).push !== true)
+    return `a ${scenario.type} scenario runs over long-poll only, not ${transport}`;
+  if (!profileTransports(target.profile).includes(transport))
+    return `its profile "${target.profile.name}" offers no ${transport} transport (the profile's "transports", docs/transports.md)`;
+  return undefined;
 }
 
 /** The processes of a spawned target that share its sockets; undefined for an attached one. */
@@ -142,7 +162,7 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
   let exitCode: number = ExitCode.ok;
   // The runs to come, for the live status's n/N and ETA.
   const planned = o.scenarios.flatMap((scenario) =>
-    o.targets.filter((t) => t.supports.includes(scenario.type)).map(() => expectedDurationMs(scenario)),
+    o.targets.filter((t) => cannotRun(t, scenario) === undefined).map(() => expectedDurationMs(scenario)),
   );
   const total = planned.length * o.repeat;
   let remainingMs = planned.reduce((a, b) => a + b, 0) * o.repeat;
@@ -162,9 +182,10 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
     for (const scenario of scenarios) {
       for (const target of targets) {
         if (failedTargets.has(target.name)) continue;
-        if (!target.supports.includes(scenario.type)) {
+        const cannot = cannotRun(target, scenario);
+        if (cannot !== undefined) {
           if (repeat === 0) {
-            const why = `${scenario.name} @${target.name}: skipped: its protocol cannot run a ${scenario.type} scenario`;
+            const why = `${scenario.name} @${target.name}: skipped: ${cannot}`;
             skipped.push(why);
             o.progress.line(why);
           }
@@ -185,6 +206,7 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
         const runStartedMs = Date.now();
         const result = await runScenario(scenario, {
           targetName: target.name,
+          transport: transportOf(target, scenario),
           startTarget: (sc) => target.start(sc, { runDir: o.dir }),
           targetProcesses: (sockets) => targetProcesses(target, sockets),
           targetHost: target.host ?? "127.0.0.1",

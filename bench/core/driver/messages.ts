@@ -4,6 +4,7 @@
 
 import type { WorkerTimeline } from "../metrics/delivery-timeline.ts";
 import type { Profile } from "../targets/profile.ts";
+import type { Transport } from "../targets/push-adapter.ts";
 
 /** What a waiter does with its answers. */
 export type WaiterMode =
@@ -14,7 +15,16 @@ export type WaiterMode =
    * last answer (the profile says where it is) or, for a target without one, on a fresh key per
    * message (`<key>-m<seq>`).
    */
-  | { kind: "stream"; cursor: boolean; messagesPerKey: number }
+  | {
+      kind: "stream";
+      cursor: boolean;
+      messagesPerKey: number;
+      /**
+       * Drop the connection after this many messages and resume from the last cursor on a new one
+       * (a subscriber that goes away and comes back); absent: never.
+       */
+      reconnectAfter?: number;
+    }
   /** Expect a timeout answer; measure how late it comes. */
   | { kind: "timeout" };
 
@@ -24,6 +34,8 @@ export interface WorkerPlan {
   port: number;
   /** The target's protocol profile (plain data; the worker compiles it into its adapter). */
   profile: Profile;
+  /** How waiters hear of values (absent: long-poll); a push transport is one connection per waiter. */
+  transport?: Transport;
   mode: WaiterMode;
   /** The timeout each waiting request asks for, seconds. */
   waitTimeoutS: number;
@@ -68,6 +80,8 @@ export interface WorkerStatus {
   errors: number;
   /** Churn: waiters aborted and opened again. */
   churned: number;
+  /** Stream with reconnects: connections dropped on purpose and resumed from the cursor. */
+  reconnects: number;
   /**
    * Burst: waiters whose /get was written after their value's scheduled send (they came after the
    * readiness barrier and got the stored value): delivered, but not in the latency, the timeline or
@@ -94,6 +108,7 @@ export function emptyStatus(): WorkerStatus {
     early: 0,
     errors: 0,
     churned: 0,
+    reconnects: 0,
     arrivedLate: 0,
     cpuUs: 0,
   };

@@ -1,9 +1,11 @@
 // A driver worker process: one share of the waiter fleet. It opens raw TCP sockets on the arrival
-// schedule, writes pre-built request bytes, parses answers with the small HTTP parser, and records
+// schedule, writes pre-built request bytes, parses answers with the small HTTP parser (or, for a push
+// transport, the subscription's event stream or WebSocket frames: push-parsers.ts), and records
 // into HDR histograms: notification latency (arrival − the set's scheduled send time carried in the
 // value), connect latency (connected − scheduled arrival) and timeout lateness. Histograms go back
 // encoded. It knows no scenario files and no targets' lifecycles: only the resolved WorkerPlan.
 
+import { randomBytes } from "node:crypto";
 import { connect, type Socket } from "node:net";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { TimelineRecorder } from "../metrics/delivery-timeline.ts";
@@ -11,6 +13,7 @@ import { encodeHistogram, newHistogram } from "../metrics/histograms.ts";
 import { formatSetValue, messageKey, parseSetValue } from "../set-value.ts";
 import type { Classified, ProtocolAdapter } from "../targets/adapter.ts";
 import { adapterFromProfile } from "../targets/profile-adapter.ts";
+import { type PushAdapter, pushAdapterFromProfile } from "../targets/push-adapter.ts";
 import { runArrivals } from "./arrival-schedule.ts";
 import { HttpParseError, type OnResponse, ResponseParser } from "./http-response-parser.ts";
 import {
@@ -21,6 +24,14 @@ import {
   type WorkerResults,
   type WorkerStatus,
 } from "./messages.ts";
+import {
+  clientFrame,
+  EventStreamParser,
+  type PushParser,
+  type PushSink,
+  WebSocketParser,
+  webSocketAccept,
+} from "./push-parsers.ts";
 import { sourceOf } from "./source-addresses.ts";
 
 const SAMPLE_INTERVAL_MS = 100;
@@ -49,6 +60,13 @@ function send(message: FromWorker): void {
 /** This worker's share of the waiters: their sockets, per-waiter state and histograms. */
 class WaiterShare {
   private readonly adapter: ProtocolAdapter;
+  /** A push transport's adapter (SSE, WebSocket); undefined for long poll. */
+  private readonly push: PushAdapter | undefined;
+  /** The WebSocket key this worker sends, and the Sec-WebSocket-Accept a 101 must carry for it. */
+  private readonly webSocketKey = randomBytes(16).toString("base64");
+  private readonly webSocketAccept = webSocketAccept(this.webSocketKey);
+  /** Push, stream: messages since the connection was (re)opened (reconnectAfter). */
+  private readonly sinceOpen: Uint32Array;
   private readonly hostHeader: string;
   /** Burst and timeout modes write the same bytes on every poll of a key: built once. */
   private readonly requests: Buffer[];
@@ -77,7 +95,7 @@ class WaiterShare {
   /** The waiter whose read is being parsed (for onResponse; its socket is sockets[reading]). */
   private reading = 0;
   /** Per waiter: its response parser, FAILED / ANSWERED bits, and when it was due to connect (ns after startAtNs). */
-  private readonly parsers: (ResponseParser | undefined)[];
+  private readonly parsers: (ResponseParser | PushParser | undefined)[];
   private readonly flags: Uint8Array;
   private readonly scheduledAt: Float64Array;
   /** Every socket reads into READ_BUFFER through the shared callback (net's onread, `this` the socket). */
@@ -86,6 +104,30 @@ class WaiterShare {
     const i = this.reading;
     this.flags[i] = (this.flags[i] as number) | ANSWERED;
     this.answer(i, this.sockets[i] as Socket, status, body, headers, this.readAt);
+  };
+  /** A push parser's reports, for the waiter whose read is being parsed (`this.reading`). */
+  private readonly pushSink: PushSink = {
+    opened: () => {
+      const i = this.reading;
+      const subscribe = this.push?.subscribeMessage(this.keyOf(i), this.cursors[i]);
+      if (subscribe !== undefined) this.sockets[i]?.write(clientFrame(0x1, Buffer.from(subscribe)));
+    },
+    message: (data, id) => {
+      const i = this.reading;
+      this.flags[i] = (this.flags[i] as number) | ANSWERED;
+      this.pushed(i, data, id, this.readAt);
+    },
+    ping: (payload) => {
+      this.sockets[this.reading]?.write(clientFrame(0xa, payload));
+    },
+    ended: (how) => {
+      const i = this.reading;
+      if (this.closing) return;
+      // A burst waiter that has its value may see its stream end; anything else lost its stream.
+      if (this.plan.mode.kind === "burst" && this.answers[i] === 1) return;
+      this.flags[i] = (this.flags[i] as number) | FAILED;
+      this.fail(`stream ended by the target: ${how}`);
+    },
   };
   private closing = false;
   private startAtNs = 0n;
@@ -103,9 +145,16 @@ class WaiterShare {
   constructor(private readonly plan: WorkerPlan) {
     this.clockShiftNs = plan.clock ? BigInt(plan.clock.adjustNs) + BigInt(plan.clock.skewNs) : 0n;
     this.adapter = adapterFromProfile(plan.profile);
+    const transport = plan.transport ?? "long-poll";
+    this.push = transport === "long-poll" ? undefined : pushAdapterFromProfile(plan.profile, transport);
     this.hostHeader = `${plan.host}:${plan.port}`;
     this.requests = plan.keys.map((key) =>
-      Buffer.from(this.adapter.waitRequest(this.hostHeader, key, plan.waitTimeoutS), "latin1"),
+      Buffer.from(
+        this.push
+          ? this.push.openRequest(this.hostHeader, key, undefined, this.webSocketKey)
+          : this.adapter.waitRequest(this.hostHeader, key, plan.waitTimeoutS),
+        "latin1",
+      ),
     );
     const n = plan.waiterKeys.length;
     this.sockets = new Array(n);
@@ -117,7 +166,9 @@ class WaiterShare {
     this.parsers = new Array(n);
     this.flags = new Uint8Array(n);
     this.scheduledAt = new Float64Array(n);
-    this.primeAnswerPath();
+    this.sinceOpen = new Uint32Array(n);
+    if (this.push) this.primePushPath();
+    else this.primeAnswerPath();
   }
 
   /**
@@ -145,6 +196,40 @@ class WaiterShare {
     }
   }
 
+  /** primeAnswerPath for a push transport: made-up events or frames through the parser and decode. */
+  private primePushPath(): void {
+    const push = this.push as PushAdapter;
+    const histogram = newHistogram();
+    const value = formatSetValue(process.hrtime.bigint());
+    const data = push.transport === "sse" ? value : JSON.stringify({ key: "k", version: 1, value });
+    const sink: PushSink = {
+      opened: () => {},
+      ping: () => {},
+      ended: () => {},
+      message: (text, id) => {
+        const d = push.decode(text, id);
+        const v = d.kind === "value" ? parseSetValue(d.value) : undefined;
+        if (v) histogram.recordValue(Math.max(1, Number(process.hrtime.bigint() - v.scheduledNs) / 1000));
+      },
+    };
+    let parser: PushParser;
+    let bytes: Buffer;
+    if (push.transport === "sse") {
+      parser = new EventStreamParser(push.valueEvents);
+      const head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n";
+      parser.feed(Buffer.from(head, "latin1"), 0, head.length, sink);
+      const event = `id: 1\ndata: ${data}\n\n`;
+      bytes = Buffer.from(`${event.length.toString(16)}\r\n${event}\r\n`, "latin1");
+    } else {
+      parser = new WebSocketParser(this.webSocketAccept);
+      const head = `HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-accept: ${this.webSocketAccept}\r\n\r\n`;
+      parser.feed(Buffer.from(head, "latin1"), 0, head.length, sink);
+      const payload = Buffer.from(data, "latin1");
+      bytes = Buffer.concat([Buffer.from([0x81, 126, payload.length >> 8, payload.length & 0xff]), payload]);
+    }
+    for (let k = 0; k < PRIMING_ANSWERS; k++) parser.feed(bytes, 0, bytes.length, sink);
+  }
+
   /** Open waiters [from, to) at their offsets, counted from the batch's first offset. */
   start(startAtNs: bigint, from: number, to: number): void {
     this.startAtNs = startAtNs;
@@ -168,10 +253,19 @@ class WaiterShare {
     this.errorReasons[reason] = (this.errorReasons[reason] ?? 0) + 1;
   }
 
-  /** The request a waiter writes next. */
+  private keyOf(i: number): string {
+    return this.plan.keys[this.plan.waiterKeys[i] as number] as string;
+  }
+
+  /** The request a waiter writes next (a push transport's: the one that opens its subscription). */
   private request(i: number): Buffer | string {
     const mode = this.plan.mode;
     const keyIndex = this.plan.waiterKeys[i] as number;
+    if (this.push) {
+      const cursor = this.cursors[i];
+      if (cursor === undefined) return this.requests[keyIndex] as Buffer;
+      return this.push.openRequest(this.hostHeader, this.keyOf(i), cursor, this.webSocketKey);
+    }
     if (mode.kind !== "stream") return this.requests[keyIndex] as Buffer;
     const key = this.plan.keys[keyIndex] as string;
     const next = (this.lastSeq[i] as number) + 1;
@@ -188,12 +282,19 @@ class WaiterShare {
   /** A fresh parser for waiter i; what its old one held is no longer held. */
   private resetParser(i: number): void {
     this.heldBytes -= this.parsers[i]?.heldBytes ?? 0;
-    this.parsers[i] = new ResponseParser(this.adapter.cursorHeaders);
+    const push = this.push;
+    this.parsers[i] =
+      push === undefined
+        ? new ResponseParser(this.adapter.cursorHeaders)
+        : push.transport === "sse"
+          ? new EventStreamParser(push.valueEvents)
+          : new WebSocketParser(this.webSocketAccept);
   }
 
   private open(i: number, scheduledNs: bigint): void {
     this.resetParser(i);
     this.flags[i] = 0;
+    this.sinceOpen[i] = 0;
     this.scheduledAt[i] = Number(scheduledNs - this.startAtNs);
     const sources = this.plan.sourceAddresses;
     // A reopened waiter (churn) lets the kernel choose: its first address and port may be in TIME_WAIT.
@@ -234,11 +335,12 @@ class WaiterShare {
     if (socket !== this.sockets[i]) return false; // replaced by churn: its parser is the new socket's
     this.readAt = this.now();
     this.reading = i;
-    const parser = this.parsers[i] as ResponseParser;
+    const parser = this.parsers[i] as ResponseParser | PushParser;
     const before = parser.heldBytes;
     let reason: string | undefined;
     try {
-      parser.feed(READ_BUFFER, 0, bytes, this.onResponse);
+      if (parser instanceof ResponseParser) parser.feed(READ_BUFFER, 0, bytes, this.onResponse);
+      else parser.feed(READ_BUFFER, 0, bytes, this.pushSink);
       const held = parser.heldBytes;
       this.heldBytes += held - before;
       if (held > 0 && this.heldBytes > HELD_BYTES_BUDGET)
@@ -304,7 +406,12 @@ class WaiterShare {
       this.streamAnswer(i, socket, classified, now);
       return;
     }
-    const value = parseSetValue(classified.value);
+    this.burstValue(i, classified.value, now);
+  }
+
+  /** Burst: a waiter's value (its first) or a duplicate. */
+  private burstValue(i: number, text: string, now: bigint): void {
+    const value = parseSetValue(text);
     if (value === undefined) {
       this.fail("value not sent by this harness");
       return;
@@ -323,6 +430,37 @@ class WaiterShare {
     this.delivered(value.scheduledNs, now);
   }
 
+  /** A push transport's message: a burst's value, or the stream's next message (no re-poll). */
+  private pushed(i: number, data: string, id: string | undefined, now: bigint): void {
+    const decoded = (this.push as PushAdapter).decode(data, id);
+    if (decoded.kind === "error") {
+      this.fail(decoded.reason);
+      return;
+    }
+    const mode = this.plan.mode;
+    if (mode.kind !== "stream") {
+      this.burstValue(i, decoded.value, now);
+      return;
+    }
+    if (decoded.cursor !== undefined) this.cursors[i] = decoded.cursor;
+    const done = this.streamMessage(i, decoded.value, now, mode.messagesPerKey);
+    if (!done) this.maybeReconnect(i, mode.reconnectAfter);
+  }
+
+  /** Stream with reconnects: after `after` messages on this connection, resume on a new one. */
+  private maybeReconnect(i: number, after: number | undefined): boolean {
+    if (after === undefined) return false;
+    const n = (this.sinceOpen[i] as number) + 1;
+    this.sinceOpen[i] = n;
+    if (n < after) return false;
+    const old = this.sockets[i];
+    this.sockets[i] = undefined;
+    old?.destroy();
+    this.status.reconnects++;
+    this.open(i, this.now());
+    return true;
+  }
+
   /** Stream mode: every message of the answer in order, then the cursor, then the re-poll (unless done). */
   private streamAnswer(
     i: number,
@@ -335,7 +473,7 @@ class WaiterShare {
     if (answer.more)
       for (const v of answer.more) done = this.streamMessage(i, v, now, mode.messagesPerKey) || done;
     if (answer.cursor !== undefined) this.cursors[i] = answer.cursor;
-    if (!done) this.poll(i, socket);
+    if (!done && !this.maybeReconnect(i, mode.reconnectAfter)) this.poll(i, socket);
   }
 
   /** One message of a stream answer; true when it was the key's last (this waiter is done). */

@@ -21,7 +21,7 @@ export interface Aggregate {
 /** Sum worker statuses field by field (a status has only counters). */
 export function sumStatus(all: readonly WorkerStatus[]): WorkerStatus {
   const total: WorkerStatus = emptyStatus();
-  for (const s of all) for (const k of Object.keys(total) as (keyof WorkerStatus)[]) total[k] += s[k];
+  for (const s of all) for (const k of Object.keys(total) as (keyof WorkerStatus)[]) total[k] += s[k] ?? 0; // (an older agent's worker may lack a newer count)
   return total;
 }
 

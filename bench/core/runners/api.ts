@@ -14,6 +14,7 @@ import type { PhaseRecorder } from "../phases.ts";
 import type { Progress } from "../progress.ts";
 import type { ResultFlags, ResultHistograms } from "../result.ts";
 import type { Scenario } from "../scenario.ts";
+import type { Transport } from "../targets/push-adapter.ts";
 import type { Target, TargetStats } from "../targets/target.ts";
 
 export interface RunnerApi<S extends Scenario = Scenario> {
@@ -27,6 +28,8 @@ export interface RunnerApi<S extends Scenario = Scenario> {
   readonly repeat: number;
   /** Waiters that warmed the target up before this run (--warmup); 0: it was measured cold. */
   readonly warmedUpBy: number;
+  /** How the waiters hear of values: long-poll, or a push transport (every plan gets it). */
+  readonly transport: Transport;
   /** Race a wait against Ctrl-C and the target dying. */
   guard<T>(p: Promise<T>): Promise<T>;
   /** Aborted on Ctrl-C or when the target dies: long loops (the setter) stop at once. */

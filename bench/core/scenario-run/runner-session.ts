@@ -15,6 +15,7 @@ import type { RunnerApi } from "../runners/api.ts";
 import { POLL_MS } from "../runners/poll.ts";
 import { recordLatency } from "../runners/record.ts";
 import { type Scenario, scenarioModule } from "../scenario.ts";
+import type { Transport } from "../targets/push-adapter.ts";
 import type { Target, TargetStats } from "../targets/target.ts";
 import { clockUncertaintyWarning, perAgent } from "./agents-part.ts";
 import type { LoadSource, StartedLoad } from "./load-source.ts";
@@ -35,6 +36,7 @@ export interface RunnerSessionParts {
   runTag: string;
   repeat: number;
   warmedUpBy: number;
+  transport: Transport;
   run: RunGuard;
   seen: Observations;
   load: LoadSource;
@@ -49,6 +51,7 @@ export class RunnerSession implements RunnerApi {
   readonly runTag: string;
   readonly repeat: number;
   readonly warmedUpBy: number;
+  readonly transport: Transport;
   readonly guard: RunGuard["guard"];
   readonly stopSignal: AbortSignal;
   readonly sleep = sleep;
@@ -78,6 +81,7 @@ export class RunnerSession implements RunnerApi {
       runTag: this.runTag,
       repeat: this.repeat,
       warmedUpBy: this.warmedUpBy,
+      transport: this.transport,
     } = parts);
     this.guard = parts.run.guard;
     this.stopSignal = parts.run.signal;
@@ -93,6 +97,8 @@ export class RunnerSession implements RunnerApi {
   async startFleet(plans: WorkerPlan[]): Promise<Fleet> {
     if (this.fleet) throw new Error("one fleet per run");
     const { run, load } = this.parts;
+    // Every waiter of the run hears over the run's transport (absent from the plan: long-poll).
+    if (this.transport !== "long-poll") for (const p of plans) p.transport = this.transport;
     const started = await load.start(plans, run.guard, run.guardStart, (dealt) => {
       this.agents = dealt;
     });

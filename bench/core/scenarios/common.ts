@@ -2,6 +2,7 @@
 // the rules they follow; each type's own schema (scenarios/<type>/schema.ts) is built from them.
 
 import { z } from "zod";
+import { TRANSPORTS } from "../targets/push-adapter.ts";
 
 export const positiveInt = z.number().int().positive();
 
@@ -30,8 +31,15 @@ export const deadlines = DeadlinesSchema.default({ ready_ms: 30_000, collect_ms:
  */
 export const thresholds = z.record(z.string(), z.string()).optional();
 
+/**
+ * How the waiters hear of values: long-poll (default), or a push transport the target's profile
+ * offers (sse, websocket), for the types that can run over one (module.ts `push`). --transports
+ * runs every target over several; a target cell's own transport wins over this field.
+ */
+export const transport = z.enum(TRANSPORTS).optional();
+
 /** The fields every scenario type has, spread into each type's schema (so a new one is added here once). */
-export const sharedFields = { name, description, thresholds };
+export const sharedFields = { name, description, thresholds, transport };
 
 export const keysAtMostWaiters = (s: { keys: number; waiters: number }, ctx: z.RefinementCtx) => {
   if (s.keys > s.waiters) {

@@ -44,6 +44,11 @@ export interface ScenarioTypeModule<
   readonly sideBySide?: readonly Headline[];
   /** What a target's protocol must offer to run it: a timeout of its own (a wait that times out). */
   readonly needs?: "timeout";
+  /**
+   * Its waiters can be push subscribers (SSE, WebSocket: one connection per waiter that receives
+   * every value) as well as long polls; absent: long poll only (a timeout storm times long polls).
+   */
+  readonly push?: boolean;
   /** Waiters may stay parked after the drain without a LEAK warning (they are the finding itself). */
   readonly drainJudgedByItself?: boolean;
   /**

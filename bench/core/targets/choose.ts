@@ -36,7 +36,21 @@ export function checkReachable(url: string, allowRemote: boolean, where: string)
   }
 }
 
+/**
+ * --transports: every target once per transport, named TARGET/TRANSPORT, each a cell of the tables
+ * and the report (a threshold scoped @reference/sse judges that cell). Without the flag, the targets
+ * as they are, over their scenarios' transport.
+ */
 export function chooseTargets(selection: Readonly<TargetSelection>, progress: Progress): TargetChoice[] {
+  const targets = chooseEachTarget(selection, progress);
+  const transports = selection.transports;
+  if (transports === undefined) return targets;
+  return targets.flatMap((t) =>
+    transports.map((transport) => ({ ...t, name: `${t.name}/${transport}`, transport })),
+  );
+}
+
+function chooseEachTarget(selection: Readonly<TargetSelection>, progress: Progress): TargetChoice[] {
   if (selection.target !== undefined) {
     const url = selection.target;
     checkReachable(url, selection.allowRemote, "--target");

@@ -2,7 +2,7 @@
 // A target whose software is missing says how to install it; it is skipped, never a crash.
 
 import { tsxNodeArgs } from "../../child-process.ts";
-import { nchanProfile, seedProfile } from "./builtin-profiles.ts";
+import { nchanProfile, seedLongPollProfile, seedProfile } from "./builtin-profiles.ts";
 import { nchanMissing, startNchan, startTornado, tornadoMissing } from "./peers.ts";
 import type { Profile } from "./profile.ts";
 import { redisMissing } from "./redis-server.ts";
@@ -89,7 +89,7 @@ export const LOCAL_TARGETS: LocalTarget[] = [
   },
   {
     name: "node-http",
-    profile: seedProfile,
+    profile: seedLongPollProfile,
     description:
       "a plain node:http long-poll server (server/peers/node-http.ts): the floor of what Node does",
     missing: () => undefined,
@@ -98,7 +98,7 @@ export const LOCAL_TARGETS: LocalTarget[] = [
         name: "node-http",
         command: process.execPath,
         args: ["--expose-gc", ...tsxNodeArgs(), NODE_HTTP_MAIN, "--port", "0", "--host", "127.0.0.1"],
-        profile: seedProfile,
+        profile: seedLongPollProfile,
         ready: { kind: "line", pattern: /listening on (http:\/\/\S+)/ },
       }),
   },
@@ -106,7 +106,7 @@ export const LOCAL_TARGETS: LocalTarget[] = [
     name: "tornado",
     description:
       "the original design: Tornado, a Condition per key, notify_all on set (server/peers/tornado_server.py)",
-    profile: seedProfile,
+    profile: seedLongPollProfile,
     missing: tornadoMissing,
     start: () => startTornado(),
   },

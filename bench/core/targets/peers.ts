@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { nchanProfile, seedProfile } from "./builtin-profiles.ts";
+import { nchanProfile, seedLongPollProfile } from "./builtin-profiles.ts";
 import { freePort } from "./free-port.ts";
 import { spawnTarget } from "./spawn.ts";
 import type { Target } from "./target.ts";
@@ -30,7 +30,7 @@ export function startTornado(): Promise<Target> {
     name: "tornado",
     command: SYSTEM_PYTHON,
     args: [TORNADO_MAIN, "--host", "127.0.0.1", "--port", "0"],
-    profile: seedProfile,
+    profile: seedLongPollProfile,
     ready: { kind: "line", pattern: /listening on (http:\/\/\S+)/ },
   });
 }
@@ -78,7 +78,9 @@ http {
   server {
     listen 127.0.0.1:${port} backlog=${options.backlog}${workers > 1 ? " reuseport" : ""};
     location ~ ^/sub/(.+)$ {
-      nchan_subscriber longpoll;
+      # the same channel over every transport: a request's headers choose (Accept:
+      # text/event-stream: EventSource; Upgrade: websocket: WebSocket; else long-poll)
+      nchan_subscriber longpoll eventsource websocket;
       nchan_channel_id $1;
       # a new subscriber waits for the next message, as a seed-protocol waiter does
       nchan_subscriber_first_message newest;

@@ -8,9 +8,9 @@ import type { Classified, ControlRequest, ProtocolAdapter } from "./adapter.ts";
 import type { Placeholder, Profile, ProfileRequest } from "./profile.ts";
 
 /** A literal, a placeholder (the cursor with an integer offset: {cursor+1}), or an optional group. */
-type Part = string | { ph: Placeholder; offset?: number } | { optional: Part[] };
-type Vars = Partial<Record<Placeholder, string>>;
-type Encode = (value: string) => string;
+export type Part = string | { ph: Placeholder; offset?: number } | { optional: Part[] };
+export type Vars = Partial<Record<Placeholder, string>>;
+export type Encode = (value: string) => string;
 
 /** Parse a template into literal strings, placeholders and optional ([[...]]) groups. */
 export function parseTemplate(text: string): Part[] {
@@ -54,7 +54,7 @@ export function parseTemplate(text: string): Part[] {
   return root;
 }
 
-function render(parts: Part[], vars: Vars, encode: Encode): string | undefined {
+export function render(parts: Part[], vars: Vars, encode: Encode): string | undefined {
   let out = "";
   for (const part of parts) {
     if (typeof part === "string") out += part;

@@ -117,6 +117,76 @@ const CursorSchema = z.discriminatedUnion("from", [
     }),
 ]);
 
+/** How one pushed message (an SSE event's data, a WebSocket text message) holds its value. */
+const PushMessageSchema = z
+  .object({
+    /** text: the data itself is the value; json: parse it and read the pointers. */
+    body: z.enum(["json", "text"]).default("text"),
+    /** Where the value is (json only). */
+    value: Pointer.optional(),
+    /** Where the message's cursor is (json only; an SSE stream's cursor is otherwise its id: lines). */
+    cursor: Pointer.optional(),
+    /** Where an error name is (json only): a message with one is counted as an error, not a value. */
+    error: Pointer.optional(),
+  })
+  .strict()
+  .superRefine((m, ctx) => {
+    if (m.body === "json" && m.value === undefined)
+      ctx.addIssue({ code: "custom", path: ["value"], message: "a json message needs a value pointer" });
+    if (m.body === "text" && (m.value ?? m.cursor ?? m.error) !== undefined)
+      ctx.addIssue({
+        code: "custom",
+        path: ["body"],
+        message: "value, cursor and error pointers need body: json",
+      });
+  });
+
+const PushPath = Template(["key", "cursor"]).refine((p) => p.startsWith("/"), "a path starts with /");
+const PushHeaders = z.record(
+  z.string().regex(/^[A-Za-z0-9-]+$/, "a header name"),
+  Template(["key", "cursor"]),
+);
+
+/**
+ * The push transports a server offers beside its long poll (docs/transports.md): a subscriber opens
+ * one connection per key and receives every value on it. Long poll is always the profile's wait.
+ */
+const TransportsSchema = z
+  .object({
+    /** Server-Sent Events: GET path with Accept: text/event-stream. */
+    sse: z
+      .object({
+        path: PushPath,
+        headers: PushHeaders.default({}),
+        /**
+         * How a resumed stream says where it left off: the Last-Event-ID header with the last id:
+         * seen (the format's own way, default), or {cursor} in the path.
+         */
+        resume: z.enum(["last-event-id", "path"]).default("last-event-id"),
+        /** Event types that carry values (default: unnamed events, which are "message"). */
+        events: z.array(z.string().min(1)).min(1).default(["message"]),
+        data: PushMessageSchema.default({ body: "text" }),
+      })
+      .strict()
+      .optional(),
+    /** WebSocket: GET path upgraded; then, where given, one text message that subscribes. */
+    websocket: z
+      .object({
+        path: PushPath,
+        headers: PushHeaders.default({}),
+        subprotocol: z
+          .string()
+          .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "a token")
+          .optional(),
+        /** A text message sent once the socket is open (e.g. a subscribe with {key} and {cursor}). */
+        subscribe: Template(["key", "cursor"]).optional(),
+        message: PushMessageSchema.default({ body: "text" }),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
 export const ProfileSchema = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, "lower-case letters, digits, . _ -"),
@@ -222,6 +292,8 @@ export const ProfileSchema = z
       .optional(),
     /** A path any answer of which proves the server is up (liveness while attached; set warm-up). */
     health: z.string().startsWith("/").default("/"),
+    /** Push transports beside the long poll (SSE, WebSocket); absent: long poll only. */
+    transports: TransportsSchema.optional(),
     /** Scenario types the protocol can run (default: all its requests allow). */
     supports: z.array(z.enum(SCENARIO_TYPES as [ScenarioType, ...ScenarioType[]])).optional(),
   })

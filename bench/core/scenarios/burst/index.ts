@@ -11,6 +11,7 @@ export const burst = scenarioType({
   summary:
     "waiters park, then a burst of sets: notification latency, time to the last delivery, CPU per notification",
   schema: BurstScenarioSchema,
+  push: true,
   sockets: (s) => s.waiters,
   expectedMs: (s) => FIXED_MS + arrivalSpanMs(s.arrival, s.waiters) + s.sets.window_ms + 500,
   loadRunner: () => import("./runner.ts").then((m) => m.runBurst),

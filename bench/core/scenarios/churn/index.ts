@@ -11,6 +11,7 @@ export const churn = scenarioType({
   type: "churn",
   summary: "parked waiters abort and re-open, then all leave: back to 0 parked and the starting heap?",
   schema: ChurnScenarioSchema,
+  push: true,
   sockets: (s) => s.waiters,
   expectedMs: (s) => FIXED_MS + arrivalSpanMs(s.arrival, s.waiters) + s.duration_s * 1000 + 1_500,
   loadRunner: () => import("./runner.ts").then((m) => m.runChurn),

@@ -10,6 +10,7 @@ export const memorySweep = scenarioType({
   type: "memory-sweep",
   summary: "parked waiters stepped up: RSS and heap per waiter as a fitted slope",
   schema: MemorySweepScenarioSchema,
+  push: true,
   sockets: (s) => Math.max(...s.steps),
   expectedMs: (s) => FIXED_MS + s.steps.length * (s.step_window_ms + 1_500),
   loadRunner: () => import("./runner.ts").then((m) => m.runMemorySweep),

@@ -12,12 +12,14 @@ export const stream = scenarioType({
   summary:
     "waiters re-poll with the cursor while sets are published at a rate: lost, duplicated, reordered, how late",
   schema: StreamScenarioSchema,
+  push: true,
   sockets: (s) => s.waiters,
   expectedMs: (s) => FIXED_MS + arrivalSpanMs(s.arrival, s.waiters) + s.duration_s * 1000 + 500,
   loadRunner: () => import("./runner.ts").then((m) => m.runStream),
   metrics: {
     stream_cursor: info("bool", "1: re-polled with the since cursor; 0: a fresh key per message"),
     stream_messages_per_key: info("count", "messages the setter published on each key"),
+    reconnects: info("count", "connections dropped on purpose and resumed from the cursor (reconnect_after)"),
     lost: correctness("messages a waiter never saw (gaps and missing tail)"),
     out_of_order: correctness("messages that arrived after a later one"),
     sets_late: info("count", "sets sent over 2 ms behind their schedule (the setter's own lateness)"),

@@ -14,6 +14,7 @@ import { failEveryWaiter, parkFleet, scenarioFleet } from "../../runners/parking
 import { nowNs, pollUntil } from "../../runners/poll.ts";
 import { recordDriverShare, recordFanout, recordLatency } from "../../runners/record.ts";
 import { runSets } from "../../setter.ts";
+import { pushAdapterFromProfile } from "../../targets/push-adapter.ts";
 import { sendOne } from "../../targets/send-one.ts";
 import type { Target } from "../../targets/target.ts";
 import type { StreamScenario } from "./schema.ts";
@@ -82,7 +83,19 @@ export function fellBehind(s: StreamScenario, setLatenessP99Ms: number, latencyP
 export async function runStream(api: RunnerApi<StreamScenario>): Promise<RunnerOutput> {
   const { scenario: s, target, guard, metric, progress, phases } = api;
   const keys = keyNames(api.runTag, s.name, api.repeat, s.keys);
-  const detected = await guard(detectCursor(target, `${keys[0]}-probe`));
+  // A push subscriber gets every message of its key on its one connection: no re-poll, one key. It
+  // needs a cursor only to resume after a reconnect.
+  const detected =
+    api.transport === "long-poll"
+      ? await guard(detectCursor(target, `${keys[0]}-probe`))
+      : ({ cursor: true } as const);
+  if (api.transport !== "long-poll" && s.reconnect_after !== undefined) {
+    const push = pushAdapterFromProfile(target.profile, api.transport);
+    if (!push.hasCursor)
+      throw new UsageError(
+        `${s.name}: reconnect_after over ${api.transport} on ${target.name}: its profile's ${api.transport} messages carry no cursor to resume from; give transports.${api.transport}.message a cursor pointer, or drop reconnect_after`,
+      );
+  }
   const cursor = detected.cursor;
   if (!detected.cursor) {
     // Never silently: the table's notes say fresh-key, and this says why (run.json too).
@@ -96,7 +109,12 @@ export async function runStream(api: RunnerApi<StreamScenario>): Promise<RunnerO
   const { sets, messagesPerKey } = streamSets(keys, s.rate_per_s, s.duration_s, cursor);
   const { fleet, parked } = await parkFleet(
     api,
-    scenarioFleet(s, { kind: "stream", cursor, messagesPerKey }),
+    scenarioFleet(s, {
+      kind: "stream",
+      cursor,
+      messagesPerKey,
+      ...(s.reconnect_after !== undefined ? { reconnectAfter: s.reconnect_after } : {}),
+    }),
   );
 
   phases.begin("fire");
@@ -139,6 +157,7 @@ export async function runStream(api: RunnerApi<StreamScenario>): Promise<RunnerO
   metric("duplicates", counts.duplicates);
   metric("out_of_order", counts.outOfOrder);
   metric("errors", counts.errors);
+  if (s.reconnect_after !== undefined) metric("reconnects", counts.reconnects);
   const latency = recordLatency(api, "notification", histograms.latency);
   recordFanout(api, setter, cpu, counts.delivered);
   metric("fell_behind", fellBehind(s, setter.lateness.getValueAtPercentile(99) / 1000, latency?.p50_ms));
