@@ -17,7 +17,7 @@ import {
   suiteDescription,
   suiteFiles,
 } from "../core/scenario.ts";
-import { runSession, type SessionOutcome, targetProcesses } from "../core/session.ts";
+import { cannotRun, runSession, type SessionOutcome, targetProcesses } from "../core/session.ts";
 import { chooseTargets } from "../core/targets/choose.ts";
 import { LOCAL_TARGETS } from "../core/targets/local-targets.ts";
 import { UsageError } from "../errors.ts";
@@ -127,6 +127,12 @@ async function main(argv: string[]): Promise<number> {
         `--threshold names target "${t.target}", which this run does not have (it runs ${targets.map((c) => c.name).join(", ")})`,
       );
   }
+  // A run in which no target can run any scenario would measure nothing: refused, with every reason.
+  const cannot = scenarios.flatMap((s) => targets.map((t) => [s, t, cannotRun(t, s)] as const));
+  if (cannot.every(([, , why]) => why !== undefined))
+    throw new UsageError(
+      `nothing to run: ${cannot.map(([s, t, why]) => `${s.name} @${t.name}: ${why}`).join("; ")}`,
+    );
   // Every scenario's host limits are checked before anything runs.
   const reports = scenarios.flatMap((scenario) =>
     targets.map((target) =>

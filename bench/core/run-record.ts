@@ -94,6 +94,8 @@ export interface RunRecord {
   results: {
     scenario: string;
     target: string;
+    /** How the waiters heard of values (absent in runs made before transports: long-poll). */
+    transport?: string;
     repeat: number;
     complete: boolean;
     error?: RunFailure;
@@ -116,6 +118,7 @@ export function recordedResult(r: ScenarioResult): RunRecord["results"][number] 
   return {
     scenario: r.scenario.name,
     target: r.target,
+    transport: r.transport ?? "long-poll",
     repeat: r.repeat,
     complete: isComplete(r),
     ...(failureOf(r) ? { error: failureOf(r) } : {}),
