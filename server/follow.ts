@@ -29,7 +29,7 @@ export interface Follow {
 }
 
 /**
- * Follow `key` from `since` (undefined: values set from now on). `onEvent` returns false when the
+ * Follow `key` from `since` (undefined: the key's present value, if it has one, then every later one). `onEvent` returns false when the
  * transport could not send (its client is gone or too far behind): the follow then stops. After an
  * `end` event nothing more comes.
  */

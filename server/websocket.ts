@@ -3,7 +3,7 @@
 // between the cursor and this one were dropped from the kept history).
 //
 // Subscribing: the query's key at the upgrade, and any time after with a text message
-// `{"subscribe":"K","since":N}` (since optional: values set from now on); `{"unsubscribe":"K"}` stops.
+// `{"subscribe":"K","since":N}` (since optional: the present value, if any, then every later one); `{"unsubscribe":"K"}` stops.
 // A client that reconnects subscribes with the last version it saw as `since` and misses nothing the
 // history kept. A message the server cannot take is answered `{"error":NAME,"message":...}`, and the
 // connection stays.
