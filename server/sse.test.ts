@@ -3,6 +3,7 @@
 
 import assert from "node:assert/strict";
 import { type ClientRequest, request as httpRequest, type IncomingMessage } from "node:http";
+import { connect } from "node:net";
 import { after, test } from "node:test";
 import { request } from "undici";
 import { RedisServer, redisMissing } from "../bench/core/targets/redis-server.ts";
@@ -24,7 +25,12 @@ interface Stream {
   response: Promise<IncomingMessage>;
 }
 
-function open(url: string, path: string, lastEventId?: string): Stream {
+function open(
+  url: string,
+  path: string,
+  lastEventId?: string,
+  extraHeaders: Record<string, string> = {},
+): Stream {
   const events: Stream["events"] = [];
   let buffer = "";
   const waiting: { n: number; resolve: () => void }[] = [];
@@ -33,7 +39,8 @@ function open(url: string, path: string, lastEventId?: string): Stream {
   };
   let req: ClientRequest | undefined;
   const response = new Promise<IncomingMessage>((resolve, reject) => {
-    req = httpRequest(url + path, { headers: lastEventId ? { "last-event-id": lastEventId } : {} }, (res) => {
+    const headers = { ...extraHeaders, ...(lastEventId ? { "last-event-id": lastEventId } : {}) };
+    req = httpRequest(url + path, { headers }, (res) => {
       resolve(res);
       res.setEncoding("utf8");
       res.on("data", (chunk: string) => {
@@ -150,4 +157,56 @@ test("a bad Last-Event-ID is refused; shutdown ends a stream with its own event"
   await server.shutdown();
   await s.until(1);
   assert.equal(s.events[0]?.event, "shutting_down");
+});
+
+test("the front serves the plain request on its raw socket, fastify any other; both send the same events", async (t) => {
+  const server = createApp();
+  const url = await server.listen({ host: "127.0.0.1", port: 0 });
+  t.after(() => server.shutdown());
+  const fast = open(url, "/sse?key=both");
+  // A header the front's reader declines (it hands such requests to Node's parser and fastify).
+  const slow = open(url, "/sse?key=both", undefined, { "transfer-encoding": "chunked" });
+  await Promise.all([fast.response, slow.response]);
+  for (let i = 0; i < 100 && server.broker.parkedCount() < 2; i++)
+    await new Promise((r) => setTimeout(r, 10));
+  assert.equal(server.front.handedOff(), 1, "one stream on fastify's side, one on the front's");
+  for (const v of ["a", "b\nc"]) {
+    await request(`${url}/set`, {
+      method: "POST",
+      body: `key=both&value=${encodeURIComponent(v)}`,
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    }).then((r) => r.body.text());
+  }
+  await Promise.all([fast.until(2), slow.until(2)]);
+  assert.deepEqual(fast.events, slow.events);
+  assert.deepEqual(
+    fast.events.map((e) => e.data),
+    ["a", "b\nc"],
+  );
+  fast.close();
+  slow.close();
+});
+
+test("a client that never reads its stream is cut on the front's path too", async (t) => {
+  const server = createApp({ limits: { ...DEFAULT_LIMITS, maxValueBytes: 64 * 1024 } });
+  const url = await server.listen({ host: "127.0.0.1", port: 0 });
+  t.after(() => server.shutdown());
+  const raw = connect(Number(new URL(url).port), "127.0.0.1");
+  raw.write("GET /sse?key=big HTTP/1.1\r\nHost: x\r\n\r\n");
+  await new Promise((r) => raw.once("data", r));
+  raw.pause();
+  for (let i = 0; i < 100 && server.broker.parkedCount() < 1; i++)
+    await new Promise((r) => setTimeout(r, 10));
+  assert.equal(server.front.handedOff(), 0, "served by the front");
+  const value = "x".repeat(64 * 1024 - 100);
+  let sets = 0;
+  for (; sets < 400 && server.broker.parkedCount() > 0; sets++) {
+    await request(`${url}/set`, {
+      method: "POST",
+      body: `key=big&value=${value}`,
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    }).then((r) => r.body.text());
+  }
+  assert.equal(server.broker.parkedCount(), 0, `cut after ${sets} values of 64 KiB`);
+  raw.destroy();
 });

@@ -7,7 +7,7 @@ import { SCHED_POLICIES, type SchedPolicy } from "../child-process.ts";
 import { type CpuPlacement, isLoopback, type TargetSelection } from "../core/choices.ts";
 import { closest } from "../core/did-you-mean.ts";
 import { type FieldOverride, parseOverride } from "../core/scenario.ts";
-import { TRANSPORTS, type Transport } from "../core/targets/push-adapter.ts";
+import { TRANSPORTS, type Transport } from "../core/targets/transports.ts";
 import { parseThresholdFlag, type Threshold } from "../core/verdict/thresholds.ts";
 import { MAX_WARMUP_WAITERS } from "../core/warmup.ts";
 import { UsageError } from "../errors.ts";

@@ -1,7 +1,7 @@
 // What a command chose for a session, as the core takes it: where target and driver run (--cpus),
 // which targets (--target, --targets). The commands parse flags into these (cli/args.ts).
 
-import type { Transport } from "./targets/push-adapter.ts";
+import type { Transport } from "./targets/transports.ts";
 
 export interface CpuPlacement {
   target?: string;

@@ -9,7 +9,7 @@ import type { DeliveryTimeline } from "./metrics/delivery-timeline.ts";
 import type { TimeseriesRow } from "./metrics/sampler.ts";
 import type { PhaseTiming } from "./phases.ts";
 import type { Scenario } from "./scenario.ts";
-import type { Transport } from "./targets/push-adapter.ts";
+import type { Transport } from "./targets/transports.ts";
 
 export interface Metric {
   name: MetricName;

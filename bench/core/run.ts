@@ -23,8 +23,8 @@ import { agentsLoad, localLoad } from "./scenario-run/load-source.ts";
 import { Observations } from "./scenario-run/observations.ts";
 import { RunGuard } from "./scenario-run/run-guard.ts";
 import { RunnerSession } from "./scenario-run/runner-session.ts";
-import type { Transport } from "./targets/push-adapter.ts";
 import type { Target } from "./targets/target.ts";
+import type { Transport } from "./targets/transports.ts";
 import { warmUpTarget } from "./warmup.ts";
 
 export interface RunContext {

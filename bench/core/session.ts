@@ -19,8 +19,9 @@ import { environment, type RunRecord, runRecord } from "./run-record.ts";
 import { type Scenario, scenarioModule } from "./scenario.ts";
 import type { StartPlace } from "./targets/command.ts";
 import type { Profile } from "./targets/profile.ts";
-import { profileTransports, type Transport } from "./targets/push-adapter.ts";
+import { profileTransports } from "./targets/push-adapter.ts";
 import type { Target } from "./targets/target.ts";
+import type { Transport } from "./targets/transports.ts";
 import { judgeThresholds, type Threshold } from "./verdict/thresholds.ts";
 
 export interface TargetChoice {

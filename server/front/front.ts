@@ -10,7 +10,8 @@
 // docs/perf/2026-11-28-design-figures.md, "The front".
 //
 // The fast path takes only the plain shape of `POST /get` (request-head.ts declines anything
-// else) with a form body or none. Any other request (/set, /stats, JSON bodies, chunked bodies,
+// else) with a form body or none, and of `GET /sse` (an event stream: the connection is the
+// stream's from then on, each event one chunk shared by every subscriber of the value: sse.ts). Any other request (/set, /stats, JSON bodies, chunked bodies,
 // anything odd or malformed) hands its connection, with the bytes not yet answered, to fastify's
 // server (`emit("connection")`), which owns it from then on: routing, errors, limits and hardening
 // stay in one place, and the fast path only answers what it fully understands.
@@ -19,6 +20,7 @@ import { writeSync } from "node:fs";
 import type { Server as HttpServer, ServerResponse } from "node:http";
 import { createServer, type Server as NetServer, type Socket } from "node:net";
 import { type Broker, type Deliver, Waiter } from "../broker.ts";
+import { type Follow, type FollowEvent, follow, MAX_UNSENT_BYTES } from "../follow.ts";
 import {
   decodeBody,
   mergeParams,
@@ -30,6 +32,15 @@ import {
   SHUTTING_DOWN_MESSAGE,
 } from "../protocol.ts";
 import { errorResponse, KEEP_ALIVE_S, type Prebuilt, type ResponseCache, rawResponse } from "../responses.ts";
+import {
+  chunk,
+  endEvent,
+  eventChunk,
+  KEEPALIVE_CHUNK,
+  LAST_CHUNK,
+  STREAM_HEAD,
+  streamCursor,
+} from "../sse.ts";
 import { type Head, MAX_HEAD_BYTES, readRequestHead } from "./request-head.ts";
 
 export interface FrontOptions {
@@ -86,6 +97,8 @@ class Connection {
   /** The head of that request is complete (then the request deadline applies, else the head's). */
   headDone = false;
   waiter: Waiter | undefined = undefined;
+  /** An event stream (GET /sse) this connection now carries; nothing else is served on it. */
+  stream: Follow | undefined = undefined;
   /** The parked request asked for `connection: close`. */
   closeAfter = false;
   /** Date.now() of the last input or answer: the idle sweep closes connections idle too long. */
@@ -156,7 +169,7 @@ export function createFront(options: FrontOptions): Front {
   // Listeners are shared by every socket (`this` is the socket), so a connection costs no closures.
   function onData(this: FrontSocket, chunk: Buffer): void {
     const conn = this[kConnection];
-    if (conn === undefined) return;
+    if (conn === undefined || conn.stream !== undefined) return; // a stream's client has nothing more to say
     const t = now();
     conn.activeAtMs = t;
     if (conn.requestStartedAtMs < 0) conn.requestStartedAtMs = t;
@@ -228,6 +241,8 @@ export function createFront(options: FrontOptions): Front {
     // sends FIN is not waiting any more): the waiter leaves at once.
     if (conn.waiter !== undefined) broker.cancel(conn.waiter);
     conn.waiter = undefined;
+    conn.stream?.stop();
+    conn.stream = undefined;
   }
   function onError(this: FrontSocket): void {
     // ECONNRESET and the like: 'close' follows and cleans up.
@@ -240,7 +255,7 @@ export function createFront(options: FrontOptions): Front {
     const cutoff = t - idleTimeoutMs;
     let closed = 0;
     for (const conn of live) {
-      if (conn.waiter !== undefined) continue;
+      if (conn.waiter !== undefined || conn.stream !== undefined) continue;
       const started = conn.requestStartedAtMs;
       const late = started >= 0 && t - started >= (conn.headDone ? requestTimeoutMs : headersTimeoutMs);
       if (late) {
@@ -297,11 +312,18 @@ export function createFront(options: FrontOptions): Front {
       // The next request's deadline starts with its first byte, which may already be here.
       conn.headDone = false;
       conn.requestStartedAtMs = conn.pending === null ? -1 : now();
+      if (head.method === "GET") {
+        conn.pending = null; // an event stream: the connection is the stream's from here on
+        startStream(conn, head);
+        return;
+      }
       answerGet(conn, head, buf.subarray(head.bodyStart, end));
     }
   }
 
   function servesHere(head: Head & { kind: "request" }): boolean {
+    if (head.method === "GET")
+      return (head.target === "/sse" || head.target.startsWith("/sse?")) && head.contentLength === 0;
     if (head.method !== "POST") return false;
     if (head.target !== "/get" && !head.target.startsWith("/get?")) return false;
     if (head.contentLength > limits.maxBodyBytes) return false; // fastify answers too_large
@@ -332,6 +354,62 @@ export function createFront(options: FrontOptions): Front {
           : errorResponse("internal", `internal error: ${(error as Error).message}`);
     }
     write(conn, answer, head.close);
+  }
+
+  /** GET /sse on the fast path: the head, then the key's values as events until either side ends. */
+  function startStream(conn: Connection, head: Head & { kind: "request" }): void {
+    let key: string;
+    let since: number | undefined;
+    try {
+      const q = head.target.indexOf("?");
+      const get = parseGet(q < 0 ? NO_PARAMS : parseForm(head.target.slice(q + 1)), limits);
+      key = get.key;
+      since = streamCursor(get.since, head.lastEventId);
+    } catch (error) {
+      const answer =
+        error instanceof ProtocolError
+          ? errorResponse(error.errorName, error.message)
+          : errorResponse("internal", `internal error: ${(error as Error).message}`);
+      write(conn, answer, true);
+      return;
+    }
+    if (!sendBytes(conn, STREAM_HEAD)) return;
+    // follow() may send at once (a value already past the cursor): the stream is the connection's first.
+    let started = false;
+    const early: FollowEvent[] = [];
+    const stream = follow(broker, key, since, (e) => (started ? streamEvent(conn, e) : early.push(e) > 0));
+    conn.stream = stream;
+    started = true;
+    for (const e of early) if (!streamEvent(conn, e)) return;
+  }
+
+  /** One event of a fast-path stream; false when the stream is over (the follow then stops). */
+  function streamEvent(conn: Connection, e: FollowEvent): boolean {
+    switch (e.kind) {
+      case "value":
+        beforeWake?.();
+        return sendBytes(conn, eventChunk(e.notification, e.compacted));
+      case "keep-alive":
+        return sendBytes(conn, KEEPALIVE_CHUNK);
+      case "end":
+        conn.stream = undefined;
+        if (sendBytes(conn, Buffer.concat([chunk(endEvent(e.reason)), LAST_CHUNK])))
+          conn.socket.destroySoon();
+        return false;
+    }
+  }
+
+  /** Write stream bytes; a client that does not read is cut past MAX_UNSENT_BYTES (false: it is gone). */
+  function sendBytes(conn: Connection, bytes: Buffer): boolean {
+    const socket = conn.socket;
+    if (!socket.writable) return false;
+    conn.activeAtMs = now();
+    const done = writeDirect(socket, bytes);
+    if (done < bytes.length) socket.write(done === 0 ? bytes : bytes.subarray(done));
+    if (socket.writableLength <= MAX_UNSENT_BYTES) return true;
+    conn.stream = undefined;
+    socket.destroy();
+    return false;
   }
 
   const deliverParked: Deliver = (outcome, context) => {
@@ -401,7 +479,8 @@ export function createFront(options: FrontOptions): Front {
       server.close();
       clearInterval(idleSweep);
       for (const conn of live) {
-        if (conn.waiter !== undefined) continue; // answered shutting_down by the store
+        // answered shutting_down by the store (a stream: its last event, then the end)
+        if (conn.waiter !== undefined || conn.stream !== undefined) continue;
         // Mid-request: its sender learns why, rather than from a bare EOF.
         closeConnection(
           conn,

@@ -27,6 +27,8 @@ export type Head =
       readonly contentType: string;
       /** The client asked to close the connection after this response. */
       readonly close: boolean;
+      /** The Last-Event-ID header (an event stream resumed), when sent. */
+      readonly lastEventId?: string;
     };
 
 const INCOMPLETE: Head = Object.freeze({ kind: "incomplete" });
@@ -55,6 +57,7 @@ export function readRequestHead(buf: Buffer, start: number): Head {
   let contentType = "";
   let close = false;
   let hasHost = false;
+  let lastEventId: string | undefined;
   for (let i = 1; i < lines.length; i++) {
     const header = HEADER_LINE.exec(lines[i] as string);
     if (header === null) return OTHER;
@@ -78,6 +81,10 @@ export function readRequestHead(buf: Buffer, start: number): Head {
         if (/(?:^|[\s,])close(?:$|[\s,])/.test(options)) close = true;
         break;
       }
+      case "last-event-id":
+        if (lastEventId !== undefined) return OTHER;
+        lastEventId = value;
+        break;
       case "transfer-encoding":
       case "expect":
       case "upgrade":
@@ -93,5 +100,6 @@ export function readRequestHead(buf: Buffer, start: number): Head {
     contentLength: Math.max(contentLength, 0),
     contentType,
     close,
+    ...(lastEventId !== undefined ? { lastEventId } : {}),
   };
 }

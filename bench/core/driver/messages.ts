@@ -4,7 +4,7 @@
 
 import type { WorkerTimeline } from "../metrics/delivery-timeline.ts";
 import type { Profile } from "../targets/profile.ts";
-import type { Transport } from "../targets/push-adapter.ts";
+import type { Transport } from "../targets/transports.ts";
 
 /** What a waiter does with its answers. */
 export type WaiterMode =

@@ -14,8 +14,8 @@ import type { PhaseRecorder } from "../phases.ts";
 import type { Progress } from "../progress.ts";
 import type { ResultFlags, ResultHistograms } from "../result.ts";
 import type { Scenario } from "../scenario.ts";
-import type { Transport } from "../targets/push-adapter.ts";
 import type { Target, TargetStats } from "../targets/target.ts";
+import type { Transport } from "../targets/transports.ts";
 
 export interface RunnerApi<S extends Scenario = Scenario> {
   readonly scenario: S;

@@ -2,7 +2,7 @@
 // the rules they follow; each type's own schema (scenarios/<type>/schema.ts) is built from them.
 
 import { z } from "zod";
-import { TRANSPORTS } from "../targets/push-adapter.ts";
+import { TRANSPORTS } from "../targets/transports.ts";
 
 export const positiveInt = z.number().int().positive();
 

@@ -13,11 +13,7 @@ import {
   resolvePointer,
   type Vars,
 } from "./profile-adapter.ts";
-
-/** How waiters hear of a value: a long poll (a request per value), or one pushed connection per key. */
-export const TRANSPORTS = ["long-poll", "sse", "websocket"] as const;
-export type Transport = (typeof TRANSPORTS)[number];
-export type PushTransport = Exclude<Transport, "long-poll">;
+import { type PushTransport, TRANSPORTS, type Transport } from "./transports.ts";
 
 export type Decoded = { kind: "value"; value: string; cursor?: string } | { kind: "error"; reason: string };
 
