@@ -7,6 +7,7 @@ import { connect } from "node:net";
 import { after, test } from "node:test";
 import { request } from "undici";
 import { WebSocket } from "ws";
+import { clientFrame, WebSocketParser, webSocketAccept } from "../bench/core/driver/push-parsers.ts";
 import { RedisServer, redisMissing } from "../bench/core/targets/redis-server.ts";
 import { createApp, DEFAULT_LIMITS } from "./app.ts";
 import { RedisBroker } from "./redis/redis-broker.ts";
@@ -171,5 +172,94 @@ test("an upgrade elsewhere is 404, a bad key 400; a client that never reads is c
     }).then((r) => r.body.text());
   }
   assert.equal(server.broker.parkedCount(), 0, `cut after ${sets} values of 64 KiB`);
+  raw.destroy();
+});
+
+test("the front's codec and the ws package's serve the same protocol", async (t) => {
+  const server = createApp();
+  const url = await server.listen({ host: "127.0.0.1", port: 0 });
+  t.after(() => server.shutdown());
+  const front = await open(url, "/ws?key=same");
+  // A header the front's narrow reader declines: the upgrade goes to fastify's server and `ws`.
+  const fallback = await new Promise<Client>((resolve, reject) => {
+    const ws = new WebSocket(`${url.replace(/^http/, "ws")}/ws?key=same`, {
+      headers: { expect: "100-continue" },
+    });
+    const messages: Record<string, unknown>[] = [];
+    const waiting: { n: number; resolve: () => void }[] = [];
+    ws.on("message", (d) => {
+      messages.push(JSON.parse(d.toString()));
+      for (const w of waiting) if (messages.length >= w.n) w.resolve();
+    });
+    const closed = new Promise<{ code: number; reason: string }>((r) =>
+      ws.on("close", (code, reason) => r({ code, reason: reason.toString() })),
+    );
+    ws.once("open", () =>
+      resolve({
+        ws,
+        messages,
+        closed,
+        until: (n) =>
+          new Promise<void>((r) => (messages.length >= n ? r() : waiting.push({ n, resolve: r }))),
+      }),
+    );
+    ws.once("error", reject);
+  });
+  await parked(server, 2);
+  assert.equal(server.front.handedOff(), 1, "one on each path");
+  for (const v of ["x", "y"])
+    await request(`${url}/set`, {
+      method: "POST",
+      body: `key=same&value=${v}`,
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    }).then((r) => r.body.text());
+  await Promise.all([front.until(2), fallback.until(2)]);
+  assert.deepEqual(front.messages, fallback.messages);
+  front.ws.close();
+  fallback.ws.close();
+});
+
+test("the front's codec: a fragmented subscribe, a ping answered, an unmasked frame closed with 1002", async (t) => {
+  const server = createApp();
+  const url = await server.listen({ host: "127.0.0.1", port: 0 });
+  t.after(() => server.shutdown());
+  const key = "dGhlIHNhbXBsZSBub25jZQ==";
+  const raw = connect(Number(new URL(url).port), "127.0.0.1");
+  const parser = new WebSocketParser(webSocketAccept(key));
+  const seen = { opened: 0, messages: [] as string[], ended: [] as string[] };
+  let received = Buffer.alloc(0);
+  raw.on("data", (b: Buffer) => {
+    received = Buffer.concat([received, b]);
+    parser.feed(b, 0, b.length, {
+      opened: () => seen.opened++,
+      message: (m) => seen.messages.push(m),
+      ping: () => {},
+      ended: (how) => seen.ended.push(how),
+    });
+  });
+  raw.write(
+    `GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+  );
+  const text = Buffer.from(JSON.stringify({ subscribe: "frag" }));
+  const first = clientFrame(0x1, text.subarray(0, 5));
+  first[0] = 0x01; // FIN clear: a first fragment
+  raw.write(first);
+  raw.write(clientFrame(0x9, Buffer.from("hi"))); // a ping between the fragments
+  raw.write(clientFrame(0x0, text.subarray(5))); // the last fragment
+  await parked(server, 1);
+  await request(`${url}/set`, {
+    method: "POST",
+    body: "key=frag&value=v1",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+  }).then((r) => r.body.text());
+  for (let i = 0; i < 100 && seen.messages.length < 1; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(seen.opened, 1);
+  // The pong carries the ping's payload (the parser passes pongs over: looked for in the bytes).
+  assert.ok(received.includes(Buffer.from([0x8a, 0x02, 0x68, 0x69])), "a pong with the ping's payload");
+  assert.equal(JSON.parse(seen.messages[0] as string).value, "v1");
+  raw.write(Buffer.from([0x81, 0x01, 0x41])); // unmasked: the standard forbids it
+  for (let i = 0; i < 100 && seen.ended.length < 1; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.match(seen.ended[0] as string, /closed by the server \(1002 client frames must be masked\)/);
+  await parked(server, 0);
   raw.destroy();
 });

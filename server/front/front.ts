@@ -10,16 +10,19 @@
 // docs/perf/2026-11-28-design-figures.md, "The front".
 //
 // The fast path takes only the plain shape of `POST /get` (request-head.ts declines anything
-// else) with a form body or none, and of `GET /sse` (an event stream: the connection is the
-// stream's from then on, each event one chunk shared by every subscriber of the value: sse.ts). Any other request (/set, /stats, JSON bodies, chunked bodies,
-// anything odd or malformed) hands its connection, with the bytes not yet answered, to fastify's
-// server (`emit("connection")`), which owns it from then on: routing, errors, limits and hardening
-// stay in one place, and the fast path only answers what it fully understands.
+// else) with a form body or none, of `GET /sse` (an event stream: the connection is the stream's
+// from then on, each event one chunk shared by every subscriber of the value: sse.ts), and of a
+// WebSocket upgrade to `/ws` (the connection is then a WebSocket: websocket-frames.ts is its codec,
+// subscriptions.ts its protocol, and a value's frame is built once for all its subscribers). Any
+// other request (/set, /stats, JSON bodies, chunked bodies, anything odd or malformed) hands its
+// connection, with the bytes not yet answered, to fastify's server (`emit("connection")`), which
+// owns it from then on: routing, errors, limits and hardening stay in one place, and the fast path
+// only answers what it fully understands.
 
 import { writeSync } from "node:fs";
 import type { Server as HttpServer, ServerResponse } from "node:http";
 import { createServer, type Server as NetServer, type Socket } from "node:net";
-import { type Broker, type Deliver, Waiter } from "../broker.ts";
+import { type Broker, type Deliver, type Notification, Waiter } from "../broker.ts";
 import { type Follow, type FollowEvent, follow, MAX_UNSENT_BYTES } from "../follow.ts";
 import {
   decodeBody,
@@ -41,7 +44,17 @@ import {
   STREAM_HEAD,
   streamCursor,
 } from "../sse.ts";
+import { querySubscription, type SocketSide, Subscriptions, valueMessage } from "../subscriptions.ts";
+import { MAX_CLIENT_MESSAGE_BYTES } from "../websocket.ts";
 import { type Head, MAX_HEAD_BYTES, readRequestHead } from "./request-head.ts";
+import {
+  ClientFrameReader,
+  type ClientFrameSink,
+  closeFrame,
+  OPCODE,
+  serverFrame,
+  switchingProtocols,
+} from "./websocket-frames.ts";
 
 export interface FrontOptions {
   broker: Broker;
@@ -99,6 +112,8 @@ class Connection {
   waiter: Waiter | undefined = undefined;
   /** An event stream (GET /sse) this connection now carries; nothing else is served on it. */
   stream: Follow | undefined = undefined;
+  /** A WebSocket this connection became (an upgrade to /ws): its frames and subscriptions. */
+  ws: { reader: ClientFrameReader; sink: ClientFrameSink; subs: Subscriptions } | undefined = undefined;
   /** The parked request asked for `connection: close`. */
   closeAfter = false;
   /** Date.now() of the last input or answer: the idle sweep closes connections idle too long. */
@@ -124,6 +139,19 @@ const FORM_TYPE = "application/x-www-form-urlencoded";
  */
 const MAX_QUEUED_OUTPUT_BYTES = 256 * 1024;
 const NO_PARAMS: Params = Object.freeze(Object.create(null));
+const PING_FRAME = serverFrame(OPCODE.ping, Buffer.alloc(0));
+
+// One value wakes every WebSocket subscriber of its key at once: its frame is built once.
+let lastNotification: Notification | undefined;
+let lastFrame: Buffer = PING_FRAME;
+function valueFrame(n: Notification, compacted: boolean): Buffer {
+  if (compacted) return serverFrame(OPCODE.text, Buffer.from(valueMessage(n, true)));
+  if (n !== lastNotification) {
+    lastNotification = n;
+    lastFrame = serverFrame(OPCODE.text, Buffer.from(valueMessage(n, false)));
+  }
+  return lastFrame;
+}
 const IDLE_SWEEP_INTERVAL_MS = 1000;
 
 /**
@@ -170,6 +198,10 @@ export function createFront(options: FrontOptions): Front {
   function onData(this: FrontSocket, chunk: Buffer): void {
     const conn = this[kConnection];
     if (conn === undefined || conn.stream !== undefined) return; // a stream's client has nothing more to say
+    if (conn.ws !== undefined) {
+      conn.ws.reader.feed(chunk, conn.ws.sink);
+      return;
+    }
     const t = now();
     conn.activeAtMs = t;
     if (conn.requestStartedAtMs < 0) conn.requestStartedAtMs = t;
@@ -243,6 +275,7 @@ export function createFront(options: FrontOptions): Front {
     conn.waiter = undefined;
     conn.stream?.stop();
     conn.stream = undefined;
+    conn.ws?.subs.closed();
   }
   function onError(this: FrontSocket): void {
     // ECONNRESET and the like: 'close' follows and cleans up.
@@ -255,7 +288,7 @@ export function createFront(options: FrontOptions): Front {
     const cutoff = t - idleTimeoutMs;
     let closed = 0;
     for (const conn of live) {
-      if (conn.waiter !== undefined || conn.stream !== undefined) continue;
+      if (conn.waiter !== undefined || conn.stream !== undefined || conn.ws !== undefined) continue;
       const started = conn.requestStartedAtMs;
       const late = started >= 0 && t - started >= (conn.headDone ? requestTimeoutMs : headersTimeoutMs);
       if (late) {
@@ -312,6 +345,12 @@ export function createFront(options: FrontOptions): Front {
       // The next request's deadline starts with its first byte, which may already be here.
       conn.headDone = false;
       conn.requestStartedAtMs = conn.pending === null ? -1 : now();
+      if (head.webSocketKey !== undefined) {
+        const rest = conn.pending; // the client's first frames may follow the head at once
+        conn.pending = null;
+        startWebSocket(conn, head, head.webSocketKey, rest);
+        return;
+      }
       if (head.method === "GET") {
         conn.pending = null; // an event stream: the connection is the stream's from here on
         startStream(conn, head);
@@ -322,6 +361,7 @@ export function createFront(options: FrontOptions): Front {
   }
 
   function servesHere(head: Head & { kind: "request" }): boolean {
+    if (head.webSocketKey !== undefined) return head.target === "/ws" || head.target.startsWith("/ws?");
     if (head.method === "GET")
       return (head.target === "/sse" || head.target.startsWith("/sse?")) && head.contentLength === 0;
     if (head.method !== "POST") return false;
@@ -407,9 +447,54 @@ export function createFront(options: FrontOptions): Front {
     const done = writeDirect(socket, bytes);
     if (done < bytes.length) socket.write(done === 0 ? bytes : bytes.subarray(done));
     if (socket.writableLength <= MAX_UNSENT_BYTES) return true;
-    conn.stream = undefined;
-    socket.destroy();
+    socket.destroy(); // onClose stops what the connection carried
     return false;
+  }
+
+  /** A WebSocket upgrade to /ws on the fast path: the 101, then frames both ways. */
+  function startWebSocket(
+    conn: Connection,
+    head: Head & { kind: "request" },
+    key: string,
+    rest: Buffer | null,
+  ): void {
+    let first: { key: string; since: number | undefined } | undefined;
+    try {
+      const q = head.target.indexOf("?");
+      first = querySubscription(q < 0 ? NO_PARAMS : parseForm(head.target.slice(q + 1)), limits);
+    } catch (error) {
+      const answer =
+        error instanceof ProtocolError
+          ? errorResponse(error.errorName, error.message)
+          : errorResponse("internal", `internal error: ${(error as Error).message}`);
+      write(conn, answer, true);
+      return;
+    }
+    if (!sendBytes(conn, switchingProtocols(key))) return;
+    const closeWith = (code: number, reason: string) => {
+      if (sendBytes(conn, closeFrame(code, reason))) conn.socket.destroySoon();
+    };
+    const side: SocketSide = {
+      sendValue: (n, compacted) => sendBytes(conn, valueFrame(n, compacted)),
+      sendText: (text) => sendBytes(conn, serverFrame(OPCODE.text, Buffer.from(text))),
+      ping: () => sendBytes(conn, PING_FRAME),
+      close: closeWith,
+    };
+    const subs = new Subscriptions(broker, limits, side);
+    const sink: ClientFrameSink = {
+      message: (text) => subs.message(text),
+      ping: (payload) => {
+        sendBytes(conn, serverFrame(OPCODE.pong, payload));
+      },
+      close: (code, reason, byClient) => {
+        subs.closed();
+        // The client's close is answered with its code; a broken protocol with ours and why.
+        closeWith(code, byClient ? "" : reason);
+      },
+    };
+    conn.ws = { reader: new ClientFrameReader(MAX_CLIENT_MESSAGE_BYTES), sink, subs };
+    if (first !== undefined) subs.subscribe(first.key, first.since);
+    if (rest !== null) conn.ws.reader.feed(rest, sink);
   }
 
   const deliverParked: Deliver = (outcome, context) => {
@@ -481,6 +566,10 @@ export function createFront(options: FrontOptions): Front {
       for (const conn of live) {
         // answered shutting_down by the store (a stream: its last event, then the end)
         if (conn.waiter !== undefined || conn.stream !== undefined) continue;
+        if (conn.ws !== undefined) {
+          conn.ws.subs.shutdown(); // one with subscriptions is closed by them, at the store's shutdown
+          continue;
+        }
         // Mid-request: its sender learns why, rather than from a bare EOF.
         closeConnection(
           conn,

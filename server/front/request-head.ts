@@ -1,9 +1,10 @@
 // A deliberately narrow HTTP/1.1 request-head reader for the front's fast path (front.ts).
 //
 // It recognises only the plain, unambiguous shape of a request: `METHOD target HTTP/1.1`, header
-// lines of token-name ":" visible-value, at most one Content-Length, a Host. Everything else (chunked
-// or other transfer codings, Expect, Upgrade, HTTP/1.0, obs-fold, bare LF, control bytes, duplicate
-// Content-Length or Host, a head over MAX_HEAD_BYTES) is "other": the front hands the connection
+// lines of token-name ":" visible-value, at most one Content-Length, a Host, and of upgrades only a
+// plain WebSocket one (GET, Upgrade: websocket, Connection: upgrade, version 13, a 16-byte key).
+// Everything else (chunked or other transfer codings, Expect, other upgrades, HTTP/1.0, obs-fold,
+// bare LF, control bytes, duplicate Content-Length or Host, a head over MAX_HEAD_BYTES) is "other": the front hands the connection
 // to Node's own parser (llhttp, behind fastify), which accepts or rejects it as it always did.
 // So this reader never needs to be lenient: when in doubt, it declines.
 
@@ -29,6 +30,8 @@ export type Head =
       readonly close: boolean;
       /** The Last-Event-ID header (an event stream resumed), when sent. */
       readonly lastEventId?: string;
+      /** A plain WebSocket upgrade's Sec-WebSocket-Key (only then is an upgrade a "request"). */
+      readonly webSocketKey?: string;
     };
 
 const INCOMPLETE: Head = Object.freeze({ kind: "incomplete" });
@@ -58,6 +61,10 @@ export function readRequestHead(buf: Buffer, start: number): Head {
   let close = false;
   let hasHost = false;
   let lastEventId: string | undefined;
+  let upgrade: string | undefined;
+  let connectionUpgrade = false;
+  let webSocketKey: string | undefined;
+  let webSocketVersion: string | undefined;
   for (let i = 1; i < lines.length; i++) {
     const header = HEADER_LINE.exec(lines[i] as string);
     if (header === null) return OTHER;
@@ -77,21 +84,45 @@ export function readRequestHead(buf: Buffer, start: number): Head {
         break;
       case "connection": {
         const options = value.toLowerCase();
-        if (options.includes("upgrade")) return OTHER;
+        if (/(?:^|[\s,])upgrade(?:$|[\s,])/.test(options)) connectionUpgrade = true;
         if (/(?:^|[\s,])close(?:$|[\s,])/.test(options)) close = true;
         break;
       }
+      case "upgrade":
+        if (upgrade !== undefined) return OTHER;
+        upgrade = value.toLowerCase();
+        break;
+      case "sec-websocket-key":
+        if (webSocketKey !== undefined) return OTHER;
+        webSocketKey = value;
+        break;
+      case "sec-websocket-version":
+        if (webSocketVersion !== undefined) return OTHER;
+        webSocketVersion = value;
+        break;
       case "last-event-id":
         if (lastEventId !== undefined) return OTHER;
         lastEventId = value;
         break;
       case "transfer-encoding":
       case "expect":
-      case "upgrade":
         return OTHER;
     }
   }
   if (!hasHost) return OTHER;
+  const isUpgrade = upgrade !== undefined || connectionUpgrade;
+  if (
+    isUpgrade &&
+    !(
+      upgrade === "websocket" &&
+      connectionUpgrade &&
+      webSocketVersion === "13" &&
+      /^[A-Za-z0-9+/]{22}==$/.test(webSocketKey ?? "") &&
+      requestLine[1] === "GET" &&
+      contentLength <= 0
+    )
+  )
+    return OTHER;
   return {
     kind: "request",
     method: requestLine[1] as string,
@@ -101,5 +132,6 @@ export function readRequestHead(buf: Buffer, start: number): Head {
     contentType,
     close,
     ...(lastEventId !== undefined ? { lastEventId } : {}),
+    ...(isUpgrade ? { webSocketKey } : {}),
   };
 }
