@@ -1,6 +1,7 @@
 // The push transports from the CLI, as a user runs them: --transports makes one cell per target and
 // transport; a stream over SSE and over WebSocket whose subscribers drop and resume mid-way loses
-// nothing against the reference server; a profile that resumes wrongly is caught by the counts;
+// nothing against the reference server; a profile that resumes wrongly is caught by the counts and
+// by the probe;
 // a target that offers no such transport is skipped with a note; bad names are refused.
 
 import assert from "node:assert/strict";
@@ -14,6 +15,7 @@ import { runCli } from "../testing/run-cli.ts";
 import { scenarioFile } from "../testing/scenario-file.ts";
 
 const CLI = new URL("./bench.ts", import.meta.url).pathname;
+const PROBE = new URL("./probe.ts", import.meta.url).pathname;
 const SERVER = new URL("../../server/main.ts", import.meta.url).pathname;
 const SEED = new URL("../../profiles/seed.json", import.meta.url).pathname;
 
@@ -98,6 +100,16 @@ describe("push transports from the CLI", () => {
     assert.equal(row?.transport, "websocket");
     assert.ok(m.reconnects > 0, "it reconnected");
     assert.ok(m.lost + m.duplicates > 0, `the counts caught it: lost ${m.lost}, duplicates ${m.duplicates}`);
+    // The probe says so before any run: delivery works on both transports, resuming only over SSE.
+    const probe = await runCli(PROBE, ["--target", url, "--profile", profile]);
+    assert.equal(probe.code, ExitCode.ok, probe.stderr);
+    assert.match(probe.stdout, /PASS +sse: a subscription receives a publish with the right value/);
+    assert.match(probe.stdout, /PASS +sse: a resumed subscription loses nothing/);
+    assert.match(probe.stdout, /PASS +websocket: a subscription receives a publish with the right value/);
+    assert.match(
+      probe.stdout,
+      /FAIL +websocket: a resumed subscription loses nothing +published 2 while away, the resumed subscription got [13]/,
+    );
   });
 
   test("a fan-out over every transport; a peer with long-poll only is skipped for the others, with a note", async () => {

@@ -1,10 +1,12 @@
 // The probe: checks a target's profile against the live server in a few seconds, as the driver will
 // speak to it (raw sockets, the same request bytes and parser, the same classification): a wait
 // parks, a publish wakes it with the right value, the stats page counts it, a timeout is recognised,
-// and a cursor re-poll loses nothing. Returns a checklist; printing is in output/checklist.ts.
+// a cursor re-poll loses nothing, and each push transport the profile offers delivers and resumes
+// (probe-push.ts). Returns a checklist; printing is in output/checklist.ts.
 
 import { connect } from "node:net";
 import { ResponseParser } from "./driver/http-response-parser.ts";
+import { pushChecks } from "./probe-push.ts";
 import { formatSetValue } from "./set-value.ts";
 import type { Classified } from "./targets/adapter.ts";
 import { sendOne } from "./targets/send-one.ts";
@@ -182,6 +184,9 @@ export async function probeTarget(
   } else {
     checks.push(await cursorCheck(target, key("cursor")));
   }
+
+  // 5. Each push transport the profile offers (SSE, WebSocket): delivery, and resuming from the cursor.
+  checks.push(...(await pushChecks(target, key)));
   return checks;
 }
 
