@@ -8,7 +8,7 @@
 // parked waiter, counted in /stats and refused like one), Redis wakes across processes, and shutdown.
 // Each park waits at most KEEPALIVE_S, so a transport can send a keep-alive on an idle stream.
 
-import { type Broker, type Notification, type Outcome, Waiter } from "./broker.ts";
+import { type Broker, type Deliver, type Notification, type Outcome, Waiter } from "./broker.ts";
 import { ProtocolError } from "./protocol.ts";
 
 /** How long a follow waits before telling the transport to keep the connection alive (and parks again). */
@@ -29,9 +29,9 @@ export interface Follow {
 }
 
 /**
- * Follow `key` from `since` (undefined: the key's present value, if it has one, then every later one). `onEvent` returns false when the
- * transport could not send (its client is gone or too far behind): the follow then stops. After an
- * `end` event nothing more comes.
+ * Follow `key` from `since` (undefined: the key's present value, if it has one, then every later one).
+ * `onEvent` returns false when the transport could not send (its client is gone or too far behind):
+ * the follow then stops. After an `end` event nothing more comes.
  */
 export function follow(
   broker: Broker,
@@ -39,52 +39,78 @@ export function follow(
   since: number | undefined,
   onEvent: (event: FollowEvent) => boolean,
 ): Follow {
-  let cursor = since;
-  let waiter: Waiter | undefined;
-  let stopped = false;
-  const stop = () => {
-    if (stopped) return;
-    stopped = true;
-    if (waiter !== undefined) broker.cancel(waiter);
-    waiter = undefined;
-  };
-  const finish = (reason: string) => {
-    stop();
-    onEvent({ kind: "end", reason });
-  };
-  const onOutcome = (outcome: Outcome) => {
-    waiter = undefined;
-    if (stopped) return;
+  const f = new Follower(broker, key, since, onEvent);
+  f.park();
+  return f;
+}
+
+/** The broker's wake of a follower's waiter (the waiter's context is the follower): one function for all. */
+const deliverToFollower: Deliver = (outcome, context) => (context as Follower).outcome(outcome);
+
+// A class, not closures: tens of thousands of follows are held at once, and each costs its fields and
+// one bound function (parkAgain) rather than a closure per step.
+class Follower implements Follow {
+  private waiter: Waiter | undefined = undefined;
+  private stopped = false;
+  private readonly parkAgain = () => this.park();
+
+  constructor(
+    private readonly broker: Broker,
+    private readonly key: string,
+    private cursor: number | undefined,
+    private readonly onEvent: (event: FollowEvent) => boolean,
+  ) {}
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.waiter !== undefined) this.broker.cancel(this.waiter);
+    this.waiter = undefined;
+  }
+
+  park(): void {
+    if (this.stopped) return;
+    let outcome: Outcome | Waiter;
+    try {
+      outcome = this.broker.get(
+        { key: this.key, timeoutS: KEEPALIVE_S, since: this.cursor },
+        deliverToFollower,
+        this,
+      );
+    } catch (error) {
+      this.finish(error instanceof ProtocolError ? error.errorName : "internal_error");
+      return;
+    }
+    if (outcome instanceof Waiter) this.waiter = outcome;
+    else this.outcome(outcome);
+  }
+
+  outcome(outcome: Outcome): void {
+    this.waiter = undefined;
+    if (this.stopped) return;
+    let sent: boolean;
     switch (outcome.kind) {
       case "value": {
         const n = outcome.notification;
-        if (!onEvent({ kind: "value", notification: n, compacted: outcome.compacted === true }))
-          return stop();
-        cursor = n.version;
+        sent = this.onEvent({ kind: "value", notification: n, compacted: outcome.compacted === true });
+        if (sent) this.cursor = n.version;
         break;
       }
       case "timeout":
-        if (!onEvent({ kind: "keep-alive" })) return stop();
+        sent = this.onEvent({ kind: "keep-alive" });
         break;
       case "shutting_down":
       case "broker_unavailable":
-        return finish(outcome.kind);
+        this.finish(outcome.kind);
+        return;
     }
+    if (!sent) this.stop();
     // Parked again from a microtask: not from inside the broker's wake of this key.
-    queueMicrotask(park);
-  };
-  const park = () => {
-    if (stopped) return;
-    let outcome: Outcome | Waiter;
-    try {
-      outcome = broker.get({ key, timeoutS: KEEPALIVE_S, since: cursor }, onOutcome);
-    } catch (error) {
-      finish(error instanceof ProtocolError ? error.errorName : "internal_error");
-      return;
-    }
-    if (outcome instanceof Waiter) waiter = outcome;
-    else onOutcome(outcome);
-  };
-  park();
-  return { stop };
+    else queueMicrotask(this.parkAgain);
+  }
+
+  private finish(reason: string): void {
+    this.stop();
+    this.onEvent({ kind: "end", reason });
+  }
 }

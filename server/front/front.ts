@@ -113,7 +113,7 @@ class Connection {
   /** An event stream (GET /sse) this connection now carries; nothing else is served on it. */
   stream: Follow | undefined = undefined;
   /** A WebSocket this connection became (an upgrade to /ws): its frames and subscriptions. */
-  ws: { reader: ClientFrameReader; sink: ClientFrameSink; subs: Subscriptions } | undefined = undefined;
+  ws: ({ reader: ClientFrameReader; subs: Subscriptions } & ClientFrameSink) | undefined = undefined;
   /** The parked request asked for `connection: close`. */
   closeAfter = false;
   /** Date.now() of the last input or answer: the idle sweep closes connections idle too long. */
@@ -199,7 +199,7 @@ export function createFront(options: FrontOptions): Front {
     const conn = this[kConnection];
     if (conn === undefined || conn.stream !== undefined) return; // a stream's client has nothing more to say
     if (conn.ws !== undefined) {
-      conn.ws.reader.feed(chunk, conn.ws.sink);
+      conn.ws.reader.feed(chunk, conn.ws);
       return;
     }
     const t = now();
@@ -471,30 +471,46 @@ export function createFront(options: FrontOptions): Front {
       return;
     }
     if (!sendBytes(conn, switchingProtocols(key))) return;
-    const closeWith = (code: number, reason: string) => {
-      if (sendBytes(conn, closeFrame(code, reason))) conn.socket.destroySoon();
-    };
-    const side: SocketSide = {
-      sendValue: (n, compacted) => sendBytes(conn, valueFrame(n, compacted)),
-      sendText: (text) => sendBytes(conn, serverFrame(OPCODE.text, Buffer.from(text))),
-      ping: () => sendBytes(conn, PING_FRAME),
-      close: closeWith,
-    };
-    const subs = new Subscriptions(broker, limits, side);
-    const sink: ClientFrameSink = {
-      message: (text) => subs.message(text),
-      ping: (payload) => {
-        sendBytes(conn, serverFrame(OPCODE.pong, payload));
-      },
-      close: (code, reason, byClient) => {
-        subs.closed();
-        // The client's close is answered with its code; a broken protocol with ours and why.
-        closeWith(code, byClient ? "" : reason);
-      },
-    };
-    conn.ws = { reader: new ClientFrameReader(MAX_CLIENT_MESSAGE_BYTES), sink, subs };
-    if (first !== undefined) subs.subscribe(first.key, first.since);
-    if (rest !== null) conn.ws.reader.feed(rest, sink);
+    const ws = new FrontWebSocket(conn);
+    conn.ws = ws;
+    if (first !== undefined) ws.subs.subscribe(first.key, first.since);
+    if (rest !== null) ws.reader.feed(rest, ws);
+  }
+
+  /**
+   * A fast-path WebSocket: both what its subscriptions send through (SocketSide) and what its
+   * client's frames reach (ClientFrameSink). A class, so that an open socket costs its fields and
+   * no closures (tens of thousands are held at once).
+   */
+  class FrontWebSocket implements SocketSide, ClientFrameSink {
+    readonly reader = new ClientFrameReader(MAX_CLIENT_MESSAGE_BYTES);
+    readonly subs: Subscriptions;
+    constructor(private readonly conn: Connection) {
+      this.subs = new Subscriptions(broker, limits, this);
+    }
+    sendValue(n: Notification, compacted: boolean): boolean {
+      return sendBytes(this.conn, valueFrame(n, compacted));
+    }
+    sendText(text: string): boolean {
+      return sendBytes(this.conn, serverFrame(OPCODE.text, Buffer.from(text)));
+    }
+    ping(): boolean {
+      return sendBytes(this.conn, PING_FRAME);
+    }
+    close(code: number, reason: string): void {
+      if (sendBytes(this.conn, closeFrame(code, reason))) this.conn.socket.destroySoon();
+    }
+    clientMessage(text: string | undefined): void {
+      this.subs.message(text);
+    }
+    clientPing(payload: Buffer): void {
+      sendBytes(this.conn, serverFrame(OPCODE.pong, payload));
+    }
+    clientClose(code: number, reason: string, byClient: boolean): void {
+      this.subs.closed();
+      // The client's close is answered with its code; a broken protocol with ours and why.
+      this.close(code, byClient ? "" : reason);
+    }
   }
 
   const deliverParked: Deliver = (outcome, context) => {

@@ -56,16 +56,17 @@ export function closeFrame(code: number, reason: string): Buffer {
 
 export interface ClientFrameSink {
   /** A whole message: text (undefined: binary). */
-  message(text: string | undefined): void;
-  ping(payload: Buffer): void;
+  clientMessage(text: string | undefined): void;
+  clientPing(payload: Buffer): void;
   /** The client closed (its code), or broke the protocol (the code to close with, and why). */
-  close(code: number, reason: string, byClient: boolean): void;
+  clientClose(code: number, reason: string, byClient: boolean): void;
 }
 
 /** Reads a client's frames as they arrive; bounded by `maxMessageBytes`. */
 export class ClientFrameReader {
   private pending: Buffer | undefined;
-  private fragments: Buffer[] = [];
+  /** A message in fragments: its parts so far (none: no message begun). */
+  private fragments: Buffer[] | undefined;
   private fragmentBytes = 0;
   private fragmentedText = false;
   private done = false;
@@ -124,36 +125,42 @@ export class ClientFrameReader {
       if (opcode === OPCODE.close) {
         this.done = true;
         const code = length >= 2 ? payload.readUInt16BE(0) : 1005;
-        sink.close(code === 1005 ? 1000 : code, "", true);
+        sink.clientClose(code === 1005 ? 1000 : code, "", true);
         return -1;
       }
-      if (opcode === OPCODE.ping) sink.ping(payload);
+      if (opcode === OPCODE.ping) sink.clientPing(payload);
       else if (opcode !== OPCODE.pong) return this.fail(sink, 1002, `unknown opcode ${opcode}`);
       return next;
     }
+    let parts = this.fragments;
     if (opcode === 0x0) {
-      if (this.fragments.length === 0) return this.fail(sink, 1002, "a continuation with no message begun");
+      if (parts === undefined) return this.fail(sink, 1002, "a continuation with no message begun");
     } else if (opcode === OPCODE.text || opcode === OPCODE.binary) {
-      if (this.fragments.length > 0) return this.fail(sink, 1002, "a new message before the last one ended");
+      if (parts !== undefined) return this.fail(sink, 1002, "a new message before the last one ended");
       this.fragmentedText = opcode === OPCODE.text;
+      if (fin) parts = [];
+      else {
+        parts = [];
+        this.fragments = parts;
+      }
     } else return this.fail(sink, 1002, `unknown opcode ${opcode}`);
-    this.fragments.push(payload);
+    parts.push(payload);
     this.fragmentBytes += length;
     if (this.fragmentBytes > this.maxMessageBytes) return this.fail(sink, 1009, "message over the limit");
     if (!fin) return next;
-    const whole = this.fragments.length === 1 ? (this.fragments[0] as Buffer) : Buffer.concat(this.fragments);
-    this.fragments = [];
+    const whole = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
+    this.fragments = undefined;
     this.fragmentBytes = 0;
-    if (!this.fragmentedText) sink.message(undefined);
+    if (!this.fragmentedText) sink.clientMessage(undefined);
     else if (!isUtf8(whole)) return this.fail(sink, 1007, "a text message that is not UTF-8");
-    else sink.message(whole.toString("utf8"));
+    else sink.clientMessage(whole.toString("utf8"));
     return next;
   }
 
   private fail(sink: ClientFrameSink, code: number, reason: string): -1 {
     this.done = true;
     this.pending = undefined;
-    sink.close(code, reason, false);
+    sink.clientClose(code, reason, false);
     return -1;
   }
 }
