@@ -149,6 +149,44 @@ describe("push transports from the CLI", () => {
     assert.match(r.stdout, /reference\/long-poll +reference\/sse +reference\/websocket/);
   });
 
+  test("a stream the target cannot keep up with is cut at its deadline: fell behind, lost not measured", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "lpb-transports-"));
+    const out = join(dir, "run");
+    // Each wake costs the server 5 ms of CPU (the gate's fault injection): 100 subscribers make a
+    // set take 0.5 s, so 100 sets a second pile up, and the run must end by itself.
+    const file = streamFile(dir, {
+      waiters: 100,
+      keys: 1,
+      rate_per_s: 100,
+      duration_s: 1,
+      reconnect_after: undefined,
+      deadlines: { ready_ms: 10_000, collect_ms: 1_000 },
+    });
+    const r = await runCli(CLI, [
+      file,
+      "--transports",
+      "sse",
+      "--reference-args=--fault-wake-cost-us 5000",
+      "--out",
+      out,
+      "-q",
+    ]);
+    assert.equal(r.code, ExitCode.thresholdFailed, r.stderr + r.stdout);
+    const record = JSON.parse(readFileSync(join(out, "run.json"), "utf8"));
+    const [row] = record.results as (Row & { warnings: string[] })[];
+    const m = (row as Row).metrics;
+    assert.equal(m.fell_behind, 1);
+    assert.ok((m.sets_cut as number) > 0, `sets cut: ${m.sets_cut}`);
+    assert.equal(m.lost, undefined, "lost is not measured when the stream was cut");
+    assert.equal(m.expected, undefined);
+    assert.ok((m.delivered as number) > 0);
+    assert.match(
+      (row as { warnings: string[] }).warnings.join("\n"),
+      /cut 1 s after its 1 s schedule: \d+ of 100 sets/,
+    );
+    assert.match(r.stdout, /fell_behind ==0: 1/);
+  });
+
   test("unknown transports and push for a timeout storm are refused or skipped, naming the fix", async () => {
     const dir = mkdtempSync(join(tmpdir(), "lpb-transports-"));
     const typo = await runCli(CLI, [scenarioFile(dir, "fan"), "--transports", "long-poll,ss", "-q"]);

@@ -31,6 +31,11 @@ export interface SetterResult {
   lateness: Histogram;
   /** Sets sent more than 1 ms after their scheduled time. */
   late: number;
+  /**
+   * The schedule was cut at `stopAtNs` with sets not yet answered: the target fell behind. Counts:
+   * sets never sent (or sent and abandoned unanswered, whose outcome is unknown), out of the plan.
+   */
+  cut?: { unanswered: number; planned: number };
 }
 
 export interface SetterOptions {
@@ -40,6 +45,12 @@ export interface SetterOptions {
   fireAtNs: bigint;
   /** Stops the schedule at once (Ctrl-C, the target died): the sets not yet sent are not sent. */
   signal?: AbortSignal;
+  /**
+   * Give up at this instant: sets not yet sent are not sent, and those waiting for their answer
+   * are abandoned (result.cut says how many). Bounds a run against a target that cannot keep up,
+   * whose answers would otherwise trickle in for as long as its backlog lasts.
+   */
+  stopAtNs?: bigint;
   /**
    * Called shortly before the fire instant (ARM_BEFORE_FIRE_MS), once the setter's connections are
    * open: where a runner starts measuring the fan-out's CPU, so that neither opening them nor what
@@ -89,6 +100,15 @@ export async function runSets(options: SetterOptions): Promise<SetterResult> {
     result.errorReasons[reason] = (result.errorReasons[reason] ?? 0) + 1;
   };
   const inFlight: Promise<void>[] = [];
+  // The deadline aborts both the schedule and the requests still waiting for an answer.
+  const stop = new AbortController();
+  const onOuterAbort = () => stop.abort();
+  options.signal?.addEventListener("abort", onOuterAbort, { once: true });
+  let answered = 0;
+  const deadline =
+    options.stopAtNs === undefined
+      ? undefined
+      : setTimeout(() => stop.abort(), Math.max(0, Number(options.stopAtNs - process.hrtime.bigint()) / 1e6));
   try {
     await warmUp(clients, options.target.profile.health);
     if (options.armed) {
@@ -99,8 +119,8 @@ export async function runSets(options: SetterOptions): Promise<SetterResult> {
     for (const planned of sets) {
       const scheduledNs = fireAtNs + BigInt(Math.round(planned.offsetMs * 1e6));
       const wait = scheduledNs - process.hrtime.bigint();
-      if (wait > 0n) await sleepNs(wait, options.signal); // never early: a set sent before its time would flatter latency
-      if (options.signal?.aborted) break;
+      if (wait > 0n) await sleepNs(wait, stop.signal); // never early: a set sent before its time would flatter latency
+      if (stop.signal.aborted) break;
       const request = adapter.setRequest(planned.key, formatSetValue(scheduledNs, planned.seq));
       const sentNs = process.hrtime.bigint();
       const lateUs = Math.max(0, Number(sentNs - scheduledNs) / 1000);
@@ -114,19 +134,29 @@ export async function runSets(options: SetterOptions): Promise<SetterResult> {
             path: request.path,
             body: request.body,
             headers: controlHeaders(request),
+            signal: stop.signal,
           })
           .then(async (res) => {
             const body = await res.body.text();
+            answered++;
             if (res.statusCode < 200 || res.statusCode >= 300)
               fail(`HTTP ${res.statusCode} ${body.slice(0, 80)}`);
           })
-          .catch((error: { code?: string; message: string }) => fail(error.code ?? error.message)),
+          .catch((error: { code?: string; message: string }) => {
+            // Abandoned at the deadline (or on Ctrl-C): counted in result.cut, not as an error.
+            if (!stop.signal.aborted) fail(error.code ?? error.message);
+          }),
       );
     }
     await Promise.all(inFlight);
   } finally {
-    await Promise.all(clients.map((c) => c.close()));
+    clearTimeout(deadline);
+    options.signal?.removeEventListener("abort", onOuterAbort);
+    await Promise.all(clients.map((c) => (stop.signal.aborted ? c.destroy() : c.close())));
   }
+  const outerAborted = options.signal?.aborted === true;
+  if (stop.signal.aborted && !outerAborted && answered + result.errors < sets.length)
+    result.cut = { unanswered: sets.length - answered - result.errors, planned: sets.length };
   return result;
 }
 

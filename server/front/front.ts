@@ -141,6 +141,19 @@ const MAX_QUEUED_OUTPUT_BYTES = 256 * 1024;
 const NO_PARAMS: Params = Object.freeze(Object.create(null));
 const PING_FRAME = serverFrame(OPCODE.ping, Buffer.alloc(0));
 
+/** The answer to a request the fast path refused: the protocol's error, or an internal one. */
+function errorAnswer(error: unknown): Prebuilt {
+  return error instanceof ProtocolError
+    ? errorResponse(error.errorName, error.message)
+    : errorResponse("internal", `internal error: ${(error as Error).message}`);
+}
+
+/** A request target's query parameters (none: an empty set). */
+function queryOf(head: { target: string }): Params {
+  const q = head.target.indexOf("?");
+  return q < 0 ? NO_PARAMS : parseForm(head.target.slice(q + 1));
+}
+
 // One value wakes every WebSocket subscriber of its key at once: its frame is built once.
 let lastNotification: Notification | undefined;
 let lastFrame: Buffer = PING_FRAME;
@@ -376,8 +389,7 @@ export function createFront(options: FrontOptions): Front {
   function answerGet(conn: Connection, head: Head & { kind: "request" }, body: Buffer): void {
     let answer: Prebuilt;
     try {
-      const q = head.target.indexOf("?");
-      const query = q < 0 ? NO_PARAMS : parseForm(head.target.slice(q + 1));
+      const query = queryOf(head);
       const form =
         head.contentLength === 0 && head.contentType === "" ? undefined : parseForm(decodeBody(body));
       const outcome = broker.get(parseGet(mergeParams(query, form), limits), deliverParked, conn);
@@ -388,10 +400,7 @@ export function createFront(options: FrontOptions): Front {
       }
       answer = responses.for(outcome);
     } catch (error) {
-      answer =
-        error instanceof ProtocolError
-          ? errorResponse(error.errorName, error.message)
-          : errorResponse("internal", `internal error: ${(error as Error).message}`);
+      answer = errorAnswer(error);
     }
     write(conn, answer, head.close);
   }
@@ -401,16 +410,11 @@ export function createFront(options: FrontOptions): Front {
     let key: string;
     let since: number | undefined;
     try {
-      const q = head.target.indexOf("?");
-      const get = parseGet(q < 0 ? NO_PARAMS : parseForm(head.target.slice(q + 1)), limits);
+      const get = parseGet(queryOf(head), limits);
       key = get.key;
       since = streamCursor(get.since, head.lastEventId);
     } catch (error) {
-      const answer =
-        error instanceof ProtocolError
-          ? errorResponse(error.errorName, error.message)
-          : errorResponse("internal", `internal error: ${(error as Error).message}`);
-      write(conn, answer, true);
+      write(conn, errorAnswer(error), true);
       return;
     }
     if (!sendBytes(conn, STREAM_HEAD)) return;
@@ -460,14 +464,9 @@ export function createFront(options: FrontOptions): Front {
   ): void {
     let first: { key: string; since: number | undefined } | undefined;
     try {
-      const q = head.target.indexOf("?");
-      first = querySubscription(q < 0 ? NO_PARAMS : parseForm(head.target.slice(q + 1)), limits);
+      first = querySubscription(queryOf(head), limits);
     } catch (error) {
-      const answer =
-        error instanceof ProtocolError
-          ? errorResponse(error.errorName, error.message)
-          : errorResponse("internal", `internal error: ${(error as Error).message}`);
-      write(conn, answer, true);
+      write(conn, errorAnswer(error), true);
       return;
     }
     if (!sendBytes(conn, switchingProtocols(key))) return;

@@ -23,9 +23,13 @@ export const stream = scenarioType({
     lost: correctness("messages a waiter never saw (gaps and missing tail)"),
     out_of_order: correctness("messages that arrived after a later one"),
     sets_late: info("count", "sets sent over 2 ms behind their schedule (the setter's own lateness)"),
+    sets_cut: info(
+      "count",
+      "sets unsent or unanswered when the stream was cut (its schedule plus the collect deadline had passed)",
+    ),
     set_lateness_p99_ms: info("ms", "setter lateness behind schedule, 99th percentile"),
     fell_behind: correctness(
-      "1 when the stream fell behind: its sets went out (p99), or its messages arrived (p50), later than 10 × a key's message interval (at least 1 s)",
+      "1 when the stream fell behind: its sets went out (p99), or its messages arrived (p50), later than 10 × a key's message interval (at least 1 s), or it was cut at its deadline",
     ),
   },
   columns: [
