@@ -246,6 +246,52 @@ describe("the front's idle sweep", () => {
   });
 });
 
+describe("the front's idle sweep and push connections", () => {
+  test("an event stream and a subscribed WebSocket are never idle; a WebSocket with no subscription is", async (t) => {
+    const store = new MemoryBroker(DEFAULT_LIMITS);
+    const clock = new FakeClock();
+    const front = createFront({
+      broker: store,
+      limits: DEFAULT_LIMITS,
+      responses: new ResponseCache(),
+      fallback: createServer(),
+      idleTimeoutMs: 60_000,
+      now: () => clock.now(),
+    });
+    t.after(() => front.close());
+    await new Promise<void>((resolve) => front.server.listen(0, "127.0.0.1", resolve));
+    const port = (front.server.address() as AddressInfo).port;
+    const open = (head: string) => {
+      const socket = connect(port, "127.0.0.1");
+      let received = "";
+      socket.on("data", (b: Buffer) => {
+        received += b.toString("latin1");
+      });
+      socket.write(head);
+      t.after(() => socket.destroy());
+      const closed = new Promise<void>((r) => socket.once("close", () => r()));
+      return { received: () => received, closed };
+    };
+    const upgrade = (path: string) =>
+      `GET ${path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`;
+    open("GET /sse?key=s HTTP/1.1\r\nHost: x\r\n\r\n");
+    open(upgrade("/ws?key=w"));
+    const bare = open(upgrade("/ws"));
+    for (let i = 0; i < 300 && (store.stats().waiters !== 2 || !bare.received().includes("101")); i++)
+      await new Promise((r) => setTimeout(r, 5));
+    assert.equal(store.stats().waiters, 2);
+    clock.advance(60_000);
+    assert.equal(front.sweepIdle(), 1, "only the WebSocket with no subscription");
+    await bare.closed;
+    // Its close frame: 0x88, the length, code 1000 and the reason.
+    assert.ok(
+      bare.received().includes("\x88\x17\x03\xe8idle: no subscription"),
+      JSON.stringify(bare.received()),
+    );
+    assert.equal(store.stats().waiters, 2, "the stream and the subscribed socket stay");
+  });
+});
+
 describe("the front's hand-off at shutdown", () => {
   test("an idle keep-alive connection handed to fastify is closed by shutdown", async (t) => {
     const s = await start();

@@ -113,7 +113,8 @@ class Connection {
   /** An event stream (GET /sse) this connection now carries; nothing else is served on it. */
   stream: Follow | undefined = undefined;
   /** A WebSocket this connection became (an upgrade to /ws): its frames and subscriptions. */
-  ws: ({ reader: ClientFrameReader; subs: Subscriptions } & ClientFrameSink) | undefined = undefined;
+  ws: ({ reader: ClientFrameReader; subs: Subscriptions } & ClientFrameSink & SocketSide) | undefined =
+    undefined;
   /** The parked request asked for `connection: close`. */
   closeAfter = false;
   /** Date.now() of the last input or answer: the idle sweep closes connections idle too long. */
@@ -212,6 +213,7 @@ export function createFront(options: FrontOptions): Front {
     const conn = this[kConnection];
     if (conn === undefined || conn.stream !== undefined) return; // a stream's client has nothing more to say
     if (conn.ws !== undefined) {
+      conn.activeAtMs = now();
       conn.ws.reader.feed(chunk, conn.ws);
       return;
     }
@@ -301,7 +303,16 @@ export function createFront(options: FrontOptions): Front {
     const cutoff = t - idleTimeoutMs;
     let closed = 0;
     for (const conn of live) {
-      if (conn.waiter !== undefined || conn.stream !== undefined || conn.ws !== undefined) continue;
+      if (conn.waiter !== undefined || conn.stream !== undefined) continue;
+      if (conn.ws !== undefined) {
+        // A WebSocket with subscriptions is kept alive by them; one with none is idle like any
+        // connection with no parked /get, and closed as one.
+        if (conn.ws.subs.count === 0 && conn.activeAtMs <= cutoff) {
+          conn.ws.close(1000, "idle: no subscription");
+          closed++;
+        }
+        continue;
+      }
       const started = conn.requestStartedAtMs;
       const late = started >= 0 && t - started >= (conn.headDone ? requestTimeoutMs : headersTimeoutMs);
       if (late) {
