@@ -9,6 +9,7 @@
 // still in flight, and the server could store them the other way round; a stream's followers then
 // saw a gap and a message out of order that no server had caused (docs/perf/2026-12-06-gate.md).
 
+import { setMaxListeners } from "node:events";
 import { Client } from "undici";
 import { type Histogram, newHistogram } from "./metrics/histograms.ts";
 import { formatSetValue } from "./set-value.ts";
@@ -102,6 +103,7 @@ export async function runSets(options: SetterOptions): Promise<SetterResult> {
   const inFlight: Promise<void>[] = [];
   // The deadline aborts both the schedule and the requests still waiting for an answer.
   const stop = new AbortController();
+  setMaxListeners(0, stop.signal); // every request in flight listens to it: thousands, by design
   const onOuterAbort = () => stop.abort();
   options.signal?.addEventListener("abort", onOuterAbort, { once: true });
   let answered = 0;
