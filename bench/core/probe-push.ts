@@ -12,7 +12,7 @@ import {
   WebSocketParser,
   webSocketAccept,
 } from "./driver/push-parsers.ts";
-import type { Check } from "./probe.ts";
+import type { Check } from "./probe-check.ts";
 import { formatSetValue } from "./set-value.ts";
 import { type PushAdapter, pushAdapterFromProfile } from "./targets/push-adapter.ts";
 import { sendOne } from "./targets/send-one.ts";

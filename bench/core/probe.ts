@@ -6,19 +6,12 @@
 
 import { connect } from "node:net";
 import { ResponseParser } from "./driver/http-response-parser.ts";
+import type { Check } from "./probe-check.ts";
 import { pushChecks } from "./probe-push.ts";
 import { formatSetValue } from "./set-value.ts";
 import type { Classified } from "./targets/adapter.ts";
 import { sendOne } from "./targets/send-one.ts";
 import type { Target } from "./targets/target.ts";
-
-export interface Check {
-  item: string;
-  /** A run cannot work without it (the probe exits 3 when one fails). */
-  required: boolean;
-  status: "pass" | "fail" | "skip";
-  detail: string;
-}
 
 interface Waiting {
   /** The first answer, classified, with the ms it took; undefined if none came in time. */

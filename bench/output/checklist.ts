@@ -1,6 +1,6 @@
 // The probe's checklist as text: one line per check, its verdict and what it saw. Printing only.
 
-import type { Check } from "../core/probe.ts";
+import type { Check } from "../core/probe-check.ts";
 
 const MARK = { pass: "PASS", fail: "FAIL", skip: "skip" } as const;
 
