@@ -12,6 +12,7 @@ import { nchanProfile, seedAdapter, seedProfile } from "./builtin-profiles.ts";
 import { checkReachable } from "./choose.ts";
 import { loadProfile, ProfileError, parseProfile } from "./profile.ts";
 import { adapterFromProfile } from "./profile-adapter.ts";
+import { pushAdapterFromProfile } from "./push-adapter.ts";
 import { profileSupports } from "./supports.ts";
 import { loadTargetFile } from "./target-file.ts";
 
@@ -238,4 +239,69 @@ test("a placeholder the profile language does not know is refused when the profi
           e instanceof ProfileError && why.test(e.message) && /p\.json: wait\.path/.test(e.message),
       );
   }
+});
+
+test("push transports: every problem at once; a cursor counts only where a reconnect sends it back", () => {
+  const base = { ...seedProfile, name: "push" };
+  assert.throws(
+    () =>
+      parseProfile("p.json", {
+        ...base,
+        transports: {
+          sse: { path: "/events?topic={topic}", resume: "path", data: { body: "text", value: "/v" } },
+          websocket: { path: "socket", message: { body: "json" }, subprotocol: "a b" },
+        },
+      }),
+    (e: unknown) => {
+      assert.ok(e instanceof ProfileError);
+      const text = e.problems.join("\n");
+      for (const expected of [
+        /transports\.sse\.path: unknown placeholder \{topic\}/,
+        /transports\.sse\.data\.body: value, cursor and error pointers need body: json/,
+        /transports\.websocket\.path: a path starts with \//,
+        /transports\.websocket\.message\.value: a json message needs a value pointer/,
+        /transports\.websocket\.subprotocol: a token/,
+      ])
+        assert.match(text, expected);
+      return true;
+    },
+  );
+  assert.throws(
+    () => parseProfile("p.json", { ...base, transports: { sse: { path: "/e?k={key}", resume: "path" } } }),
+    /transports\.sse\.path: resume "path" sends the cursor back through \{cursor\}/,
+  );
+  const ws = (path: string, subscribe?: string) =>
+    pushAdapterFromProfile(
+      parseProfile("p.json", {
+        ...base,
+        transports: {
+          websocket: {
+            path,
+            ...(subscribe ? { subscribe } : {}),
+            message: { body: "json", value: "/v", cursor: "/n" },
+          },
+        },
+      }),
+      "websocket",
+    );
+  assert.equal(ws("/ws?k={key}").hasCursor, false, "a cursor in the messages, but nowhere to send it back");
+  assert.equal(ws("/ws?k={key}[[&after={cursor}]]").hasCursor, true);
+  assert.equal(ws("/ws", '{"sub":"{key}"[[,"after":{cursor+1}]]}').hasCursor, true);
+  const sub = ws("/ws", '{"sub":"{key}"[[,"after":{cursor}]]}');
+  assert.equal(sub.subscribeMessage('a"b', undefined), '{"sub":"a\\"b"}', "escaped for a JSON string");
+  assert.equal(sub.subscribeMessage("k", "7"), '{"sub":"k","after":7}');
+  assert.match(
+    sub.openRequest("h:1", "k", undefined, "KEY"),
+    /^GET \/ws HTTP\/1\.1\r\nHost: h:1\r\n.*Upgrade: websocket\r\n.*Sec-WebSocket-Key: KEY\r\n/s,
+  );
+  assert.deepEqual(sub.decode('{"v":"x","n":3}', undefined), { kind: "value", value: "x", cursor: "3" });
+  assert.equal(sub.decode("not json", undefined).kind, "error");
+  // The reference server's SSE resumes with Last-Event-ID: the header goes with a cursor only.
+  const sse = pushAdapterFromProfile(seedProfile, "sse");
+  assert.equal(sse.hasCursor, true);
+  assert.doesNotMatch(sse.openRequest("h", "k", undefined, ""), /Last-Event-ID/);
+  assert.match(
+    sse.openRequest("h", "k", "12", ""),
+    /\r\nAccept: text\/event-stream\r\n.*Last-Event-ID: 12\r\n\r\n$/s,
+  );
 });

@@ -168,6 +168,10 @@ const TransportsSchema = z
         data: PushMessageSchema.default({ body: "text" }),
       })
       .strict()
+      .refine((s) => s.resume !== "path" || s.path.includes("{cursor"), {
+        message: 'resume "path" sends the cursor back through {cursor} in the path: put it there',
+        path: ["path"],
+      })
       .optional(),
     /** WebSocket: GET path upgraded; then, where given, one text message that subscribes. */
     websocket: z

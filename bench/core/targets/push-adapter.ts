@@ -53,10 +53,15 @@ export function pushAdapterFromProfile(profile: Profile, transport: PushTranspor
   const resumeByHeader = sse !== undefined && sse.resume === "last-event-id";
   const asIs = (v: string) => v;
 
+  // A cursor the messages carry is of use only where the reconnect sends it back.
+  const sendsCursor = /\{cursor[}+-]/.test(
+    `${spec.path}${ws?.subscribe ?? ""}${Object.values(spec.headers).join("")}`,
+  );
   return {
     transport,
-    // SSE: ids (the format's cursor) or a cursor pointer; WebSocket: only a cursor pointer.
-    hasCursor: transport === "sse" || cursorTokens !== undefined,
+    // SSE: its ids (the format's cursor) or a cursor pointer, sent back as Last-Event-ID or in the
+    // path; WebSocket: a cursor pointer, sent back in the path, a header or the subscribe message.
+    hasCursor: sse !== undefined ? resumeByHeader || sendsCursor : cursorTokens !== undefined && sendsCursor,
     valueEvents: sse?.events ?? ["message"],
     openRequest(hostHeader, key, cursor, webSocketKey) {
       const vars: Vars = cursor === undefined ? { key } : { key, cursor };
