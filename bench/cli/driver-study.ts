@@ -1,4 +1,4 @@
-// npm run driver-study -- [--repeat 3] [--waiters 10000] [--targets reference,nchan,node-http] [--warmup N] [--out DIR]
+// npm run driver-study -- [--repeat 3] [--waiters 10000] [--targets reference,nchan,node-http] [--warmup N] [--transport T] [--out DIR]
 // Is the driver the bottleneck? One command for both tables of docs/perf/2026-11-28-driver-study.md, pinned (target on CPU 0,
 // load on CPU 1), repeats interleaved so that the machine's drift falls on both sides alike:
 //   each repeat: the harness (fanout-10k, one driver worker, every named target), then the plain
@@ -19,6 +19,7 @@ import { pinToCpus, tsxNodeArgs } from "../child-process.ts";
 import { processTree } from "../core/metrics/proc.ts";
 import { readRunRecord } from "../core/run-record.ts";
 import { spawnReference } from "../core/targets/reference.ts";
+import { TRANSPORTS, type Transport } from "../core/targets/transports.ts";
 import { MAX_WARMUP_WAITERS, warmUpTarget } from "../core/warmup.ts";
 import { HostLimitError, UsageError } from "../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
@@ -31,17 +32,23 @@ const PLAIN_CLIENT = new URL("../core/yardstick/plain-client.ts", import.meta.ur
 const TARGET_CPU = "0";
 const LOAD_CPU = "1";
 
-const USAGE = `usage: npm run driver-study -- [--repeat 3] [--waiters 10000] [--targets reference,nchan,node-http] [--warmup N] [--out DIR]
+const USAGE = `usage: npm run driver-study -- [--repeat 3] [--waiters 10000] [--targets reference,nchan,node-http] [--warmup N] [--transport T] [--out DIR]
 
 Is the driver the bottleneck? Measures, pinned (target on CPU 0, load on CPU 1), this harness's
 driver (one worker) beside a plain raw-socket client, both against the reference server, and the
 named targets as the harness measures them; prints both tables and writes DIR/driver-study.md.
 With --warmup N every target (the plain client's too) first serves N waiters of its own key, as
-npm run bench -- --warmup N does. Needs taskset and at least 2 CPUs; nchan needs
+npm run bench -- --warmup N does. --transport sse or websocket measures both over that transport
+(the harness's SSE or WebSocket driver beside the plain client subscribing the same way; targets
+whose profile lacks it are skipped). Needs taskset and at least 2 CPUs; nchan needs
 bash scripts/install-peers.sh (or leave it out of --targets).`;
 
 /** One run of the plain client against a reference server started for it, pinned apart. */
-async function plainClientRun(waiters: number, warmup: number): Promise<PlainClientRun> {
+async function plainClientRun(
+  waiters: number,
+  warmup: number,
+  transport: Transport,
+): Promise<PlainClientRun> {
   const target = await spawnReference({ waiters: Math.max(waiters, warmup) });
   try {
     if (target.pid !== undefined) pinToCpus(processTree(target.pid), TARGET_CPU);
@@ -61,6 +68,8 @@ async function plainClientRun(waiters: number, warmup: number): Promise<PlainCli
         target.url.origin,
         "--waiters",
         String(waiters),
+        "--transport",
+        transport,
       ],
       { stdio: ["ignore", "pipe", "inherit"] },
     );
@@ -82,6 +91,7 @@ async function main(argv: string[]): Promise<number> {
     waiters: { type: "string" },
     targets: { type: "string" },
     warmup: { type: "string" },
+    transport: { type: "string" },
     out: { type: "string" },
     help: { type: "boolean", short: "h" },
   });
@@ -93,6 +103,9 @@ async function main(argv: string[]): Promise<number> {
   const waiters = positiveInt("waiters", v.waiters, 15_000) ?? 10_000;
   const targets = (v.targets as string | undefined) ?? "reference,nchan,node-http";
   const warmup = v.warmup === "0" ? 0 : (positiveInt("warmup", v.warmup, MAX_WARMUP_WAITERS) ?? 0);
+  const transport = ((v.transport as string | undefined) ?? "long-poll") as Transport;
+  if (!TRANSPORTS.includes(transport))
+    throw new UsageError(`--transport is one of ${TRANSPORTS.join(", ")}, got "${transport}"`);
   if (!targets.split(",").includes("reference"))
     throw new UsageError("--targets must include reference: the load-side table measures against it");
   if (availableParallelism() < 2)
@@ -126,16 +139,24 @@ async function main(argv: string[]): Promise<number> {
         "normal",
         "--warmup",
         String(warmup),
+        "--set",
+        `transport=${transport}`,
       ],
       "driver-study: the harness run",
     );
     harnessDirs.push(out);
     process.stderr.write(`driver-study: repeat ${k} of ${repeat}: the plain client\n`);
-    plain.push(await plainClientRun(waiters, warmup));
+    plain.push(await plainClientRun(waiters, warmup, transport));
   }
   writeFileSync(join(dir, "plain-client.json"), `${JSON.stringify(plain, null, 2)}\n`);
   const harness = fromHarness(harnessDirs.map(readRunRecord));
-  const tables = renderTables([harness.load, fromPlainClient(plain)], harness.servers, waiters, warmup);
+  const tables = renderTables(
+    [harness.load, fromPlainClient(plain)],
+    harness.servers,
+    waiters,
+    warmup,
+    transport,
+  );
   writeFileSync(join(dir, "driver-study.md"), `${tables}\n`);
   process.stdout.write(`${tables}\n\nwritten: ${join(dir, "driver-study.md")}\n`);
   return ExitCode.ok;

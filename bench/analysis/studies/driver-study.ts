@@ -98,9 +98,15 @@ export function range(xs: number[], digits = 1): string {
   return lo === hi ? f(lo) : `${f(lo)}–${f(hi)}`;
 }
 
-export function renderTables(load: LoadRow[], servers: ServerRow[], waiters: number, warmup = 0): string {
+export function renderTables(
+  load: LoadRow[],
+  servers: ServerRow[],
+  waiters: number,
+  warmup = 0,
+  transport = "long-poll",
+): string {
   const lines = [
-    `Load side: ${waiters.toLocaleString("en-US")} waiters within 1 s on one key, one /set, against the reference server; target on CPU 0, load on CPU 1; ${warmup > 0 ? `every target warmed up by ${warmup.toLocaleString("en-US")} waiters first` : "targets measured cold (no warm-up)"}.`,
+    `Load side: ${waiters.toLocaleString("en-US")} waiters within 1 s on one key, one /set, against the reference server${transport === "long-poll" ? "" : `, over ${transport} (both clients)`}; target on CPU 0, load on CPU 1; ${warmup > 0 ? `every target warmed up by ${warmup.toLocaleString("en-US")} waiters first` : "targets measured cold (no warm-up)"}.`,
     "",
     "| client | runs | CPU per notification (µs) | CPU per connection (µs) | time to last delivery (ms) |",
     "|---|---|---|---|---|",

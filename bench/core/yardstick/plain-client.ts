@@ -1,6 +1,8 @@
 // The yardstick for the driver's own cost: the plainest long-poll client Node allows, in one file
 // that imports nothing of the harness. Each waiter is a `net.connect` socket that writes one seed
-// `/get` and counts its first read as the answer; nothing is parsed or recorded. The harness's driver
+// `/get` and counts its first read as the answer; nothing is parsed or recorded. With `--transport
+// sse` or `websocket` it writes the reference server's `GET /sse` or `/ws` upgrade instead and
+// counts the first bytes after the response head (the 200 or 101) as the message. The harness's driver
 // (bench/core/driver/worker.ts) is held to this client's CPU per notification and per connection, measured
 // side by side by `npm run driver-study` (docs/perf/2026-11-28-driver-study.md).
 //
@@ -21,8 +23,14 @@ const { values } = parseArgs({
     waiters: { type: "string", default: "10000" },
     "window-ms": { type: "string", default: "1000" },
     key: { type: "string", default: "plain" },
+    transport: { type: "string", default: "long-poll" },
   },
 });
+const transport = values.transport as string;
+if (!["long-poll", "sse", "websocket"].includes(transport)) {
+  console.error("plain-client: --transport is long-poll, sse or websocket");
+  process.exit(2);
+}
 if (!values.url) {
   console.error("plain-client: --url http://HOST:PORT is required (a seed-protocol server with GET /stats)");
   process.exit(2);
@@ -36,9 +44,16 @@ if (!Number.isInteger(waiters) || waiters < 1 || !(windowMs >= 0)) {
 }
 
 const body = `key=${encodeURIComponent(values.key)}&timeout=60`;
+const query = `key=${encodeURIComponent(values.key)}`;
 const getBytes = Buffer.from(
-  `POST /get HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+  transport === "sse"
+    ? `GET /sse?${query} HTTP/1.1\r\nHost: ${url.host}\r\nAccept: text/event-stream\r\n\r\n`
+    : transport === "websocket"
+      ? `GET /ws?${query} HTTP/1.1\r\nHost: ${url.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`
+      : `POST /get HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
 );
+/** A push subscription's first read is its response head: the message is what comes after it. */
+const HEAD_END = Buffer.from("\r\n\r\n");
 
 const cpuUs = (): number => {
   const c = process.cpuUsage();
@@ -54,12 +69,19 @@ let onAllAnswered: () => void = () => {};
 function open(): void {
   const socket = connect({ host: url.hostname, port: Number(url.port), noDelay: true });
   let first = true;
+  let headSeen = transport === "long-poll";
   socket.once("connect", () => {
     connected++;
     socket.write(getBytes);
   });
-  socket.on("data", () => {
+  socket.on("data", (chunk: Buffer) => {
     if (!first) return;
+    if (!headSeen) {
+      const end = chunk.indexOf(HEAD_END);
+      if (end < 0) return;
+      headSeen = true;
+      if (end + HEAD_END.length === chunk.length) return; // the head alone: the message comes later
+    }
     first = false;
     lastReadNs = process.hrtime.bigint();
     if (++answered === waiters) onAllAnswered();
