@@ -6,16 +6,13 @@ import { type ClientRequest, request as httpRequest, type IncomingMessage } from
 import { connect } from "node:net";
 import { after, test } from "node:test";
 import { request } from "undici";
-import { RedisServer, redisMissing } from "../bench/core/targets/redis-server.ts";
+import { redisMissing } from "../bench/core/targets/redis-server.ts";
 import { createApp, DEFAULT_LIMITS } from "./app.ts";
-import { RedisBroker } from "./redis/redis-broker.ts";
+import { pushServer, stopRedis } from "./testing/push-server.ts";
 
 /** Without redis-server (scripts/install-peers.sh) the Redis half is skipped, and says so. */
 const NO_REDIS = redisMissing();
-let redis: Promise<RedisServer> | undefined;
-after(async () => {
-  if (redis) await (await redis).stop();
-});
+after(stopRedis);
 
 interface Stream {
   events: { id?: string; event?: string; data: string }[];
@@ -84,26 +81,8 @@ for (const kind of ["memory", "redis"] as const) {
   test(`${kind}: a stream resumed with Last-Event-ID after a reconnect: nothing lost, duplicated or reordered`, {
     skip: kind === "redis" ? (NO_REDIS ?? false) : false,
   }, async (t) => {
-    const limits = { ...DEFAULT_LIMITS, maxHistory: 16 };
-    let broker: RedisBroker | undefined;
-    if (kind === "redis") {
-      redis ??= RedisServer.start();
-      broker = await RedisBroker.connect({
-        url: (await redis).url,
-        prefix: "sse-test:",
-        limits,
-        log: () => {},
-      });
-    }
-    const server = createApp({ limits, ...(broker ? { broker } : {}) });
-    const url = await server.listen({ host: "127.0.0.1", port: 0 });
-    t.after(() => server.shutdown());
-    const set = (value: string) =>
-      request(`${url}/set`, {
-        method: "POST",
-        body: `key=news&value=${encodeURIComponent(value)}`,
-        headers: { "content-type": "application/x-www-form-urlencoded" },
-      }).then((r) => r.body.json());
+    const { server, url, set: setKey } = await pushServer(t, kind, "sse-test:");
+    const set = (value: string) => setKey("news", value);
 
     const first = open(url, "/sse?key=news");
     const res = await first.response;

@@ -8,15 +8,12 @@ import { after, test } from "node:test";
 import { request } from "undici";
 import { WebSocket } from "ws";
 import { clientFrame, WebSocketParser, webSocketAccept } from "../bench/core/driver/push-parsers.ts";
-import { RedisServer, redisMissing } from "../bench/core/targets/redis-server.ts";
+import { redisMissing } from "../bench/core/targets/redis-server.ts";
 import { createApp, DEFAULT_LIMITS } from "./app.ts";
-import { RedisBroker } from "./redis/redis-broker.ts";
+import { pushServer, stopRedis } from "./testing/push-server.ts";
 
 const NO_REDIS = redisMissing();
-let redis: Promise<RedisServer> | undefined;
-after(async () => {
-  if (redis) await (await redis).stop();
-});
+after(stopRedis);
 
 interface Client {
   ws: WebSocket;
@@ -66,27 +63,7 @@ for (const kind of ["memory", "redis"] as const) {
   test(`${kind}: subscribe, reconnect with since: nothing lost, duplicated or reordered`, {
     skip: kind === "redis" ? (NO_REDIS ?? false) : false,
   }, async (t) => {
-    const limits = { ...DEFAULT_LIMITS, maxHistory: 16 };
-    let broker: RedisBroker | undefined;
-    if (kind === "redis") {
-      redis ??= RedisServer.start();
-      broker = await RedisBroker.connect({
-        url: (await redis).url,
-        prefix: "ws-test:",
-        limits,
-        log: () => {},
-      });
-    }
-    const server = createApp({ limits, ...(broker ? { broker } : {}) });
-    const url = await server.listen({ host: "127.0.0.1", port: 0 });
-    t.after(() => server.shutdown());
-    const set = (key: string, value: string) =>
-      request(`${url}/set`, {
-        method: "POST",
-        body: `key=${key}&value=${encodeURIComponent(value)}`,
-        headers: { "content-type": "application/x-www-form-urlencoded" },
-      }).then((r) => r.body.json());
-
+    const { server, url, set } = await pushServer(t, kind, "ws-test:");
     // One key at the upgrade, a second by message: two parked waiters.
     const first = await open(url, "/ws?key=news");
     first.ws.send(JSON.stringify({ subscribe: "sport" }));
