@@ -76,9 +76,28 @@ describe("push transports from the CLI", () => {
     const url = await startByHand(t, process.execPath, ["--import", "tsx", SERVER, "--port", "0"]);
     const dir = mkdtempSync(join(tmpdir(), "lpb-transports-"));
     const seed = JSON.parse(readFileSync(SEED, "utf8"));
-    // The same server, but the resumed socket does not send since=: it starts from the present value.
+    // A profile with nowhere to send the cursor back is refused as the stream starts (exit 2).
     seed.name = "no-resume";
     seed.transports.websocket.path = "/ws?key={key}";
+    const nowhere = join(dir, "nowhere.json");
+    writeFileSync(nowhere, JSON.stringify(seed));
+    const refused = await runCli(CLI, [
+      streamFile(dir),
+      "--target",
+      url,
+      "--profile",
+      nowhere,
+      "--set",
+      "transport=websocket",
+      "--out",
+      join(dir, "refused"),
+      "-q",
+    ]);
+    assert.equal(refused.code, ExitCode.invalidInput, refused.stderr + refused.stdout);
+    assert.match(refused.stdout + refused.stderr, /messages carry no cursor to resume from/);
+    // One that sends it back where this server does not read it (from= instead of since=) is only
+    // caught by measuring: the resumed socket starts from the present value.
+    seed.transports.websocket.path = "/ws?key={key}[[&from={cursor}]]";
     const profile = join(dir, "no-resume.json");
     writeFileSync(profile, JSON.stringify(seed));
     const out = join(dir, "run");
