@@ -140,9 +140,8 @@ export async function runSets(options: SetterOptions): Promise<SetterResult> {
           })
           .then(async (res) => {
             const body = await res.body.text();
-            answered++;
-            if (res.statusCode < 200 || res.statusCode >= 300)
-              fail(`HTTP ${res.statusCode} ${body.slice(0, 80)}`);
+            if (res.statusCode >= 200 && res.statusCode < 300) answered++;
+            else fail(`HTTP ${res.statusCode} ${body.slice(0, 80)}`);
           })
           .catch((error: { code?: string; message: string }) => {
             // Abandoned at the deadline (or on Ctrl-C): counted in result.cut, not as an error.
