@@ -96,13 +96,21 @@ function subscribe(target: Target, push: PushAdapter, key: string, cursor?: stri
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** One check per push transport the profile offers (none: no checks). */
-export async function pushChecks(target: Target, key: (name: string) => string): Promise<Check[]> {
+/**
+ * Checks per push transport the profile offers (none: no checks). `required`: a server that only
+ * pushes, whose run needs its subscriptions to work (the probe exits 3 when one fails); its stats
+ * page is checked on an open subscription too.
+ */
+export async function pushChecks(
+  target: Target,
+  key: (name: string) => string,
+  required = false,
+): Promise<Check[]> {
   const checks: Check[] = [];
   for (const transport of ["sse", "websocket"] as PushTransport[]) {
     if (target.profile.transports?.[transport] === undefined) continue;
     const push = pushAdapterFromProfile(target.profile, transport);
-    checks.push(await deliveryCheck(target, push, key(`${transport}-push`)));
+    checks.push(...(await deliveryCheck(target, push, key(`${transport}-push`), required)));
     checks.push(
       push.hasCursor
         ? await resumeCheck(target, push, key(`${transport}-resume`))
@@ -117,36 +125,73 @@ export async function pushChecks(target: Target, key: (name: string) => string):
   return checks;
 }
 
-async function deliveryCheck(target: Target, push: PushAdapter, key: string): Promise<Check> {
+async function deliveryCheck(
+  target: Target,
+  push: PushAdapter,
+  key: string,
+  required: boolean,
+): Promise<Check[]> {
   const item = `${push.transport}: a subscription receives a publish with the right value`;
   const sub = subscribe(target, push, key);
   const ok = await Promise.race([sub.opened, sleep(3_000).then(() => false)]);
   if (!ok) {
     sub.close();
-    return {
-      item,
-      required: false,
-      status: "fail",
-      detail: `the subscription did not open: ${sub.failure ?? "no answer in 3 s"}; check transports.${push.transport}.path`,
-    };
+    return [
+      {
+        item,
+        required,
+        status: "fail",
+        detail: `the subscription did not open: ${sub.failure ?? "no answer in 3 s"}; check transports.${push.transport}.path`,
+      },
+    ];
   }
   await sleep(200); // a server that subscribes by message has had it
+  const checks: Check[] = [];
+  if (required) checks.push(await statsCheck(target, push));
   const value = formatSetValue(process.hrtime.bigint());
   await sendOne(target, target.adapter.setRequest(key, value));
   await sub.until(1, 3_000);
   sub.close();
   const got = sub.values[0];
-  return got === value
-    ? { item, required: false, status: "pass", detail: "the value came on the open subscription" }
-    : {
-        item,
-        required: false,
-        status: "fail",
-        detail:
-          got === undefined
-            ? `nothing came in 3 s${sub.failure ? ` (${sub.failure})` : ""}; check transports.${push.transport} (events, message)`
-            : `the value read was ${JSON.stringify(got.slice(0, 60))}, not the one published: check transports.${push.transport}'s value pointer`,
-      };
+  checks.push(
+    got === value
+      ? { item, required, status: "pass", detail: "the value came on the open subscription" }
+      : {
+          item,
+          required,
+          status: "fail",
+          detail:
+            got === undefined
+              ? `nothing came in 3 s${sub.failure ? ` (${sub.failure})` : ""}; check transports.${push.transport} (events, message)`
+              : `the value read was ${JSON.stringify(got.slice(0, 60))}, not the one published: check transports.${push.transport}'s value pointer`,
+        },
+  );
+  return checks;
+}
+
+/** A push-only server's stats page counts an open subscription (the readiness barrier needs it). */
+async function statsCheck(target: Target, push: PushAdapter): Promise<Check> {
+  const item = `${push.transport}: stats count the open subscription`;
+  if (target.profile.stats === undefined)
+    return {
+      item,
+      required: false,
+      status: "skip",
+      detail: "the profile names no stats page: the readiness barrier will be approximate",
+    };
+  const stats = await target.stats().catch((e: Error) => e);
+  const parked = stats instanceof Error ? undefined : stats?.waiters;
+  return {
+    item,
+    required: false,
+    status: parked !== undefined && parked >= 1 ? "pass" : "fail",
+    detail:
+      stats instanceof Error
+        ? `stats page unreadable: ${stats.message}`
+        : parked === undefined
+          ? `no parked count at ${target.profile.stats.path}`
+          : `parked: ${parked}`,
+  };
 }
 
 async function resumeCheck(target: Target, push: PushAdapter, key: string): Promise<Check> {

@@ -80,6 +80,17 @@ export async function probeTarget(
   const host = target.url.host;
   const checks: Check[] = [];
   const key = (name: string) => `lpb-probe-${tag}-${name}`;
+  if (target.profile.wait === undefined) {
+    // A server that only pushes: its subscriptions are what a run needs, so their checks are required.
+    checks.push({
+      item: "a wait parks",
+      required: false,
+      status: "skip",
+      detail: 'the profile has no "wait": the server only pushes (its transports are checked below)',
+    });
+    checks.push(...(await pushChecks(target, key, true)));
+    return checks;
+  }
 
   // 1. A wait parks (no answer within 300 ms), and the stats page counts it.
   const wait = rawWait(target, adapter.waitRequest(host, key("park"), 10), 10_000);

@@ -53,7 +53,10 @@ export function transportOf(target: TargetChoice, scenario: Scenario): Transport
 export function cannotRun(target: TargetChoice, scenario: Scenario): string | undefined {
   if (!target.supports.includes(scenario.type)) return `its protocol cannot run a ${scenario.type} scenario`;
   const transport = transportOf(target, scenario);
-  if (transport === "long-poll") return undefined;
+  if (transport === "long-poll")
+    return target.profile.wait !== undefined
+      ? undefined
+      : `its profile "${target.profile.name}" has no long poll (no "wait"): run it with --transports sse or websocket`;
   if (scenarioModule(scenario).push !== true)
     return `a ${scenario.type} scenario runs over long-poll only, not ${transport}`;
   if (!profileTransports(target.profile).includes(transport))

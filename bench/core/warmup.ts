@@ -12,6 +12,7 @@
 // flattered by collecting it during the measured connect phase.
 
 import { connect, type Socket } from "node:net";
+import { UsageError } from "../errors.ts";
 import { formatSetValue } from "./set-value.ts";
 import { sendOne } from "./targets/send-one.ts";
 import type { Target } from "./targets/target.ts";
@@ -40,6 +41,10 @@ export async function warmUpTarget(
   signal?: AbortSignal,
   deadlineMs = PHASE_DEADLINE_MS,
 ): Promise<WarmupOutcome> {
+  if (target.profile.wait === undefined)
+    throw new UsageError(
+      `--warmup parks long polls, and ${target.name}'s profile "${target.profile.name}" has none (it only pushes); leave --warmup out`,
+    );
   const host = target.url.hostname.replace(/^\[|\]$/g, "");
   const port = Number(target.url.port);
   const request = Buffer.from(

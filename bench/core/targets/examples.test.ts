@@ -258,3 +258,71 @@ describe("a stream that cannot use a cursor on a server whose waits see only the
     );
   });
 });
+
+describe("a server that only pushes (examples/sse-server: SSE, no long poll)", () => {
+  const SSE_ONLY = join(ROOT, "examples/sse-server/target.json");
+
+  test("the probe checks its subscriptions as the required items", async () => {
+    const r = await runCli(PROBE, [SSE_ONLY]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /skip\s+a wait parks\s+the profile has no "wait"/);
+    for (const item of [
+      "sse: stats count the open subscription",
+      "sse: a subscription receives a publish with the right value",
+      "sse: a resumed subscription loses nothing",
+    ])
+      assert.match(r.stdout, new RegExp(`PASS\\s+${item}`), r.stdout);
+  });
+
+  test("over --transports sse beside the reference: every message, resumed streams lose nothing; long-poll is refused", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "lpb-sse-only-"));
+    const fan = scenarioFile(dir, "fan", { waiters: 100, keys: 2, sets: { count: 2 } });
+    const stream = scenarioFile(dir, "resume", {
+      type: "stream",
+      waiters: 40,
+      keys: 4,
+      sets: undefined,
+      rate_per_s: 80,
+      duration_s: 1,
+      reconnect_after: 5,
+    });
+    const out = join(dir, "run");
+    const r = await runCli(BENCH, [
+      fan,
+      stream,
+      "--targets",
+      `reference,${SSE_ONLY}`,
+      "--transports",
+      "sse",
+      "--out",
+      out,
+      "-q",
+    ]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const results = JSON.parse(readFileSync(join(out, "run.json"), "utf8")).results as {
+      scenario: string;
+      target: string;
+      metrics: Record<string, number>;
+    }[];
+    for (const x of results.filter((x) => x.target === "sse-server/sse")) {
+      if (x.scenario === "fan") {
+        assert.equal(x.metrics.delivered, 100);
+        // Its own stats page counts the open streams and gives its memory: a figure per subscriber.
+        assert.ok((x.metrics.target_rss_per_waiter_bytes as number) > 0, JSON.stringify(x.metrics));
+      } else {
+        assert.equal(x.metrics.delivered, x.metrics.expected);
+        assert.equal(x.metrics.lost, 0);
+        assert.equal(x.metrics.duplicates, 0);
+        assert.ok((x.metrics.reconnects as number) > 0);
+      }
+    }
+    assert.equal(results.filter((x) => x.target === "sse-server/sse").length, 2);
+    // Without --transports it would run over long-poll, which it does not have: nothing to run.
+    const lp = await runCli(BENCH, [fan, "--targets", SSE_ONLY, "-q"]);
+    assert.equal(lp.code, 2);
+    assert.match(
+      lp.stderr,
+      /its profile "sse-server" has no long poll \(no "wait"\): run it with --transports sse/,
+    );
+  });
+});

@@ -168,7 +168,9 @@ function meets(c: Condition, status: number, doc: unknown, parsed: boolean): boo
 }
 
 export function adapterFromProfile(profile: Profile): ProtocolAdapter {
-  const wait = compileRequest(profile.wait);
+  // A push-only profile has no wait: nothing asks for one (its targets run over --transports sse or
+  // websocket only), and a call would be a harness bug, named as such.
+  const wait = profile.wait === undefined ? undefined : compileRequest(profile.wait);
   const publish = compileRequest(profile.publish);
   const readNow = profile.read_now ? compileRequest(profile.read_now) : undefined;
   const a = profile.answer;
@@ -249,6 +251,10 @@ export function adapterFromProfile(profile: Profile): ProtocolAdapter {
         timeout_ms: String(Math.round(timeoutS * 1000)),
         ...(cursorValue !== undefined && (cursorTokens || cursorHeader) ? { cursor: cursorValue } : {}),
       };
+      if (wait === undefined)
+        throw new Error(
+          `profile "${profile.name}" has no wait request (it only pushes): no long poll to build`,
+        );
       const req = buildControl(wait, vars);
       let head = `${req.method} ${req.path} HTTP/1.1\r\nHost: ${hostHeader}\r\n`;
       for (const [name, value] of Object.entries(req.headers ?? {})) head += `${name}: ${value}\r\n`;
@@ -301,6 +307,7 @@ export function adapterFromProfile(profile: Profile): ProtocolAdapter {
 
 /** Does the profile's wait carry a timeout of the client's choosing ({timeout_s} or {timeout_ms})? */
 export function profileHasTimeout(p: Profile): boolean {
+  if (p.wait === undefined) return false;
   const waitText = [p.wait.path, p.wait.body ?? "", ...Object.values(p.wait.headers)].join(" ");
   return /\{timeout_(s|ms)\}/.test(waitText);
 }

@@ -163,7 +163,7 @@ test("target files: relative profile paths, problems of file and profile togethe
     (e: unknown) =>
       e instanceof ProfileError &&
       /give a command to start the server, or the url/.test(e.message) &&
-      /profile: wait/.test(e.message),
+      /profile: publish/.test(e.message),
   );
   assert.throws(() => checkReachable("http://192.0.2.1:80", false, "--target"), /add --allow-remote/);
   checkReachable("http://192.0.2.1:80", true, "--target");

@@ -195,8 +195,8 @@ export const ProfileSchema = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, "lower-case letters, digits, . _ -"),
     description: z.string().default(""),
-    /** The waiting request (a long poll). */
-    wait: RequestSchema(["key", "timeout_s", "timeout_ms", "cursor"]),
+    /** The waiting request (a long poll); absent for a server that only pushes (see `transports`). */
+    wait: RequestSchema(["key", "timeout_s", "timeout_ms", "cursor"]).optional(),
     /** The publish request: its value is the harness's own string and must come back in the answer. */
     publish: RequestSchema(["key", "value"]),
     /** A read that answers at once with a present value (set-throughput's /get, cursor detection); optional. */
@@ -226,7 +226,9 @@ export const ProfileSchema = z
             path: ["body"],
             message: "messages and value pointers need body: json",
           });
-      }),
+      })
+      // A server that only pushes has no long-poll answers to read.
+      .default({ body: "text", timeout: [] }),
     cursor: CursorSchema.default({ from: "none" }),
     /** A page with the parked count (exact readiness barrier); without it the barrier is approximate. */
     stats: z
@@ -301,10 +303,19 @@ export const ProfileSchema = z
     /** Scenario types the protocol can run (default: all its requests allow). */
     supports: z.array(z.enum(SCENARIO_TYPES as [ScenarioType, ...ScenarioType[]])).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((p, ctx) => {
+    if (p.wait === undefined && p.transports?.sse === undefined && p.transports?.websocket === undefined)
+      ctx.addIssue({
+        code: "custom",
+        path: ["wait"],
+        message:
+          "a profile needs a wait (a long poll), a push transport (transports.sse or .websocket), or both",
+      });
+  });
 
 export type Profile = z.infer<typeof ProfileSchema>;
-export type ProfileRequest = Profile["wait"];
+export type ProfileRequest = NonNullable<Profile["wait"]>;
 
 /** Problems in a profile or target file, all at once, each with its file and JSON path (exit 2). */
 export class ProfileError extends UsageError {

@@ -31,9 +31,11 @@ export interface PushAdapter {
   decode(data: string, id: string | undefined): Decoded;
 }
 
-/** Which transports a profile offers (long poll always). */
+/** Which transports a profile offers (long poll: where it has a wait). */
 export function profileTransports(profile: Profile): Transport[] {
-  return TRANSPORTS.filter((t) => t === "long-poll" || profile.transports?.[t] !== undefined);
+  return TRANSPORTS.filter((t) =>
+    t === "long-poll" ? profile.wait !== undefined : profile.transports?.[t] !== undefined,
+  );
 }
 
 export function pushAdapterFromProfile(profile: Profile, transport: PushTransport): PushAdapter {
