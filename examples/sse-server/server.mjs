@@ -93,7 +93,7 @@ const { values } = parseArgs({
 server.keepAliveTimeout = 0;
 server.requestTimeout = 0; // streams stay open for as long as their clients do
 server.listen(Number(values.port), values.host, () => {
-  const { port } = server.address();
+  const { port } = /** @type {import("node:net").AddressInfo} */ (server.address());
   console.log(`sse-server listening on http://${values.host}:${port}`);
 });
 const stop = () => server.close(() => process.exit(0)) && server.closeAllConnections();
