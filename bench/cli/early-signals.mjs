@@ -58,6 +58,9 @@ const onSignal = (signal) => {
   process.exit(5);
 };
 for (const s of SIGNALS) process.on(s, onSignal);
+// For the tests that send signals at moments of the start (hygiene.test.ts): before this line
+// Node's own handler kills the process, however long Node's boot takes on a loaded machine.
+if (process.env.LPB_ANNOUNCE_SIGNALS === "1") process.stderr.write("early-signals: handled\n");
 
 globalThis[Symbol.for("longpoll-bench.early-signals")] = {
   /** The harness has loaded and takes signals over (a signal before this has ended the process). */
