@@ -12,7 +12,7 @@ import {
   WebSocketParser,
   webSocketAccept,
 } from "./driver/push-parsers.ts";
-import type { Check } from "./probe-check.ts";
+import { type Check, statsCountCheck } from "./probe-check.ts";
 import { formatSetValue } from "./set-value.ts";
 import { type PushAdapter, pushAdapterFromProfile } from "./targets/push-adapter.ts";
 import { sendOne } from "./targets/send-one.ts";
@@ -147,7 +147,9 @@ async function deliveryCheck(
   }
   await sleep(200); // a server that subscribes by message has had it
   const checks: Check[] = [];
-  if (required) checks.push(await statsCheck(target, push));
+  // A push-only server's readiness barrier counts its open subscriptions.
+  if (required)
+    checks.push(await statsCountCheck(target, `${push.transport}: stats count the open subscription`));
   const value = formatSetValue(process.hrtime.bigint());
   await sendOne(target, target.adapter.setRequest(key, value));
   await sub.until(1, 3_000);
@@ -167,31 +169,6 @@ async function deliveryCheck(
         },
   );
   return checks;
-}
-
-/** A push-only server's stats page counts an open subscription (the readiness barrier needs it). */
-async function statsCheck(target: Target, push: PushAdapter): Promise<Check> {
-  const item = `${push.transport}: stats count the open subscription`;
-  if (target.profile.stats === undefined)
-    return {
-      item,
-      required: false,
-      status: "skip",
-      detail: "the profile names no stats page: the readiness barrier will be approximate",
-    };
-  const stats = await target.stats().catch((e: Error) => e);
-  const parked = stats instanceof Error ? undefined : stats?.waiters;
-  return {
-    item,
-    required: false,
-    status: parked !== undefined && parked >= 1 ? "pass" : "fail",
-    detail:
-      stats instanceof Error
-        ? `stats page unreadable: ${stats.message}`
-        : parked === undefined
-          ? `no parked count at ${target.profile.stats.path}`
-          : `parked: ${parked}`,
-  };
 }
 
 async function resumeCheck(target: Target, push: PushAdapter, key: string): Promise<Check> {

@@ -6,7 +6,7 @@
 
 import { connect } from "node:net";
 import { ResponseParser } from "./driver/http-response-parser.ts";
-import type { Check } from "./probe-check.ts";
+import { type Check, statsCountCheck } from "./probe-check.ts";
 import { pushChecks } from "./probe-push.ts";
 import { formatSetValue } from "./set-value.ts";
 import type { Classified } from "./targets/adapter.ts";
@@ -104,28 +104,7 @@ export async function probeTarget(
       ? "no answer within 300 ms"
       : `answered at once with ${describe(early)}: check the profile's wait request (method, path, body)`,
   });
-  if (target.profile.stats === undefined) {
-    checks.push({
-      item: "stats count the parked wait",
-      required: false,
-      status: "skip",
-      detail: "the profile names no stats page: the readiness barrier will be approximate",
-    });
-  } else {
-    const stats = await target.stats().catch((e: Error) => e);
-    const parked = stats instanceof Error ? undefined : stats?.waiters;
-    checks.push({
-      item: "stats count the parked wait",
-      required: false,
-      status: parks && parked !== undefined && parked >= 1 ? "pass" : "fail",
-      detail:
-        stats instanceof Error
-          ? `stats page unreadable: ${stats.message}`
-          : parked === undefined
-            ? `no parked count at ${target.profile.stats.path}`
-            : `parked: ${parked}`,
-    });
-  }
+  checks.push(await statsCountCheck(target, "stats count the parked wait", parks));
 
   // 2. A publish wakes it with the right value.
   const value = formatSetValue(process.hrtime.bigint());
