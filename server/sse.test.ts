@@ -8,7 +8,7 @@ import { after, test } from "node:test";
 import { request } from "undici";
 import { redisMissing } from "../bench/core/targets/redis-server.ts";
 import { createApp, DEFAULT_LIMITS } from "./app.ts";
-import { pushServer, stopRedis } from "./testing/push-server.ts";
+import { pushServer, setUntilCut, stopRedis } from "./testing/push-server.ts";
 
 /** Without redis-server (scripts/install-peers.sh) the Redis half is skipped, and says so. */
 const NO_REDIS = redisMissing();
@@ -177,15 +177,7 @@ test("a client that never reads its stream is cut on the front's path too", asyn
   for (let i = 0; i < 100 && server.broker.parkedCount() < 1; i++)
     await new Promise((r) => setTimeout(r, 10));
   assert.equal(server.front.handedOff(), 0, "served by the front");
-  const value = "x".repeat(64 * 1024 - 100);
-  let sets = 0;
-  for (; sets < 400 && server.broker.parkedCount() > 0; sets++) {
-    await request(`${url}/set`, {
-      method: "POST",
-      body: `key=big&value=${value}`,
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-    }).then((r) => r.body.text());
-  }
+  const sets = await setUntilCut(server, url, "big");
   assert.equal(server.broker.parkedCount(), 0, `cut after ${sets} values of 64 KiB`);
   raw.destroy();
 });

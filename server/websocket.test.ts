@@ -10,7 +10,7 @@ import { WebSocket } from "ws";
 import { clientFrame, WebSocketParser, webSocketAccept } from "../bench/core/driver/push-parsers.ts";
 import { redisMissing } from "../bench/core/targets/redis-server.ts";
 import { createApp, DEFAULT_LIMITS } from "./app.ts";
-import { pushServer, stopRedis } from "./testing/push-server.ts";
+import { pushServer, setUntilCut, stopRedis } from "./testing/push-server.ts";
 
 const NO_REDIS = redisMissing();
 after(stopRedis);
@@ -22,8 +22,8 @@ interface Client {
   closed: Promise<{ code: number; reason: string }>;
 }
 
-function open(url: string, path: string): Promise<Client> {
-  const ws = new WebSocket(url.replace(/^http/, "ws") + path);
+function open(url: string, path: string, headers: Record<string, string> = {}): Promise<Client> {
+  const ws = new WebSocket(url.replace(/^http/, "ws") + path, { headers });
   const messages: Record<string, unknown>[] = [];
   const waiting: { n: number; resolve: () => void }[] = [];
   const check = () => {
@@ -139,15 +139,7 @@ test("an upgrade elsewhere is 404, a bad key 400; a client that never reads is c
   await new Promise((r) => raw.once("data", r));
   raw.pause();
   await parked(server, 1);
-  const value = "x".repeat(64 * 1024 - 100);
-  let sets = 0;
-  for (; sets < 400 && server.broker.parkedCount() > 0; sets++) {
-    await request(`${url}/set`, {
-      method: "POST",
-      body: `key=big&value=${value}`,
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-    }).then((r) => r.body.text());
-  }
+  const sets = await setUntilCut(server, url, "big");
   assert.equal(server.broker.parkedCount(), 0, `cut after ${sets} values of 64 KiB`);
   raw.destroy();
 });
@@ -158,30 +150,7 @@ test("the front's codec and the ws package's serve the same protocol", async (t)
   t.after(() => server.shutdown());
   const front = await open(url, "/ws?key=same");
   // A header the front's narrow reader declines: the upgrade goes to fastify's server and `ws`.
-  const fallback = await new Promise<Client>((resolve, reject) => {
-    const ws = new WebSocket(`${url.replace(/^http/, "ws")}/ws?key=same`, {
-      headers: { expect: "100-continue" },
-    });
-    const messages: Record<string, unknown>[] = [];
-    const waiting: { n: number; resolve: () => void }[] = [];
-    ws.on("message", (d) => {
-      messages.push(JSON.parse(d.toString()));
-      for (const w of waiting) if (messages.length >= w.n) w.resolve();
-    });
-    const closed = new Promise<{ code: number; reason: string }>((r) =>
-      ws.on("close", (code, reason) => r({ code, reason: reason.toString() })),
-    );
-    ws.once("open", () =>
-      resolve({
-        ws,
-        messages,
-        closed,
-        until: (n) =>
-          new Promise<void>((r) => (messages.length >= n ? r() : waiting.push({ n, resolve: r }))),
-      }),
-    );
-    ws.once("error", reject);
-  });
+  const fallback = await open(url, "/ws?key=same", { expect: "100-continue" });
   await parked(server, 2);
   assert.equal(server.front.handedOff(), 1, "one on each path");
   for (const v of ["x", "y"])

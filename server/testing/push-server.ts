@@ -1,5 +1,6 @@
 // The reference app on either broker, for the push transports' tests (sse.test.ts,
-// websocket.test.ts): listening on loopback, shut down when the test ends, with a /set helper.
+// websocket.test.ts): listening on loopback, shut down when the test ends, with a /set helper, and
+// the slow-reader tests' flood of values.
 // Redis: one redis-server for the test file (started on first use, stopped by `stopRedis`).
 
 import type { TestContext } from "node:test";
@@ -36,4 +37,21 @@ export async function pushServer(
       headers: { "content-type": "application/x-www-form-urlencoded" },
     }).then((r) => r.body.json());
   return { server, url, set };
+}
+
+/**
+ * A client that never reads: set 64 KiB values on `key` until the server has cut its subscriber
+ * (nothing parked) or 400 values have gone; returns how many went. The caller asserts the cut.
+ */
+export async function setUntilCut(server: LongPollApp, url: string, key: string): Promise<number> {
+  const value = "x".repeat(64 * 1024 - 100);
+  let sets = 0;
+  for (; sets < 400 && server.broker.parkedCount() > 0; sets++) {
+    await request(`${url}/set`, {
+      method: "POST",
+      body: `key=${key}&value=${value}`,
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    }).then((r) => r.body.text());
+  }
+  return sets;
 }
