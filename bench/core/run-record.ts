@@ -141,6 +141,7 @@ export function readRunRecord(dir: string): RunRecord {
   } catch (error) {
     throw new UsageError(`${file}: not valid JSON (${(error as Error).message})`);
   }
+  dropNegativeSlopes(raw);
   const parsed = RunFileSchema.safeParse(raw);
   if (!parsed.success) {
     const problems = parsed.error.issues
@@ -149,6 +150,31 @@ export function readRunRecord(dir: string): RunRecord {
     throw new UsageError(`${file} is not a run.json written by npm run bench:\n${problems.join("\n")}`);
   }
   return raw as RunRecord;
+}
+
+/**
+ * Runs made before memory-sweep kept a falling fit out of its figures (scenarios/memory-sweep/
+ * per-waiter.ts) may hold a negative bytes-per-waiter slope: not a measurement, and not damage
+ * either. It is read as what it is now: absent.
+ */
+function dropNegativeSlopes(raw: unknown): void {
+  const results = (raw as { results?: unknown } | null)?.results;
+  if (!Array.isArray(results)) return;
+  for (const r of results) {
+    const metrics = (r as { metrics?: unknown } | null)?.metrics;
+    if (typeof metrics !== "object" || metrics === null) continue;
+    const m = metrics as Record<string, unknown>;
+    for (const [slope, r2] of [
+      ["memory_slope_rss_bytes_per_waiter", "memory_fit_r2_rss"],
+      ["memory_slope_heap_bytes_per_waiter", "memory_fit_r2_heap"],
+    ] as const) {
+      const value = m[slope];
+      if (typeof value === "number" && value < 0) {
+        delete m[slope];
+        delete m[r2];
+      }
+    }
+  }
 }
 
 /**

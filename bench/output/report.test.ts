@@ -44,7 +44,8 @@ describe("report.html in headless Chromium", { skip: chromiumMissing() }, () => 
       "--quiet",
     ]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /^report: .*a\/report\.html$/m);
+    // Where the page could not be drawn, the warning that says why is on stderr: show both.
+    assert.match(r.stdout, /^report: .*a\/report\.html$/m, r.stdout + r.stderr);
     const page = await readReport(join(runA, "report.html"), join(runA, "report.png"));
     assert.deepEqual(page.errors, []);
     const titles = page.charts.map((c) => c.title);

@@ -21,6 +21,15 @@ export class Observations {
   readonly targetFaults: string[] = [];
 
   readonly metric = (name: MetricName, value: number): void => {
+    // run.json holds counts, times, sizes and shares, and its readers refuse a negative one as a
+    // damaged file: a figure that came out negative or not a number is kept out, with a warning that
+    // names it, so the rest of the run stays readable.
+    if (!Number.isFinite(value) || value < 0) {
+      this.warnings.push(
+        `${name} not recorded: it came out ${value}, which no measurement can be (a harness bug)`,
+      );
+      return;
+    }
     this.metrics.push({ name, value: Math.round(value * 1000) / 1000, unit: METRICS[name].unit });
   };
   readonly warn = (text: string): void => {

@@ -7,6 +7,7 @@ import { leastSquares } from "../../../statistics/least-squares.ts";
 import { keyNames, planWaiters, workerRanges } from "../../plan.ts";
 import type { RunnerApi, RunnerOutput } from "../../runners/api.ts";
 import { connectAndPark } from "../../runners/parking.ts";
+import { perWaiter } from "./per-waiter.ts";
 import type { MemorySweepScenario } from "./schema.ts";
 
 /** A quiet moment for freed request buffers to be released before memory is read. */
@@ -66,13 +67,19 @@ export async function runMemorySweep(api: RunnerApi<MemorySweepScenario>): Promi
   const rss = fit((r) => r.rss_bytes as number);
   const heap = fit((r) => r.heap_bytes as number);
   metric("waiters", max);
-  if (rss) {
-    metric("memory_slope_rss_bytes_per_waiter", rss.slope);
-    metric("memory_fit_r2_rss", rss.r2);
-  }
-  if (heap) {
-    metric("memory_slope_heap_bytes_per_waiter", heap.slope);
-    metric("memory_fit_r2_heap", heap.r2);
+  for (const [what, fitted, slopeName, r2Name] of [
+    ["RSS", rss, "memory_slope_rss_bytes_per_waiter", "memory_fit_r2_rss"],
+    ["heap", heap, "memory_slope_heap_bytes_per_waiter", "memory_fit_r2_heap"],
+  ] as const) {
+    // No fit: the target gives no such reading (a heap needs its /stats); nothing to say.
+    if (!fitted) continue;
+    const p = perWaiter(what, fitted);
+    if ("absent" in p) {
+      api.warn(p.absent);
+      continue;
+    }
+    metric(slopeName, p.slope);
+    metric(r2Name, p.r2);
   }
   const status = await guard(fleet.status());
   metric("errors", status.errors);
