@@ -153,9 +153,9 @@ export function readRunRecord(dir: string): RunRecord {
 }
 
 /**
- * Runs made before memory-sweep kept a falling fit out of its figures (scenarios/memory-sweep/
- * per-waiter.ts) may hold a negative bytes-per-waiter slope: not a measurement, and not damage
- * either. It is read as what it is now: absent.
+ * Runs made before memory-sweep kept a falling fit out of its figures (metrics/memory-fit.ts) may
+ * hold a negative bytes-per-waiter slope: not a measurement, and not damage either. It is read as
+ * what it is now: absent.
  */
 function dropNegativeSlopes(raw: unknown): void {
   const results = (raw as { results?: unknown } | null)?.results;

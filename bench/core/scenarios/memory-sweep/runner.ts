@@ -4,10 +4,10 @@
 // go into <scenario>.csv.
 
 import { leastSquares } from "../../../statistics/least-squares.ts";
+import { perWaiter } from "../../metrics/memory-fit.ts";
 import { keyNames, planWaiters, workerRanges } from "../../plan.ts";
 import type { RunnerApi, RunnerOutput } from "../../runners/api.ts";
 import { connectAndPark } from "../../runners/parking.ts";
-import { perWaiter } from "./per-waiter.ts";
 import type { MemorySweepScenario } from "./schema.ts";
 
 /** A quiet moment for freed request buffers to be released before memory is read. */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { leastSquares } from "../../../statistics/least-squares.ts";
-import { perWaiter } from "./per-waiter.ts";
+import { leastSquares } from "../../statistics/least-squares.ts";
+import { perWaiter } from "./memory-fit.ts";
 
 test("a rising fit is bytes per waiter; a falling one is absent with its reason, never clipped to 0", () => {
   const rising = leastSquares([

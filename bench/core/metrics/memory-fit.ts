@@ -3,7 +3,7 @@
 // noise (pages released, a collection between steps), not that waiters are free. Such a slope is
 // absent with that reason, never reported as a figure (nor clipped to 0).
 
-import type { Fit } from "../../../statistics/least-squares.ts";
+import type { Fit } from "../../statistics/least-squares.ts";
 
 export type PerWaiter = { slope: number; r2: number } | { absent: string };
 
