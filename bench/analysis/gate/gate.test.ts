@@ -196,10 +196,13 @@ describe("gate end to end", () => {
     );
 
     // 300 waiters × 300 µs: about 90 ms more per fan-out on the head, several times what it takes.
+    // Up to 12 rounds, as the gate is meant to run: a loaded machine can slow one base round past
+    // the head's, and with 6 ratios a 95% interval spans all of them, so it stays unresolved; a 7th
+    // round lets the interval leave that one out (it did, on a CI machine: ratios of ×8 and one ×0.8).
     const fault = await runCli(GATE, [
       scenario,
       "--baseline",
-      settings,
+      settingsDir({ max_rounds: 12 }),
       "--quiet",
       "--out",
       join(dir, "fault"),
@@ -208,7 +211,7 @@ describe("gate end to end", () => {
     assert.equal(fault.code, 1, `${fault.stdout}\n${fault.stderr}`);
     assert.match(fault.stdout, /GATE FAILED: .*gate-small server_cpu_per_notification_us/);
     const csv = readFileSync(join(dir, "fault", "gate.csv"), "utf8");
-    assert.match(csv, /gate-small,time_to_last_delivery_ms,ms,[^\n]*,regression,6/);
+    assert.match(csv, /gate-small,time_to_last_delivery_ms,ms,[^\n]*,regression,([6-9]|1[012])\n/);
     assert.match(readFileSync(join(dir, "fault", "gate.md"), "utf8"), /failed/);
   });
 });
