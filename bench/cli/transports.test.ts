@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { nchanMissing } from "../core/targets/peers.ts";
 import { ExitCode } from "../exit-codes.ts";
 import { startByHand } from "../testing/by-hand.ts";
 import { runCli } from "../testing/run-cli.ts";
@@ -229,5 +230,47 @@ describe("push transports from the CLI", () => {
       storm.stderr,
       /nothing to run: storm @reference\/sse: a timeout-storm scenario runs over long-poll only, not sse/,
     );
+  });
+});
+
+describe("a stream on nchan", { skip: nchanMissing() }, () => {
+  test("over long-poll (its cursor in the answer's headers) and SSE, with reconnects: nothing lost; its WebSocket cannot resume, so skipped", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "lpb-transports-"));
+    const out = join(dir, "run");
+    const r = await runCli(CLI, [
+      streamFile(dir),
+      "--targets",
+      "nchan",
+      "--transports",
+      "long-poll,sse,websocket",
+      "--out",
+      out,
+      "-q",
+    ]);
+    assert.equal(r.code, ExitCode.ok, r.stderr + r.stdout);
+    const record = JSON.parse(readFileSync(join(out, "run.json"), "utf8")) as {
+      results: Row[];
+      skipped: string[];
+    };
+    assert.deepEqual(
+      record.results.map((x) => [x.target, x.complete]),
+      [
+        ["nchan/long-poll", true],
+        ["nchan/sse", true],
+      ],
+    );
+    for (const row of record.results) {
+      const m = metricsOf(row);
+      assert.equal(m.expected, 30 * 60, row.target);
+      assert.deepEqual(
+        [m.delivered, m.lost, m.duplicates, m.out_of_order, m.errors, m.stream_cursor],
+        [m.expected, 0, 0, 0, 0, 1],
+        row.target,
+      );
+      assert.equal(m.reconnects, 30 * 3, `${row.target}: reconnects`);
+    }
+    assert.deepEqual(record.skipped, [
+      `resume @nchan/websocket: skipped: it reconnects (reconnect_after), and the profile "nchan"'s websocket messages carry no cursor to resume from (transports.websocket.message, docs/transports.md)`,
+    ]);
   });
 });

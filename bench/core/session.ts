@@ -19,7 +19,7 @@ import { environment, type RunRecord, runRecord } from "./run-record.ts";
 import { type Scenario, scenarioModule } from "./scenario.ts";
 import type { StartPlace } from "./targets/command.ts";
 import type { Profile } from "./targets/profile.ts";
-import { profileTransports } from "./targets/push-adapter.ts";
+import { profileTransports, pushAdapterFromProfile } from "./targets/push-adapter.ts";
 import type { Target } from "./targets/target.ts";
 import type { Transport } from "./targets/transports.ts";
 import { judgeThresholds, type Threshold } from "./verdict/thresholds.ts";
@@ -61,7 +61,11 @@ export function cannotRun(target: TargetChoice, scenario: Scenario): string | un
     return `a ${scenario.type} scenario runs over long-poll only, not ${transport}`;
   if (!profileTransports(target.profile).includes(transport))
     return `its profile "${target.profile.name}" offers no ${transport} transport (the profile's "transports", docs/transports.md)`;
-  return undefined;
+  return scenarioModule(scenario).cannotRunOver?.(scenario, {
+    profile: target.profile.name,
+    transport,
+    resumes: pushAdapterFromProfile(target.profile, transport).hasCursor,
+  });
 }
 
 /** The processes of a spawned target that share its sockets; undefined for an attached one. */

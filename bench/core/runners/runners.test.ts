@@ -92,7 +92,7 @@ describe("stream", () => {
     // (Its waits' answers fail the same value_if, so the run itself fails after: the reason is kept.)
     assert.match(
       r.warnings.join("\n"),
-      /no cursor re-poll \(the profile's read_now answer \(HTTP 200, .*\) was not a value to the profile .*check answer\.value and value_if\): a fresh key per message instead/,
+      /no cursor re-poll \(the profile's read_now answer \(HTTP 200, .*\) was not a value to the profile .*check answer\.value and value_if; a wait's answer was not a value to the profile \(\w+\)\): a fresh key per message instead/,
     );
   });
 

@@ -8,6 +8,7 @@
 
 import type { z } from "zod";
 import type { MetricSpec } from "../metrics/spec.ts";
+import type { PushTransport } from "../targets/transports.ts";
 
 /** A column of the console's table for a type: header, metric, decimals; wide: only with --wide. */
 export interface Column {
@@ -49,6 +50,16 @@ export interface ScenarioTypeModule<
    * every value) as well as long polls; absent: long poll only (a timeout storm times long polls).
    */
   readonly push?: boolean;
+  /**
+   * Why a scenario of this type cannot run over a push transport that the target's profile does
+   * offer (a stream that reconnects needs messages with a cursor to resume from): the cell is skipped
+   * with this note before anything starts, as one whose transport is missing is. `resumes`: the
+   * profile's messages on that transport carry a cursor a reconnect can send back.
+   */
+  cannotRunOver?(
+    s: S,
+    over: { profile: string; transport: PushTransport; resumes: boolean },
+  ): string | undefined;
   /** Waiters may stay parked after the drain without a LEAK warning (they are the finding itself). */
   readonly drainJudgedByItself?: boolean;
   /**

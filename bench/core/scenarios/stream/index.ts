@@ -13,6 +13,10 @@ export const stream = scenarioType({
     "waiters re-poll with the cursor while sets are published at a rate: lost, duplicated, reordered, how late",
   schema: StreamScenarioSchema,
   push: true,
+  cannotRunOver: (s, over) =>
+    s.reconnect_after !== undefined && !over.resumes
+      ? `it reconnects (reconnect_after), and the profile "${over.profile}"'s ${over.transport} messages carry no cursor to resume from (transports.${over.transport}.message, docs/transports.md)`
+      : undefined,
   sockets: (s) => s.waiters,
   expectedMs: (s) => FIXED_MS + arrivalSpanMs(s.arrival, s.waiters) + s.duration_s * 1000 + 500,
   loadRunner: () => import("./runner.ts").then((m) => m.runStream),

@@ -14,15 +14,18 @@ import { failEveryWaiter, parkFleet, scenarioFleet } from "../../runners/parking
 import { nowNs, pollUntil } from "../../runners/poll.ts";
 import { recordDriverShare, recordFanout, recordLatency } from "../../runners/record.ts";
 import { runSets } from "../../setter.ts";
-import { pushAdapterFromProfile } from "../../targets/push-adapter.ts";
 import { sendOne } from "../../targets/send-one.ts";
 import type { Target } from "../../targets/target.ts";
 import type { StreamScenario } from "./schema.ts";
 
 /**
- * Can the target re-poll from a cursor? Its profile must name one; where the profile has a read that
- * answers at once, one set and one read confirm that the answer carries it (the original protocol's
- * servers speak the seed profile but answer without versions). Where it cannot, why.
+ * Can the target re-poll from a cursor? Its profile must name one, and an answer must carry it (the
+ * original protocol's servers speak the seed profile but answer without versions). Where the profile
+ * has a read that answers at once, one set and one read ask; where it has none, or that answer is no
+ * value with a cursor (nchan's publisher GET answers with channel info, its messages' cursor is in
+ * the subscriber's headers), a wait's answer asks: that is what a stream re-polls from. Where it
+ * cannot, why. Whether the server honours the cursor is what the stream itself measures (lost,
+ * duplicated).
  */
 export async function detectCursor(
   target: Target,
@@ -31,21 +34,50 @@ export async function detectCursor(
   const { adapter } = target;
   if (!adapter.hasCursor) return { cursor: false, why: "the profile names no cursor" };
   const read = adapter.immediateGetRequest(key);
-  if (read === undefined) return { cursor: true };
-  await sendOne(target, adapter.setRequest(key, "lpb-cursor-probe"));
-  const { status, body, headers } = await sendOne(target, read);
-  const classified = adapter.classify(status, body, headers);
-  if (classified.kind !== "value")
-    return {
-      cursor: false,
-      why: `the profile's read_now answer (HTTP ${status}, ${JSON.stringify(body.slice(0, 80))}) was not a value to the profile (${classified.kind}${"reason" in classified ? `: ${classified.reason}` : ""}): check answer.value and value_if`,
-    };
-  if (classified.cursor === undefined)
-    return {
-      cursor: false,
-      why: "the profile's read_now answer carries no cursor where the profile says it is",
-    };
-  return { cursor: true };
+  let readWhy: string | undefined;
+  if (read !== undefined) {
+    await sendOne(target, adapter.setRequest(key, "lpb-cursor-probe"));
+    const { status, body, headers } = await sendOne(target, read);
+    const classified = adapter.classify(status, body, headers);
+    if (classified.kind === "value" && classified.cursor !== undefined) return { cursor: true };
+    readWhy =
+      classified.kind !== "value"
+        ? `the profile's read_now answer (HTTP ${status}, ${JSON.stringify(body.slice(0, 80))}) was not a value to the profile (${classified.kind}${"reason" in classified ? `: ${classified.reason}` : ""}): check answer.value and value_if`
+        : "the profile's read_now answer carries no cursor where the profile says it is";
+  }
+  const answer = await answerOfAWait(target, `${key}-wait`);
+  const classified = answer !== undefined && "classified" in answer ? answer.classified : undefined;
+  if (classified?.kind === "value" && classified.cursor !== undefined) return { cursor: true };
+  const waitWhy =
+    answer === undefined
+      ? "a wait got no answer to the values set on its key within 10 s"
+      : "failed" in answer
+        ? `a wait failed: ${answer.failed}`
+        : classified?.kind !== "value"
+          ? `a wait's answer was not a value to the profile (${classified?.kind})`
+          : "a wait's answer carries no cursor where the profile says it is";
+  return { cursor: false, why: readWhy === undefined ? waitWhy : `${readWhy}; ${waitWhy}` };
+}
+
+/**
+ * The first answer of one wait on a key, with values set on it until one comes: a set that arrives
+ * before the wait is parked may go unseen by a server whose waits see only what comes after them, so
+ * no pause is assumed long enough; the next set wakes it.
+ */
+async function answerOfAWait(target: Target, key: string) {
+  const { adapter } = target;
+  const waiting = rawWait(target, adapter.waitRequest(target.url.host, key, 10), 10_000);
+  let answered = false;
+  const answer = waiting.answer.finally(() => {
+    answered = true;
+  });
+  for (let i = 0; i < 20 && !answered; i++) {
+    await Promise.race([answer, new Promise((r) => setTimeout(r, 100 + 50 * i))]);
+    if (!answered) await sendOne(target, adapter.setRequest(key, `lpb-cursor-probe-${i}`));
+  }
+  const result = await answer;
+  waiting.close();
+  return result;
 }
 
 /**
@@ -89,13 +121,8 @@ export async function runStream(api: RunnerApi<StreamScenario>): Promise<RunnerO
     api.transport === "long-poll"
       ? await guard(detectCursor(target, `${keys[0]}-probe`))
       : ({ cursor: true } as const);
-  if (api.transport !== "long-poll" && s.reconnect_after !== undefined) {
-    const push = pushAdapterFromProfile(target.profile, api.transport);
-    if (!push.hasCursor)
-      throw new UsageError(
-        `${s.name}: reconnect_after over ${api.transport} on ${target.name}: its profile's ${api.transport} messages carry no cursor to resume from; give transports.${api.transport}.message a cursor pointer, or drop reconnect_after`,
-      );
-  }
+  // (A reconnecting stream over a transport whose messages carry no cursor never gets here: the
+  // session skips that cell with its reason, stream/index.ts cannotRunOver.)
   const cursor = detected.cursor;
   if (!detected.cursor) {
     // Never silently: the table's notes say fresh-key, and this says why (run.json too).
