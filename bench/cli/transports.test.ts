@@ -45,6 +45,26 @@ function streamFile(dir: string, over: Record<string, unknown> = {}): string {
   });
 }
 
+/** bench over every transport: it must exit 0; its stdout and run.json. */
+async function benchEveryTransport(scenario: string, targets: string, out: string) {
+  const r = await runCli(CLI, [
+    scenario,
+    "--targets",
+    targets,
+    "--transports",
+    "long-poll,sse,websocket",
+    "--out",
+    out,
+    "-q",
+  ]);
+  assert.equal(r.code, ExitCode.ok, r.stderr + r.stdout);
+  const record = JSON.parse(readFileSync(join(out, "run.json"), "utf8")) as {
+    results: Row[];
+    skipped: string[];
+  };
+  return { r, record };
+}
+
 describe("push transports from the CLI", () => {
   test("a stream over SSE and WebSocket with reconnects mid-way: nothing lost, duplicated or reordered", async () => {
     const dir = mkdtempSync(join(tmpdir(), "lpb-transports-"));
@@ -135,21 +155,11 @@ describe("push transports from the CLI", () => {
   test("a fan-out over every transport; a peer with long-poll only is skipped for the others, with a note", async () => {
     const dir = mkdtempSync(join(tmpdir(), "lpb-transports-"));
     const out = join(dir, "run");
-    const r = await runCli(CLI, [
+    const { r, record } = await benchEveryTransport(
       scenarioFile(dir, "fan", { waiters: 200, keys: 2, sets: { count: 2 } }),
-      "--targets",
       "reference,node-http",
-      "--transports",
-      "long-poll,sse,websocket",
-      "--out",
       out,
-      "-q",
-    ]);
-    assert.equal(r.code, ExitCode.ok, r.stderr + r.stdout);
-    const record = JSON.parse(readFileSync(join(out, "run.json"), "utf8")) as {
-      results: Row[];
-      skipped: string[];
-    };
+    );
     assert.deepEqual(record.skipped, [
       'fan @node-http/sse: skipped: its profile "seed-long-poll" offers no sse transport (the profile\'s "transports", docs/transports.md)',
       'fan @node-http/websocket: skipped: its profile "seed-long-poll" offers no websocket transport (the profile\'s "transports", docs/transports.md)',
@@ -237,21 +247,7 @@ describe("a stream on nchan", { skip: nchanMissing() }, () => {
   test("over long-poll (its cursor in the answer's headers) and SSE, with reconnects: nothing lost; its WebSocket cannot resume, so skipped", async () => {
     const dir = mkdtempSync(join(tmpdir(), "lpb-transports-"));
     const out = join(dir, "run");
-    const r = await runCli(CLI, [
-      streamFile(dir),
-      "--targets",
-      "nchan",
-      "--transports",
-      "long-poll,sse,websocket",
-      "--out",
-      out,
-      "-q",
-    ]);
-    assert.equal(r.code, ExitCode.ok, r.stderr + r.stdout);
-    const record = JSON.parse(readFileSync(join(out, "run.json"), "utf8")) as {
-      results: Row[];
-      skipped: string[];
-    };
+    const { record } = await benchEveryTransport(streamFile(dir), "nchan", out);
     assert.deepEqual(
       record.results.map((x) => [x.target, x.complete]),
       [
