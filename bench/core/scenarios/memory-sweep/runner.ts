@@ -75,7 +75,7 @@ export async function runMemorySweep(api: RunnerApi<MemorySweepScenario>): Promi
     if (!fitted) continue;
     const p = perWaiter(what, fitted);
     if ("absent" in p) {
-      api.warn(p.absent);
+      api.warn(`${s.name}: ${p.absent}`);
       continue;
     }
     metric(slopeName, p.slope);
