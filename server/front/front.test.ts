@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { type AddressInfo, connect, createServer as createNetServer, type Socket } from "node:net";
-import { after, before, describe, test } from "node:test";
+import { after, before, describe, type TestContext, test } from "node:test";
 import { request } from "undici";
 import { createApp, DEFAULT_LIMITS, type LongPollApp, type ServerLimits } from "../app.ts";
 import { MemoryBroker } from "../memory-broker.ts";
@@ -205,21 +205,27 @@ describe("the front's limits", () => {
   });
 });
 
+/** A front alone on loopback whose idle sweep reads an injected clock (timeout 60 s), closed after the test. */
+async function clockedFront(t: TestContext) {
+  const store = new MemoryBroker(DEFAULT_LIMITS);
+  const clock = new FakeClock();
+  const front = createFront({
+    broker: store,
+    limits: DEFAULT_LIMITS,
+    responses: new ResponseCache(),
+    fallback: createServer(),
+    idleTimeoutMs: 60_000,
+    now: () => clock.now(),
+  });
+  t.after(() => front.close());
+  await new Promise<void>((resolve) => front.server.listen(0, "127.0.0.1", resolve));
+  return { store, clock, front, port: (front.server.address() as AddressInfo).port };
+}
+
 describe("the front's idle sweep", () => {
   test("closes a connection idle past the timeout, never one with a parked /get (injected clock)", async (t) => {
-    const store = new MemoryBroker(DEFAULT_LIMITS);
-    const clock = new FakeClock();
-    const front = createFront({
-      broker: store,
-      limits: DEFAULT_LIMITS,
-      responses: new ResponseCache(),
-      fallback: createServer(),
-      idleTimeoutMs: 60_000,
-      now: () => clock.now(),
-    });
-    t.after(() => front.close());
-    await new Promise<void>((resolve) => front.server.listen(0, "127.0.0.1", resolve));
-    const url = `http://127.0.0.1:${(front.server.address() as AddressInfo).port}`;
+    const { store, clock, front, port } = await clockedFront(t);
+    const url = `http://127.0.0.1:${port}`;
     const idle = new RawClient(url);
     const parkedClient = new RawClient(url);
     t.after(() => {
@@ -248,19 +254,7 @@ describe("the front's idle sweep", () => {
 
 describe("the front's idle sweep and push connections", () => {
   test("an event stream and a subscribed WebSocket are never idle; a WebSocket with no subscription is", async (t) => {
-    const store = new MemoryBroker(DEFAULT_LIMITS);
-    const clock = new FakeClock();
-    const front = createFront({
-      broker: store,
-      limits: DEFAULT_LIMITS,
-      responses: new ResponseCache(),
-      fallback: createServer(),
-      idleTimeoutMs: 60_000,
-      now: () => clock.now(),
-    });
-    t.after(() => front.close());
-    await new Promise<void>((resolve) => front.server.listen(0, "127.0.0.1", resolve));
-    const port = (front.server.address() as AddressInfo).port;
+    const { store, clock, front, port } = await clockedFront(t);
     const open = (head: string) => {
       const socket = connect(port, "127.0.0.1");
       let received = "";

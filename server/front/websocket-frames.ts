@@ -138,11 +138,8 @@ export class ClientFrameReader {
     } else if (opcode === OPCODE.text || opcode === OPCODE.binary) {
       if (parts !== undefined) return this.fail(sink, 1002, "a new message before the last one ended");
       this.fragmentedText = opcode === OPCODE.text;
-      if (fin) parts = [];
-      else {
-        parts = [];
-        this.fragments = parts;
-      }
+      parts = [];
+      if (!fin) this.fragments = parts; // kept only while the message is unfinished
     } else return this.fail(sink, 1002, `unknown opcode ${opcode}`);
     parts.push(payload);
     this.fragmentBytes += length;
