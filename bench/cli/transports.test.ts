@@ -97,7 +97,8 @@ describe("push transports from the CLI", () => {
     const url = await startByHand(t, process.execPath, ["--import", "tsx", SERVER, "--port", "0"]);
     const dir = mkdtempSync(join(tmpdir(), "lpb-transports-"));
     const seed = JSON.parse(readFileSync(SEED, "utf8"));
-    // A profile with nowhere to send the cursor back is refused as the stream starts (exit 2).
+    // A profile with nowhere to send the cursor back: the cell is skipped before anything starts,
+    // and with nothing else to run the run is refused (exit 2).
     seed.name = "no-resume";
     seed.transports.websocket.path = "/ws?key={key}";
     const nowhere = join(dir, "nowhere.json");
